@@ -1,0 +1,37 @@
+import { ConfigError, loadSettings } from '../src';
+
+describe('settings', () => {
+  it('uses documented defaults when nothing is set', () => {
+    const s = loadSettings({});
+    expect(s.PORT).toBe(8080);
+    expect(s.DATA_DIR).toBe('./data');
+    expect(s.DATABASE_URL).toBeUndefined();
+    expect(s.FETCH_ALLOW_HOSTS).toEqual([]);
+    expect(s.MAX_INPUT_PIXELS).toBe(50_000_000);
+  });
+
+  it('names every bad setting at once', () => {
+    let err: unknown;
+    try {
+      loadSettings({ PORT: 'eighty', JWT_SECRET: 'short', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const names = (err as ConfigError).problems.map((p) => p.setting).sort();
+    expect(names).toEqual(['LOG_LEVEL', 'PORT']);
+  });
+
+  it('refuses a JWT secret shorter than 32 bytes', () => {
+    expect(() => loadSettings({ JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
+    expect(loadSettings({ JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toHaveLength(32);
+  });
+
+  it('parses lists and booleans', () => {
+    const s = loadSettings({ FETCH_ALLOW_HOSTS: 'a.test, 127.0.0.1:9000,', S3_FORCE_PATH_STYLE: 'true', QUEUE_RETRY_DELAYS_MS: '10,20' });
+    expect(s.FETCH_ALLOW_HOSTS).toEqual(['a.test', '127.0.0.1:9000']);
+    expect(s.S3_FORCE_PATH_STYLE).toBe(true);
+    expect(s.QUEUE_RETRY_DELAYS_MS).toEqual([10, 20]);
+    expect(() => loadSettings({ QUEUE_RETRY_DELAYS_MS: '10,abc' })).toThrow(/QUEUE_RETRY_DELAYS_MS/);
+  });
+});
