@@ -1,0 +1,3 @@
+export * from './finish-image';
+export * from './end-batch';
+export * from './claim-image';

@@ -1,0 +1,114 @@
+// The shared clients every service needs, built one way from settings: production services on external
+// PostgreSQL/RabbitMQ/S3, or the embedded defaults of the all-in-one process.
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import { publicUrl, ConfigError, type Settings } from '@pixmill/config';
+import { createPrisma, migrate, startEmbeddedPostgres, type PrismaClient } from '@pixmill/db';
+import { createLogger, createRegistry, type Logger, type Registry } from '@pixmill/observability';
+import { createAmqpTransport, createMemoryTransport, type Transport } from '@pixmill/queue';
+import { createLocalStore, createS3Store, type ObjectStore } from '@pixmill/storage';
+
+export type Clients = {
+  settings: Settings;
+  log: Logger;
+  registry: Registry;
+  prisma: PrismaClient;
+  store: ObjectStore;
+  transport: Transport;
+  /** True when the database or queue is the embedded one (single-process mode). */
+  embedded: boolean;
+  close(): Promise<void>;
+};
+
+export type BuildOptions = {
+  service: string;
+  /** Only the all-in-one process may fall back to the embedded database and the in-process queue. */
+  allowEmbedded: boolean;
+  /** Secret for signing local-disk download URLs (derived from the JWT secret by the caller that has it). */
+  downloadSigningSecret?: string;
+};
+
+export async function buildClients(settings: Settings, o: BuildOptions): Promise<Clients> {
+  const log = createLogger(o.service, settings.LOG_LEVEL);
+  const registry = createRegistry(o.service);
+  const closers: (() => Promise<void>)[] = [];
+  let embedded = false;
+
+  try {
+    let databaseUrl = settings.DATABASE_URL;
+    if (!databaseUrl) {
+      if (!o.allowEmbedded) throw new ConfigError([{ setting: 'DATABASE_URL', message: `required to run ${o.service} on its own` }]);
+      const pg = await startEmbeddedPostgres(path.resolve(settings.DATA_DIR));
+      closers.push(() => pg.stop());
+      databaseUrl = pg.url;
+      embedded = true;
+      // The embedded database is ours alone, so we migrate it; external ones are migrated by `pnpm db:migrate` / the k8s Job.
+      await migrate(databaseUrl, (m) => log.info(m));
+    }
+    const prisma = createPrisma(databaseUrl, embedded ? { max: 1 } : undefined);
+    closers.push(() => prisma.$disconnect());
+
+    let transport: Transport;
+    const queueOpts = { maxAttempts: settings.QUEUE_MAX_ATTEMPTS, retryDelaysMs: settings.QUEUE_RETRY_DELAYS_MS, log };
+    if (settings.AMQP_URL) {
+      transport = createAmqpTransport({ ...queueOpts, url: settings.AMQP_URL, prefix: settings.QUEUE_PREFIX, prefetch: settings.QUEUE_PREFETCH });
+    } else {
+      if (!o.allowEmbedded) throw new ConfigError([{ setting: 'AMQP_URL', message: `required to run ${o.service} on its own` }]);
+      transport = createMemoryTransport(queueOpts);
+      embedded = true;
+    }
+    closers.push(() => transport.close());
+
+    const store = createStoreFromSettings(settings, o.downloadSigningSecret);
+    return {
+      settings,
+      log,
+      registry,
+      prisma,
+      store,
+      transport,
+      embedded,
+      close: () => closeAll(closers),
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+export function createStoreFromSettings(settings: Settings, downloadSigningSecret?: string): ObjectStore {
+  if (settings.S3_BUCKET) {
+    return createS3Store({
+      endpoint: settings.S3_ENDPOINT,
+      region: settings.S3_REGION,
+      bucket: settings.S3_BUCKET,
+      accessKeyId: settings.S3_ACCESS_KEY_ID,
+      secretAccessKey: settings.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: settings.S3_FORCE_PATH_STYLE,
+    });
+  }
+  if (!downloadSigningSecret) {
+    throw new ConfigError([{ setting: 'S3_BUCKET', message: 'required unless the process can sign local downloads (gateway or all-in-one)' }]);
+  }
+  return createLocalStore({
+    root: path.resolve(settings.DATA_DIR, 'storage'),
+    publicUrl: publicUrl(settings),
+    signingSecret: downloadSigningSecret,
+  });
+}
+
+/** Local-disk download URLs are signed with a key derived from the JWT secret, so there is one secret to manage. */
+export const deriveDownloadSecret = (jwtSecret: string): string =>
+  createHmac('sha256', jwtSecret).update('pixmill local download signing').digest('hex');
+
+/** Closes in reverse order of opening, never stopping at the first failure. */
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers.reverse()) {
+    try {
+      await close();
+    } catch {
+      // Shutting down: a client that fails to close is not worth failing the rest over.
+    }
+  }
+  closers.length = 0;
+}

@@ -1,0 +1,3 @@
+export * from './clients';
+export * from './run-service';
+export * from './run-worker';

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { claimImage, finishImage, type ImageOutcome } from '@pixmill/batch-state';
+import type { Settings } from '@pixmill/config';
+import type { ResizeImageJob } from '@pixmill/contracts';
+import type { PrismaClient } from '@pixmill/db';
+import { ImageError, parseRecipe, processImage, type Recipe } from '@pixmill/imaging';
+import type { Logger } from '@pixmill/observability';
+import type { JobContext } from '@pixmill/queue';
+import { ObjectNotFoundError, type ObjectStore } from '@pixmill/storage';
+import { outputKey } from '../output-key';
+import { readObject, ObjectTooLargeError } from '../read-object';
+
+export type ResizeDeps = {
+  prisma: Pick<PrismaClient, '$transaction' | 'image'>;
+  store: Pick<ObjectStore, 'get' | 'put'>;
+  log: Logger;
+  settings: Pick<Settings, 'MAX_INPUT_PIXELS' | 'RESIZE_TIMEOUT_MS' | 'MAX_FILE_BYTES' | 'QUEUE_MAX_ATTEMPTS'>;
+};
+
+/**
+ * Runs the batch's recipe on one image and records the outputs. Bad images fail with a reason and the message is
+ * acked; infrastructure errors throw so the queue retries, and on the last attempt the image fails rather than
+ * staying `processing` forever.
+ */
+export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImageJob, ctx: JobContext) => {
+  const log = d.log.child({ batchId: job.batchId, imageId: job.imageId, attempt: ctx.attempt });
+  const claim = await claimImage(d.prisma, job.batchId, job.imageId);
+  if (!claim.claimed) {
+    log.debug({ reason: claim.reason }, 'image not taken');
+    return;
+  }
+  const finish = async (outcome: ImageOutcome) => {
+    const result = await finishImage(d.prisma, job.batchId, job.imageId, outcome);
+    if (outcome.status === 'failed') log.info({ code: outcome.code, reason: outcome.message }, 'image failed');
+    if (result.batchEnd) log.info({ status: result.batchEnd.status }, 'batch ended');
+  };
+
+  try {
+    const image = await d.prisma.image.findUniqueOrThrow({
+      where: { id: job.imageId },
+      select: { originalKey: true, batch: { select: { recipe: true } } },
+    });
+    let recipe: Recipe;
+    try {
+      recipe = parseRecipe(image.batch.recipe);
+    } catch (err) {
+      return await finish({ status: 'failed', code: 'invalid_recipe', message: (err as Error).message });
+    }
+    if (!image.originalKey) return await finish({ status: 'failed', code: 'missing_original', message: 'the original image was never stored' });
+
+    let input: Buffer;
+    try {
+      input = await readObject(d.store, image.originalKey, d.settings.MAX_FILE_BYTES);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return await finish({ status: 'failed', code: 'missing_original', message: 'the original image is gone from storage' });
+      if (err instanceof ObjectTooLargeError) return await finish({ status: 'failed', code: 'too_large', message: err.message });
+      throw err;
+    }
+
+    let processed: Awaited<ReturnType<typeof processImage>>;
+    try {
+      processed = await processImage(input, recipe, { maxInputPixels: d.settings.MAX_INPUT_PIXELS, timeoutMs: d.settings.RESIZE_TIMEOUT_MS });
+    } catch (err) {
+      if (err instanceof ImageError) return await finish({ status: 'failed', code: err.code, message: err.message });
+      throw err;
+    }
+
+    // Deterministic keys: a redelivered message overwrites the same objects instead of adding new ones.
+    const outputs = await Promise.all(
+      processed.outputs.map(async (o) => {
+        const storageKey = outputKey(job.batchId, job.imageId, o.variant, o.extension);
+        await d.store.put(storageKey, o.data, { contentType: o.contentType, contentLength: o.bytes });
+        return { variant: o.variant, storageKey, format: o.format, width: o.width, height: o.height, bytes: o.bytes };
+      }),
+    );
+    await finish({ status: 'succeeded', outputs, contentHash: createHash('sha256').update(input).digest('hex') });
+  } catch (err) {
+    if (ctx.attempt < d.settings.QUEUE_MAX_ATTEMPTS) throw err;
+    log.error({ err }, 'giving up on image after the last attempt');
+    await finish({ status: 'failed', code: 'internal_error', message: `processing failed ${ctx.attempt} times: ${(err as Error).message}` });
+  }
+};

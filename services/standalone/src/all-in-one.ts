@@ -1,0 +1,60 @@
+import type { Server } from 'node:http';
+import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
+import { createApp, ensureAdmin, resolveJwtSecret } from '@pixmill/gateway';
+import { startIngestWorker } from '@pixmill/ingest';
+import { startNotifierWorker } from '@pixmill/notifier';
+import { startOutboxRelay } from '@pixmill/queue';
+import { startResizeWorker } from '@pixmill/resize';
+import { buildClients, deriveDownloadSecret } from '@pixmill/runtime';
+
+export type AllInOne = Awaited<ReturnType<typeof startAllInOne>>;
+
+export async function startAllInOne(settings: Settings = loadSettings(), o: { quiet?: boolean } = {}) {
+  // Single process: a generated secret kept in DATA_DIR is fine here, whatever the database.
+  const jwtSecret = resolveJwtSecret(settings, { embedded: true });
+  const clients = await buildClients(settings, {
+    service: 'pixmill',
+    allowEmbedded: true,
+    downloadSigningSecret: deriveDownloadSecret(jwtSecret),
+  });
+  const { log } = clients;
+  try {
+    const admin = await ensureAdmin(clients.prisma, settings);
+    const relay = startOutboxRelay({ prisma: clients.prisma, transport: clients.transport, pollMs: settings.OUTBOX_POLL_MS, log });
+    const workers = [await startIngestWorker(clients), await startResizeWorker(clients), await startNotifierWorker(clients)];
+    const app = createApp({ ...clients, jwtSecret });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.PORT;
+    const url = settings.PUBLIC_URL ? publicUrl(settings) : `http://localhost:${port}`;
+    if (!o.quiet) {
+      console.log(`pixmill is listening on ${url} (API under ${url}/api/v1, docs at ${url}/docs)`);
+      console.log(
+        `  database: ${settings.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${settings.DATA_DIR}`}` +
+          ` · queue: ${settings.AMQP_URL ? 'RabbitMQ (AMQP_URL)' : 'in-process'}` +
+          ` · storage: ${settings.S3_BUCKET ? `S3 bucket ${settings.S3_BUCKET}` : `local disk, in ${settings.DATA_DIR}`}`,
+      );
+      if (admin?.generatedPassword) {
+        console.log(`  created admin user "${admin.username}" with password: ${admin.generatedPassword}  (shown once)`);
+      }
+    }
+    return {
+      log,
+      port,
+      url,
+      clients,
+      stop: async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        for (const w of workers) await w.stop();
+        await relay.stop();
+        await clients.close();
+      },
+    };
+  } catch (err) {
+    await clients.close();
+    throw err;
+  }
+}
