@@ -1,0 +1,8 @@
+// @pixmill/queue: job transport (RabbitMQ or in-process), the transactional outbox and its relay.
+export { PermanentError, TransportUnavailableError } from './errors';
+export type { Consumer, ConsumeOptions, Handler, JobContext, PublishOptions, QueueDepth, Transport } from './transport';
+export { createAmqpTransport, type AmqpTransportOptions } from './amqp.transport';
+export { createMemoryTransport, type DeadLetter, type MemoryTransport, type MemoryTransportOptions } from './memory.transport';
+export { enqueue, type OutboxClient } from './outbox';
+export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { DELIVERY_LIMIT, HEADER as QUEUE_HEADERS, deadLetterQueue, delayQueue, mainQueue } from './topology';

@@ -1,0 +1,127 @@
+// Publishes outbox rows. Several relays may run (one per gateway replica): rows are claimed with
+// FOR UPDATE SKIP LOCKED and stay locked until their publication is recorded, so no row is published by two relays.
+import type { JobKind, JobPayload } from '@pixmill/contracts';
+import type { PrismaClient } from '@pixmill/db';
+import type { Logger } from '@pixmill/observability';
+import { assertKind } from './delivery';
+import type { Transport } from './transport';
+
+export type OutboxRelayOptions = {
+  prisma: PrismaClient;
+  transport: Transport;
+  /** Wait between passes when the last one found less than a full batch. */
+  pollMs: number;
+  /** Rows claimed per pass. Default 100. */
+  batchSize?: number;
+  log: Logger;
+};
+
+export interface OutboxRelay {
+  /** Stops polling and waits for a pass in progress. */
+  stop(): Promise<void>;
+  /** Runs one pass now (after any pass in progress); answers how many rows it published. */
+  flush(): Promise<number>;
+}
+
+type Row = { id: bigint; queue: string; payload: unknown; messageId: string; attempts: number };
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+// A pass holds its rows' locks while it publishes; the transport bounds each publish well below this.
+const PASS_TIMEOUT_MS = 60_000;
+
+export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
+  const batchSize = o.batchSize ?? 100;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be an integer >= 1, got ${batchSize}`);
+  const log = o.log.child({ component: 'outbox-relay' });
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  const flush = (): Promise<number> => {
+    const p = chain.then(() => pass(o, batchSize, log));
+    chain = p.catch(() => undefined);
+    return p;
+  };
+
+  const loop = async () => {
+    while (!stopped) {
+      let published = 0;
+      try {
+        published = await flush();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'outbox pass failed');
+      }
+      if (stopped || published >= batchSize) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, o.pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  };
+  const done = loop();
+
+  return {
+    flush,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await done;
+      await chain;
+    },
+  };
+}
+
+async function pass(o: OutboxRelayOptions, batchSize: number, log: Logger): Promise<number> {
+  return o.prisma.$transaction(
+    async (tx) => {
+      const rows = await tx.$queryRaw<Row[]>`
+        SELECT id, queue, payload, message_id AS "messageId", attempts
+        FROM outbox_messages
+        WHERE published_at IS NULL AND available_at <= now()
+        ORDER BY id
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED`;
+      if (rows.length === 0) return 0;
+      // Concurrent publishes pipeline on the confirm channel; each resolves on its own broker confirm.
+      const results = await Promise.allSettled(rows.map((row) => publishRow(o.transport, row)));
+      const published: bigint[] = [];
+      const failures: { row: Row; error: string }[] = [];
+      results.forEach((r, i) => {
+        const row = rows[i] as Row;
+        if (r.status === 'fulfilled') published.push(row.id);
+        else failures.push({ row, error: describe(r.reason) });
+      });
+      if (published.length > 0) {
+        await tx.outboxMessage.updateMany({ where: { id: { in: published } }, data: { publishedAt: new Date() } });
+      }
+      for (const { row, error } of failures) {
+        const backoffMs = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(row.attempts, 16));
+        await tx.outboxMessage.update({
+          where: { id: row.id },
+          data: { attempts: { increment: 1 }, lastError: error, availableAt: new Date(Date.now() + backoffMs) },
+        });
+      }
+      if (published.length > 0) log.debug({ published: published.length }, 'outbox rows published');
+      if (failures.length > 0) {
+        log.warn({ failed: failures.length, published: published.length, err: failures[0]?.error }, 'outbox publish failed; will retry');
+      }
+      return published.length;
+    },
+    { timeout: PASS_TIMEOUT_MS, maxWait: 10_000 },
+  );
+}
+
+function publishRow(transport: Transport, row: Row): Promise<void> {
+  assertKind(row.queue);
+  return transport.publish(row.queue, row.payload as JobPayload<JobKind>, { messageId: row.messageId });
+}
+
+function describe(err: unknown): string {
+  const s = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return s.length > 1000 ? `${s.slice(0, 1000)}…` : s;
+}

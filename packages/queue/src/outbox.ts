@@ -1,0 +1,32 @@
+// The transactional outbox: a job is written in the same transaction as the DB change that implies it, and a relay
+// publishes it afterwards, so nothing is lost while the broker is down.
+import { randomUUID } from 'node:crypto';
+import { jobSchemas, type JobKind, type JobPayload } from '@pixmill/contracts';
+import type { Prisma, PrismaClient } from '@pixmill/db';
+import { assertKind } from './delivery';
+import { normaliseDelay } from './topology';
+
+export type OutboxClient = Prisma.TransactionClient | PrismaClient;
+
+/**
+ * Adds a job to the outbox inside the caller's transaction. The payload is validated now (a bad message is a bug of
+ * the code that makes it). `messageId` is unique: enqueueing an id that is already there does nothing, so
+ * `enqueue(tx, 'notify.webhook', p, { messageId: eventId })` is safe to repeat. `delayMs` holds the row in the
+ * outbox (available_at, database clock) and is honoured to within the relay's poll interval.
+ */
+export async function enqueue<K extends JobKind>(
+  tx: OutboxClient,
+  kind: K,
+  payload: JobPayload<K>,
+  opts?: { messageId?: string; delayMs?: number },
+): Promise<void> {
+  assertKind(kind);
+  const data = jobSchemas[kind].parse(payload);
+  const messageId = opts?.messageId ?? randomUUID();
+  const delayMs = normaliseDelay(opts?.delayMs);
+  // ON CONFLICT instead of a caught unique violation: a failed statement would abort the caller's whole transaction.
+  await tx.$executeRaw`
+    INSERT INTO outbox_messages (queue, payload, message_id, available_at)
+    VALUES (${kind}, ${JSON.stringify(data)}::jsonb, ${messageId}, now() + ${delayMs}::integer * interval '1 millisecond')
+    ON CONFLICT (message_id) DO NOTHING`;
+}
