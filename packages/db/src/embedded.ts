@@ -1,27 +1,28 @@
 // The embedded database of `pnpm start` with nothing configured: PGlite (Postgres compiled to WASM) with its data
 // in <dataDir>/pg, served over the Postgres wire protocol on 127.0.0.1, so the ordinary pg driver, Prisma's pg
-// adapter and the same SQL migrations work on it unchanged.
+// adapter and the same SQL migrations work on it unchanged. PGlite runs in a worker thread (see
+// embedded-server.worker.cjs for why).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
-import { PgliteSessionQueue } from './pglite-session.queue';
+import { Worker } from 'node:worker_threads';
 
 export interface EmbeddedPostgres {
   /** postgresql://postgres@127.0.0.1:<port>/postgres */
   url: string;
   /**
-   * Pool size to give createPrisma in embedded mode. PGlite has one session, so connections take turns (a
-   * transaction holds it until COMMIT/ROLLBACK); more connections add nothing but sockets. Consequence for
-   * callers: work inside an interactive transaction must use the transaction's client, never the outer one
-   * (that would wait for the session the transaction holds).
+   * Pool size to give createPrisma in embedded mode (1). PGlite has a single session, so connections take turns:
+   * a transaction holds the database until COMMIT/ROLLBACK and other connections wait. More connections add no
+   * throughput. Callers must therefore do the work of an interactive transaction through its `tx` client, never
+   * through the outer client (that would wait for the session the transaction holds until it times out).
    */
   poolSize: number;
-  /** Closes client connections (rolling back open transactions), the listener and the database. */
+  /** Closes client connections (rolling back open transactions), the listener and the database. Idempotent. */
   stop(): Promise<void>;
 }
 
+type FromWorker = { type: 'ready'; port: number } | { type: 'failed'; message: string } | { type: 'stopped' };
+
+const WORKER_FILE = join(__dirname, 'embedded-server.worker.cjs');
 const openDirs = new Set<string>();
 
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
@@ -29,49 +30,37 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   mkdirSync(pgDir, { recursive: true });
   const pidFile = takeDirLock(dataDir);
 
-  let db: PGlite | undefined;
+  const worker = new Worker(WORKER_FILE, { workerData: { pgDir } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let port: number;
   try {
-    db = await PGlite.create(pgDir);
-    const queue = new PgliteSessionQueue(db);
-    const handlers = new Set<PGLiteSocketHandler>();
-    const server = createServer((socket: Socket) => {
-      const handler = new PGLiteSocketHandler({
-        queryQueue: queue as unknown as PGLiteSocketHandlerOptions['queryQueue'],
-        closeOnDetach: true,
+    port = await new Promise<number>((resolve, reject) => {
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') resolve(msg.port);
+        if (msg.type === 'failed') reject(new Error(`embedded database in ${pgDir} did not start: ${msg.message}`));
       });
-      handlers.add(handler);
-      const forget = () => handlers.delete(handler);
-      handler.addEventListener('close', forget);
-      handler.addEventListener('error', forget);
-      handler.attach(socket).catch(() => {
-        forget();
-        socket.destroy();
-      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`embedded database worker exited with code ${code}`)));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const opened = db;
-
-    let stopped: Promise<void> | undefined;
-    const stop = () =>
-      (stopped ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all([...handlers].map((h) => h.detach(true)));
-        handlers.clear();
-        await closed;
-        await opened.close();
-        releaseDirLock(pidFile);
-      })());
-
-    return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, poolSize: 1, stop };
   } catch (err) {
-    await db?.close().catch(() => {});
+    await worker.terminate();
     releaseDirLock(pidFile);
     throw err;
   }
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      const done = new Promise<void>((resolve) =>
+        worker.on('message', (msg: FromWorker) => msg.type === 'stopped' && resolve()),
+      );
+      worker.postMessage({ type: 'stop' });
+      await Promise.race([done, exited]);
+      await worker.terminate();
+      releaseDirLock(pidFile);
+    })());
+
+  return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, poolSize: 1, stop };
 }
 
 // Two PGlite instances on one data folder would corrupt it: refuse a folder held by a live process (or by us).

@@ -5,7 +5,9 @@ import { migrate } from './migrate';
 async function main(): Promise<number> {
   const settings = loadSettings();
   if (!settings.DATABASE_URL) {
-    console.error('DATABASE_URL is not set: nothing to migrate (the embedded database is migrated when pixmill starts).');
+    console.error(
+      'DATABASE_URL is not set: nothing to migrate (the embedded database is migrated when pixmill starts).',
+    );
     return 1;
   }
   const applied = await migrate(settings.DATABASE_URL, (msg) => console.log(msg));

@@ -50,7 +50,8 @@ export async function migrate(
       for (const f of files) verifyUnchanged(f, applied);
       const known = new Set(files.map((f) => f.name));
       for (const name of applied.keys()) {
-        if (!known.has(name)) log(`migrate: ${name} is applied but has no file here (newer code migrated this database?)`);
+        if (!known.has(name))
+          log(`migrate: ${name} is applied but has no file here (newer code migrated this database?)`);
       }
     });
 
