@@ -1,0 +1,46 @@
+// The gateway's Express app, without listening: main.ts, the all-in-one process and tests all drive this.
+import express from 'express';
+import helmet from 'helmet';
+import { createAuthMiddleware } from './auth/auth.middleware';
+import type { GatewayDeps } from './deps';
+import { ApiRouter } from './http/api-router';
+import { errorMiddleware, notFoundMiddleware } from './http/error.middleware';
+import { httpMetrics } from './http/metrics.middleware';
+import { apiRateLimit } from './http/rate-limit.middleware';
+import { requestLogger } from './http/request-logger.middleware';
+import { OpenApiRegistry } from './openapi/registry';
+import { routeModules, type RouteModule } from './routes';
+
+export type { GatewayDeps } from './deps';
+
+export type GatewayOptions = {
+  /**
+   * Express `trust proxy`: off by default, so X-Forwarded-For can't be forged to dodge rate limits. Set it (e.g. to
+   * the number of proxy hops) when the gateway runs behind a load balancer, or every client shares one address.
+   */
+  trustProxy?: boolean | number | string;
+  /** Routers to mount instead of routes/index.ts's list (tests add one, e.g. `[...routeModules, extra]`). */
+  routes?: RouteModule[];
+};
+
+export function createApp(deps: GatewayDeps, options: GatewayOptions = {}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? false);
+
+  app.use(requestLogger(deps.log));
+  app.use(httpMetrics(deps.registry));
+  app.use(helmet());
+
+  const auth = createAuthMiddleware({ db: deps.prisma, jwtSecret: deps.jwtSecret });
+  // Identify the caller first, so the API budget is per user or key rather than per address.
+  app.use('/api', auth.authenticate, apiRateLimit(deps.settings, deps.log));
+
+  const api = new ApiRouter(new OpenApiRegistry(), auth);
+  for (const mount of options.routes ?? routeModules) mount({ deps, api });
+  app.use(api.router);
+
+  app.use(notFoundMiddleware());
+  app.use(errorMiddleware());
+  return app;
+}

@@ -1,0 +1,94 @@
+// Resolves the caller from `Authorization: Bearer <jwt | pmk_ key>` or `X-API-Key: pmk_...`.
+// `authenticate` only identifies (the general rate limit keys on the result); `requireAuth` and `requireAdmin`
+// refuse. Resolution happens at most once per request.
+import type { Request, RequestHandler } from 'express';
+import type { PrismaClient } from '@pixmill/db';
+import { ForbiddenError, UnauthorizedError } from '../errors';
+import { authOf, type AuthContext } from './auth-context';
+import { hashApiKey, looksLikeApiKey, API_KEY_PREFIX } from './api-keys';
+import { verifyToken } from './jwt';
+
+export type AuthDb = Pick<PrismaClient, 'user' | 'apiKey'>;
+
+type Resolution = { ok: true; auth: AuthContext } | { ok: false; message: string };
+
+/** lastUsedAt is a hint for humans; writing it at most once a minute per key keeps requests read-only. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const fail = (message: string): Resolution => ({ ok: false, message });
+const INVALID = 'invalid or expired credentials';
+
+function credentials(req: Request): { kind: 'jwt' | 'api_key'; value: string } | { error: string } | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer +(\S+) *$/i.exec(header);
+    if (!m) return { error: 'Authorization must be "Bearer <token or API key>"' };
+    const value = m[1]!;
+    return { kind: value.startsWith(API_KEY_PREFIX) ? 'api_key' : 'jwt', value };
+  }
+  const key = req.headers['x-api-key'];
+  if (typeof key === 'string') return { kind: 'api_key', value: key.trim() };
+  return undefined;
+}
+
+async function resolve(db: AuthDb, jwtSecret: string, req: Request): Promise<Resolution> {
+  const cred = credentials(req);
+  if (!cred) return fail('authentication required');
+  if ('error' in cred) return fail(cred.error);
+
+  if (cred.kind === 'jwt') {
+    const userId = verifyToken(jwtSecret, cred.value);
+    if (!userId) return fail(INVALID);
+    const user = await db.user.findFirst({ where: { id: userId, deletedAt: null } });
+    if (!user) return fail(INVALID);
+    return { ok: true, auth: { userId: user.id, username: user.username, role: user.role, via: 'jwt' } };
+  }
+
+  if (!looksLikeApiKey(cred.value)) return fail(INVALID);
+  const key = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(cred.value) }, include: { user: true } });
+  if (!key || key.revokedAt || key.user.deletedAt) return fail(INVALID);
+  const now = new Date();
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+  }
+  const { user } = key;
+  return { ok: true, auth: { userId: user.id, username: user.username, role: user.role, via: 'api_key', apiKeyId: key.id } };
+}
+
+export type AuthMiddleware = {
+  /** Sets req.auth when the request carries valid credentials; never refuses. */
+  authenticate: RequestHandler;
+  /** 401 unless the request carries valid credentials. */
+  requireAuth: RequestHandler;
+  /** 403 unless the caller is an admin (use after requireAuth). */
+  requireAdmin: RequestHandler;
+};
+
+export function createAuthMiddleware(d: { db: AuthDb; jwtSecret: string }): AuthMiddleware {
+  const seen = new WeakMap<Request, Promise<Resolution>>();
+  const once = (req: Request): Promise<Resolution> => {
+    let p = seen.get(req);
+    if (!p) {
+      p = resolve(d.db, d.jwtSecret, req);
+      seen.set(req, p);
+    }
+    return p;
+  };
+  return {
+    authenticate: async (req, _res, next) => {
+      const r = await once(req);
+      if (r.ok) req.auth = r.auth;
+      next();
+    },
+    requireAuth: async (req, _res, next) => {
+      const r = await once(req);
+      if (!r.ok) throw new UnauthorizedError(r.message);
+      req.auth = r.auth;
+      next();
+    },
+    requireAdmin: (req, _res, next) => {
+      if (authOf(req).role !== 'admin') throw new ForbiddenError('only admins may do this');
+      next();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { Settings } from '@pixmill/config';
+import type { PrismaClient } from '@pixmill/db';
+import type { Logger, Registry } from '@pixmill/observability';
+import type { Transport } from '@pixmill/queue';
+import type { ObjectStore } from '@pixmill/storage';
+
+/** Everything the gateway needs, built by a composition root (main.ts, the all-in-one process, or a test). */
+export type GatewayDeps = {
+  settings: Settings;
+  prisma: PrismaClient;
+  store: ObjectStore;
+  transport: Transport;
+  log: Logger;
+  registry: Registry;
+  /** HS256 secret for login tokens (see resolveJwtSecret). */
+  jwtSecret: string;
+};

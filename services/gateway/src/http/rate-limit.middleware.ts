@@ -1,0 +1,45 @@
+// Request budgets per client. The counters live in this process's memory: with several gateway replicas each
+// replica counts on its own, so the effective limit is replicas × the setting unless a shared store is plugged in.
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Settings } from '@pixmill/config';
+import type { Logger } from '@pixmill/observability';
+import { normalizeUsername } from '../auth/usernames';
+import { TooManyRequestsError } from '../errors';
+
+const MINUTE = 60_000;
+
+// IPv6 clients are grouped by /56, as a single host usually controls a whole prefix.
+const clientAddress = (req: Request): string => ipKeyGenerator(req.ip ?? 'unknown');
+
+function limiter(name: string, limit: number, log: Logger, key: (req: Request) => string): RequestHandler {
+  return rateLimit({
+    windowMs: MINUTE,
+    limit,
+    identifier: name,
+    // RateLimit and RateLimit-Policy (IETF draft 8; appended, so the API and login budgets both show) and Retry-After on 429.
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => key(req),
+    handler: (_req, _res, next) => next(new TooManyRequestsError()),
+    logger: { error: (err, msg) => log.error({ err }, msg ?? 'rate limiter'), warn: (err, msg) => log.warn({ err }, msg ?? 'rate limiter') },
+  });
+}
+
+/** The general API budget: per user or API key when authenticated (run after `authenticate`), else per address. */
+export function apiRateLimit(settings: Settings, log: Logger): RequestHandler {
+  return limiter('api', settings.RATE_LIMIT_PER_MINUTE, log, (req) => {
+    const a = req.auth;
+    if (a?.apiKeyId) return `key:${a.apiKeyId}`;
+    if (a) return `user:${a.userId}`;
+    return `ip:${clientAddress(req)}`;
+  });
+}
+
+/** Login attempts per address and username (after the JSON body is parsed), against password guessing. */
+export function loginRateLimit(settings: Settings, log: Logger): RequestHandler {
+  return limiter('login', settings.LOGIN_RATE_LIMIT_PER_MINUTE, log, (req) => {
+    const username: unknown = (req.body as { username?: unknown } | undefined)?.username;
+    return `${clientAddress(req)}|${typeof username === 'string' ? normalizeUsername(username) : ''}`;
+  });
+}

@@ -1,0 +1,170 @@
+// Collects one OpenAPI operation per route as routers register them (see http/api-router.ts), and renders the
+// OpenAPI 3.1 document. JSON schemas come from the same zod schemas the handlers parse with, so they can't drift.
+import { z } from 'zod';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call a route. `user` and `admin` routes get the auth guards and the 401/403 answers automatically. */
+export type Access = 'public' | 'user' | 'admin';
+
+export type JsonObject = Record<string, unknown>;
+
+export type ResponseSpec = {
+  description: string;
+  /** JSON body of the answer. */
+  schema?: z.ZodType;
+  /** Any other media types, as OpenAPI media type objects (e.g. `{ 'text/csv': { schema: { type: 'string' } } }`). */
+  content?: Record<string, JsonObject>;
+  headers?: Record<string, JsonObject>;
+};
+
+export type OperationSpec = {
+  summary: string;
+  description?: string;
+  tags: string[];
+  access: Access;
+  /** JSON request body: the route gets a JSON parser (size and depth capped) and the schema is documented. */
+  body?: z.ZodType;
+  /** Largest JSON body in bytes (default 1 MB). */
+  jsonLimit?: number;
+  /** A non-JSON request body (multipart, CSV), documented as given; the route brings its own parser. */
+  requestBody?: JsonObject;
+  query?: z.ZodObject;
+  /** Schemas of path parameters; parameters without one are documented as strings. */
+  params?: z.ZodObject;
+  responses: Record<number, ResponseSpec>;
+  /** Kept for older clients; a newer route does the same. */
+  deprecated?: boolean;
+  operationId?: string;
+};
+
+export type RegisteredOperation = { method: HttpMethod; path: string; spec: OperationSpec };
+
+/** `/api/v1/api-keys/:id` → `/api/v1/api-keys/{id}`. */
+export const toOpenApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+
+const pathParams = (expressPath: string): string[] => [...expressPath.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+  return rest;
+}
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'details'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+};
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+export class OpenApiRegistry {
+  private readonly ops: RegisteredOperation[] = [];
+
+  add(method: HttpMethod, path: string, spec: OperationSpec): void {
+    if (this.ops.some((o) => o.method === method && o.path === path)) {
+      throw new Error(`route ${method.toUpperCase()} ${path} registered twice`);
+    }
+    this.ops.push({ method, path, spec });
+  }
+
+  get operations(): readonly RegisteredOperation[] {
+    return this.ops;
+  }
+
+  document(info: { title: string; version: string; description?: string; serverUrl?: string }): JsonObject {
+    const paths: Record<string, Record<string, JsonObject>> = {};
+    for (const { method, path, spec } of this.ops) {
+      (paths[toOpenApiPath(path)] ??= {})[method] = this.operation(method, path, spec);
+    }
+    return {
+      openapi: '3.1.0',
+      info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
+      ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
+      paths,
+      components: {
+        schemas: { Error: errorSchema },
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A login token (JWT from POST /api/v1/auth/login) or an API key (pmk_...).',
+          },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (pmk_...).' },
+        },
+      },
+    };
+  }
+
+  private operation(method: HttpMethod, path: string, spec: OperationSpec): JsonObject {
+    const paramShape = spec.params?.shape ?? {};
+    const parameters: JsonObject[] = pathParams(path).map((name) => {
+      const schema = paramShape[name] as z.ZodType | undefined;
+      return { name, in: 'path', required: true, schema: schema ? jsonSchema(schema, 'input') : { type: 'string' } };
+    });
+    for (const [name, field] of Object.entries(spec.query?.shape ?? {})) {
+      const schema = field as z.ZodType;
+      parameters.push({
+        name,
+        in: 'query',
+        required: !schema.safeParse(undefined).success,
+        schema: jsonSchema(schema, 'input'),
+        ...(schema.description ? { description: schema.description } : {}),
+      });
+    }
+
+    const responses: Record<string, JsonObject> = {};
+    for (const [status, r] of Object.entries(spec.responses)) {
+      const content: Record<string, JsonObject> = { ...r.content };
+      if (r.schema) content['application/json'] = { schema: jsonSchema(r.schema, 'output') };
+      responses[status] = {
+        description: r.description,
+        ...(Object.keys(content).length ? { content } : {}),
+        ...(r.headers ? { headers: r.headers } : {}),
+      };
+    }
+    // The answers every route of a kind can give, so each route need not repeat them.
+    if (spec.body || spec.query || spec.params || spec.requestBody) responses['400'] ??= errorResponse('Invalid request');
+    if (spec.access !== 'public') responses['401'] ??= errorResponse('Missing, invalid or expired credentials');
+    if (spec.access === 'admin') responses['403'] ??= errorResponse('Only for admins');
+    if (spec.body) responses['413'] ??= errorResponse('Request body too large');
+    if (path.startsWith('/api/')) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
+
+    const requestBody =
+      spec.requestBody ??
+      (spec.body ? { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } : undefined);
+
+    return {
+      operationId: spec.operationId ?? operationId(method, path),
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: spec.tags,
+      ...(spec.deprecated ? { deprecated: true } : {}),
+      ...(spec.access === 'public' ? { security: [] } : { security: [{ bearer: [] }, { apiKey: [] }] }),
+      ...(parameters.length ? { parameters } : {}),
+      ...(requestBody ? { requestBody } : {}),
+      responses,
+    };
+  }
+}
+
+/** `post /api/v1/api-keys/:id` → `postApiV1ApiKeysById`: stable and unique per method and path. */
+function operationId(method: HttpMethod, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .map((seg) => (seg.startsWith(':') ? `by-${seg.slice(1)}` : seg))
+    .join('-')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
+  return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+}

@@ -1,0 +1,56 @@
+// Health of the gateway's dependencies, for load balancers and Kubernetes probes; and Prometheus metrics.
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { runHealthChecks, type HealthCheck } from '@pixmill/observability';
+import type { RouteModule } from './route-module';
+
+const CheckResult = z.object({ status: z.enum(['ok', 'down']), error: z.string().optional(), ms: z.number() });
+export const HealthReportSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), CheckResult),
+});
+
+export const healthRoutes: RouteModule = ({ deps, api }) => {
+  const checks: HealthCheck[] = [
+    {
+      name: 'database',
+      check: async () => {
+        await deps.prisma.$queryRaw`SELECT 1`;
+      },
+    },
+    { name: 'queue', check: () => deps.transport.check() },
+    { name: 'storage', check: () => deps.store.check() },
+  ];
+
+  const health: RequestHandler = async (_req, res) => {
+    const report = await runHealthChecks(checks);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  };
+  const spec = (summary: string) => ({
+    summary,
+    tags: ['system'],
+    access: 'public' as const,
+    responses: {
+      200: { description: 'Database, queue and storage all answer', schema: HealthReportSchema },
+      503: { description: 'At least one dependency is down; `checks` says which', schema: HealthReportSchema },
+    },
+  });
+  api.get('/api/v1/health', spec('Health of the gateway and its dependencies'), health);
+  api.get('/health', spec('Same as /api/v1/health, for probes'), health);
+  api.get('/healthz', spec('Same as /api/v1/health, for Kubernetes probes'), health);
+
+  api.get(
+    '/metrics',
+    {
+      summary: 'Prometheus metrics',
+      tags: ['system'],
+      access: 'public',
+      responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+    async (_req, res) => {
+      res.setHeader('Content-Type', deps.registry.contentType);
+      res.send(await deps.registry.metrics());
+    },
+  );
+};

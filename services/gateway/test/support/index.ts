@@ -1,0 +1,2 @@
+export * from './start-gateway';
+export * from './tokens';
