@@ -1,0 +1,179 @@
+// ObjectStore on S3 (AWS, MinIO, s3rver): streamed multipart uploads, presigned downloads, paged prefix deletes.
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { assertBufferLength, ByteMeter } from './byte-meter';
+import { assertContentType, contentDisposition } from './http-headers';
+import { ObjectNotFoundError, type ObjectStore } from './object-store';
+import { assertSafeKey, assertSafePrefix } from './safe-key';
+import { assertExpiry } from './expiry';
+
+export type S3StoreOptions = {
+  /** Unset: AWS itself. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Both or neither; neither uses the AWS default credential chain. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+  /** Host clients download from when it differs from `endpoint` (e.g. MinIO inside docker); presigned URLs are signed for it. */
+  publicEndpoint?: string;
+  /** Keys per ListObjectsV2 page in deletePrefix (1..1000, default 1000); small values let tests cover paging cheaply. */
+  listPageSize?: number;
+};
+
+// 5 MiB is S3's smallest part; two parts in flight bound the memory of one upload to about 10-15 MiB.
+const PART_SIZE = 5 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 2;
+
+export function createS3Store(o: S3StoreOptions): ObjectStore {
+  const listPageSize = o.listPageSize ?? 1000;
+  if (!Number.isInteger(listPageSize) || listPageSize < 1 || listPageSize > 1000) {
+    throw new RangeError(`listPageSize must be an integer from 1 to 1000, got ${listPageSize}`);
+  }
+  const client = makeClient(o, o.endpoint);
+  // Presigning is offline; a second client only changes the host the signature is computed for.
+  const presigner = o.publicEndpoint ? makeClient(o, o.publicEndpoint) : client;
+  const Bucket = o.bucket;
+
+  return {
+    kind: 's3',
+
+    async put(key, body, opts = {}) {
+      assertSafeKey(key);
+      if (opts.contentType !== undefined) assertContentType(opts.contentType);
+      let meter: ByteMeter | undefined;
+      let Body: Buffer | Readable;
+      if (Buffer.isBuffer(body)) {
+        assertBufferLength(body, opts.contentLength);
+        Body = body;
+      } else {
+        meter = new ByteMeter(opts.contentLength);
+        // pipe() does not forward errors: a failing source must fail the upload, not leave it waiting.
+        body.once('error', (err) => meter?.destroy(err));
+        Body = body.pipe(meter);
+      }
+      const upload = new Upload({
+        client,
+        params: { Bucket, Key: key, Body, ContentType: opts.contentType },
+        partSize: PART_SIZE,
+        queueSize: PARTS_IN_FLIGHT,
+        leavePartsOnError: false,
+      });
+      try {
+        await upload.done();
+      } catch (err) {
+        if (!Buffer.isBuffer(body)) body.destroy();
+        throw err;
+      }
+      return { bytes: meter ? meter.bytes : (Body as Buffer).length };
+    },
+
+    async get(key) {
+      assertSafeKey(key);
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no readable body');
+        return out.Body;
+      } catch (err) {
+        throw isMissingObject(err) ? new ObjectNotFoundError(key) : err;
+      }
+    },
+
+    async head(key) {
+      assertSafeKey(key);
+      try {
+        const out = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const bytes = out.ContentLength ?? 0;
+        return out.ContentType === undefined ? { bytes } : { bytes, contentType: out.ContentType };
+      } catch (err) {
+        if (isMissingObject(err)) return null;
+        throw err;
+      }
+    },
+
+    async delete(key) {
+      assertSafeKey(key);
+      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+    },
+
+    async deletePrefix(prefix) {
+      assertSafePrefix(prefix);
+      let deleted = 0;
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket, Prefix: prefix, MaxKeys: listPageSize, ContinuationToken }),
+        );
+        const Objects = (page.Contents ?? []).flatMap((c) => (c.Key === undefined ? [] : [{ Key: c.Key }]));
+        if (Objects.length > 0) {
+          // Quiet: the answer lists only failures. A page is at most 1000 keys, DeleteObjects' own limit.
+          const out = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } }));
+          const failed = out.Errors ?? [];
+          const first = failed[0];
+          if (first) {
+            throw new Error(
+              `could not delete ${failed.length} of ${Objects.length} objects under ${prefix} ` +
+                `(first: ${first.Key}: ${first.Code} ${first.Message})`,
+            );
+          }
+          deleted += Objects.length;
+        }
+        // The token names the last key listed, so deleting what was listed does not disturb the next page.
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+      return deleted;
+    },
+
+    async signedDownloadUrl(key, opts) {
+      assertSafeKey(key);
+      assertExpiry(opts.expiresInSeconds);
+      if (opts.contentType !== undefined) assertContentType(opts.contentType);
+      const command = new GetObjectCommand({
+        Bucket,
+        Key: key,
+        ResponseContentDisposition: opts.filename === undefined ? undefined : contentDisposition(opts.filename),
+        ResponseContentType: opts.contentType,
+      });
+      return getSignedUrl(presigner, command, { expiresIn: opts.expiresInSeconds });
+    },
+
+    async check() {
+      await client.send(new HeadBucketCommand({ Bucket }));
+    },
+  };
+}
+
+function makeClient(o: S3StoreOptions, endpoint: string | undefined): S3Client {
+  if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined)) {
+    throw new TypeError('S3 accessKeyId and secretAccessKey must be given together');
+  }
+  return new S3Client({
+    endpoint,
+    region: o.region,
+    forcePathStyle: o.forcePathStyle,
+    credentials:
+      o.accessKeyId !== undefined && o.secretAccessKey !== undefined
+        ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey }
+        : undefined,
+    // Otherwise streamed bodies go out aws-chunked, which S3-compatible servers (s3rver, older MinIO) store verbatim.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+// GetObject says NoSuchKey; HeadObject has no body, so only its 404 tells. A missing bucket is not a missing object.
+function isMissingObject(err: unknown): boolean {
+  return err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404 && err.name !== 'NoSuchBucket';
+}

@@ -1,0 +1,77 @@
+// Test helper: a real S3 endpoint (in-process s3rver on loopback) with a fresh bucket, for any package's integration tests.
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import type { ObjectStore } from './object-store';
+import { createS3Store } from './s3.store';
+
+export type TestS3 = {
+  endpoint: string;
+  bucket: string;
+  store: ObjectStore;
+  options: Parameters<typeof createS3Store>[0];
+  /** s3rver's data folder (removed by close). */
+  directory: string;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts s3rver on 127.0.0.1 (free port), in its own temp folder, with one fresh bucket; credentials S3RVER/S3RVER.
+ * s3rver checks presigned expiry but not signatures. Listings longer than one page (deletePrefix of more than
+ * `listPageSize` keys, 1000 by default) need Node started with --openssl-legacy-provider, or s3rver answers 500.
+ */
+export async function startTestS3(): Promise<TestS3> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'pixmill-s3rver-'));
+  const bucket = `pixmill-test-${randomBytes(4).toString('hex')}`;
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
+  let port: number;
+  try {
+    ({ port } = await server.run());
+  } catch (err) {
+    await rm(directory, { recursive: true, force: true });
+    throw err;
+  }
+  const endpoint = `http://127.0.0.1:${port}`;
+  const options = {
+    endpoint,
+    region: 'us-east-1',
+    bucket,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    forcePathStyle: true,
+  };
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint,
+    bucket,
+    store: createS3Store(options),
+    options,
+    directory,
+    close: () =>
+      (closed ??= (async () => {
+        await server.close();
+        await rm(directory, { recursive: true, force: true });
+      })()),
+  };
+}
+
+/**
+ * True when this process can serve truncated s3rver listings: s3rver encrypts ListObjectsV2 continuation tokens
+ * with DES, which OpenSSL 3 offers only through its legacy provider (`NODE_OPTIONS=--openssl-legacy-provider`).
+ */
+export function legacyOpenSslEnabled(): boolean {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
