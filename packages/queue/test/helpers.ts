@@ -1,0 +1,106 @@
+// Test infrastructure: broker address, unique names, cleanup, waiting for a condition.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import amqp from 'amqplib';
+import { createLogger } from '@pixmill/observability';
+
+const run = promisify(execFile);
+
+// Test infrastructure address (allowed outside @pixmill/config).
+export const amqpUrl = process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+
+export const log = createLogger('queue-test', 'silent');
+
+/** A per-file base; every test adds its own suffix, and afterAll deletes every queue under the base. */
+export function prefixes(): { base: string; next(): string } {
+  const base = `qtest-${randomBytes(4).toString('hex')}`;
+  let n = 0;
+  return { base, next: () => `${base}-${++n}` };
+}
+
+export async function deleteQueuesUnder(base: string): Promise<void> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', 'name', '--formatter', 'json', '-q']);
+  const names = (JSON.parse(stdout) as { name: string }[]).map((q) => q.name).filter((n) => n.startsWith(`${base}-`));
+  if (names.length === 0) return;
+  const conn = await amqp.connect(amqpUrl);
+  try {
+    const ch = await conn.createChannel();
+    for (const name of names) await ch.deleteQueue(name);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Closes, from the broker's side, every connection whose name contains `needle`; answers their ids. */
+export async function forceCloseConnections(needle: string): Promise<string[]> {
+  const pids = await connectionPids(needle);
+  for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'closed by a queue test']);
+  return pids;
+}
+
+/** Publishes a body as is, bypassing the transport, as foreign or older code would. */
+export async function publishRawAmqp(queue: string, body: string, messageId: string): Promise<void> {
+  const conn = await amqp.connect(amqpUrl);
+  try {
+    const ch = await conn.createConfirmChannel();
+    ch.sendToQueue(queue, Buffer.from(body), { persistent: true, messageId });
+    await ch.waitForConfirms();
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+export type RawMessage = { messageId: string | undefined; headers: Record<string, unknown>; body: string };
+
+/** Takes every message off a queue (used to read dead letters and their reason headers). */
+export async function drainAmqp(queue: string): Promise<RawMessage[]> {
+  const conn = await amqp.connect(amqpUrl);
+  try {
+    const ch = await conn.createChannel();
+    const out: RawMessage[] = [];
+    for (;;) {
+      const m = await ch.get(queue, { noAck: true });
+      if (!m) break;
+      out.push({ messageId: m.properties.messageId, headers: m.properties.headers ?? {}, body: m.content.toString() });
+    }
+    await ch.close();
+    return out;
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function waitFor<T>(probe: () => Promise<T> | T, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(25);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function deferred<T = void>(): { promise: Promise<T>; resolve(v: T): void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Broker-side ids of the open connections whose name contains `needle`. */
+export async function connectionPids(needle: string): Promise<string[]> {
+  const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '--formatter', 'json', '-q']);
+  const rows = JSON.parse(stdout) as { pid: string; client_properties: [string, string, unknown][] }[];
+  return rows
+    .filter((r) => r.client_properties.some(([k, , v]) => k === 'connection_name' && String(v).includes(needle)))
+    .map((r) => r.pid.replace(/^#PID/, ''));
+}
