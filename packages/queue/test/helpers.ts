@@ -96,11 +96,12 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(v: T): void
   return { promise, resolve };
 }
 
-/** Broker-side ids of the open connections whose name contains `needle`. */
+/** Broker-side ids of the open connections whose name starts with `needle`. */
 export async function connectionPids(needle: string): Promise<string[]> {
-  const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '--formatter', 'json', '-q']);
-  const rows = JSON.parse(stdout) as { pid: string; client_properties: [string, string, unknown][] }[];
-  return rows
-    .filter((r) => r.client_properties.some(([k, , v]) => k === 'connection_name' && String(v).includes(needle)))
-    .map((r) => r.pid.replace(/^#PID/, ''));
+  // The table output carries full pids (`<rabbit@host.N.N.N>`), which close_connection accepts; the JSON one does not.
+  const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '-q', '-s']);
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(`{"connection_name","${needle}`))
+    .map((line) => line.split('\t')[0] as string);
 }
