@@ -4,7 +4,14 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } f
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
 import { AmqpSession } from './amqp-session';
-import { assertKind, attemptFrom, runDelivery, validatePolicy, type DeliveryOutcome, type RetryPolicy } from './delivery';
+import {
+  assertKind,
+  attemptFrom,
+  runDelivery,
+  validatePolicy,
+  type DeliveryOutcome,
+  type RetryPolicy,
+} from './delivery';
 import { TransportUnavailableError } from './errors';
 import {
   HEADER,
@@ -62,7 +69,8 @@ class AmqpTransport implements Transport {
   constructor(private readonly o: AmqpTransportOptions) {
     validatePolicy(o);
     if (!o.prefix) throw new Error('prefix must not be empty');
-    if (!Number.isInteger(o.prefetch) || o.prefetch < 1) throw new Error(`prefetch must be an integer >= 1, got ${o.prefetch}`);
+    if (!Number.isInteger(o.prefetch) || o.prefetch < 1)
+      throw new Error(`prefetch must be an integer >= 1, got ${o.prefetch}`);
     this.log = o.log.child({ component: 'amqp-transport', prefix: o.prefix });
     this.policy = { maxAttempts: o.maxAttempts, retryDelaysMs: [...o.retryDelaysMs] };
     this.connectWaitMs = o.connectWaitMs ?? 2_000;
@@ -96,7 +104,8 @@ class AmqpTransport implements Transport {
     if (this.stopping) throw new TransportUnavailableError('transport is closed');
     assertKind(kind);
     const prefetch = opts?.prefetch ?? this.o.prefetch;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`prefetch must be an integer >= 1, got ${prefetch}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new Error(`prefetch must be an integer >= 1, got ${prefetch}`);
     const consumer = new AmqpConsumer(this, kind, handler, prefetch);
     const conn = await this.session.connection(this.connectWaitMs);
     // Registered first so a reconnect during attach also re-attaches it; removed again if the first attach fails.
@@ -193,18 +202,27 @@ class AmqpTransport implements Transport {
     return this.declareOnce(conn, `kind:${kind}`, async (ch) => {
       await ch.assertQueue(deadLetterQueue(p, kind), deadLetterQueueOptions());
       await ch.assertQueue(mainQueue(p, kind), mainQueueOptions(p, kind));
-      for (const ms of this.retryDelays()) await ch.assertQueue(delayQueue(p, kind, ms), delayQueueOptions(p, kind, ms));
+      for (const ms of this.retryDelays())
+        await ch.assertQueue(delayQueue(p, kind, ms), delayQueueOptions(p, kind, ms));
     });
   }
 
   /** Re-publishes a failed message to wait out its retry delay, with the next attempt number. */
-  async retry(kind: JobKind, msg: ConsumeMessage, outcome: Extract<DeliveryOutcome, { action: 'retry' }>): Promise<void> {
+  async retry(
+    kind: JobKind,
+    msg: ConsumeMessage,
+    outcome: Extract<DeliveryOutcome, { action: 'retry' }>,
+  ): Promise<void> {
     if (outcome.delayMs > 0) this.rememberDelay(kind, outcome.delayMs);
     const props = carry(msg, { [HEADER.attempt]: outcome.nextAttempt });
     await this.track(this.route(kind, msg.content, props, outcome.delayMs));
   }
 
-  async deadLetter(kind: JobKind, msg: ConsumeMessage, outcome: Extract<DeliveryOutcome, { action: 'dead-letter' }>): Promise<void> {
+  async deadLetter(
+    kind: JobKind,
+    msg: ConsumeMessage,
+    outcome: Extract<DeliveryOutcome, { action: 'dead-letter' }>,
+  ): Promise<void> {
     const props = carry(msg, {
       [HEADER.deadReason]: outcome.reason,
       [HEADER.deadError]: outcome.error,
@@ -449,7 +467,10 @@ class AmqpConsumer<K extends JobKind> implements Consumer {
       if (outcome.action === 'dead-letter') await this.t.deadLetter(this.kind, msg, outcome);
     } catch (err) {
       // Nothing is acked that was not re-routed: back to the queue (the delivery limit stops an endless loop).
-      this.log.error({ err: (err as Error).message, messageId: ctx.messageId }, 'could not re-route a failed message; requeued');
+      this.log.error(
+        { err: (err as Error).message, messageId: ctx.messageId },
+        'could not re-route a failed message; requeued',
+      );
       settle(this.log, () => ch.nack(msg, false, true));
       return;
     }
@@ -484,7 +505,6 @@ function messageIdOf(msg: ConsumeMessage): string {
   const id = msg.properties.messageId;
   return typeof id === 'string' && id ? id : `sha256:${createHash('sha256').update(msg.content).digest('hex')}`;
 }
-
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));

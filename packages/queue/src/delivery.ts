@@ -77,7 +77,8 @@ export function attemptFrom(value: unknown): number {
 }
 
 export function validatePolicy(p: RetryPolicy): void {
-  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) throw new Error(`maxAttempts must be an integer >= 1, got ${p.maxAttempts}`);
+  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1)
+    throw new Error(`maxAttempts must be an integer >= 1, got ${p.maxAttempts}`);
   for (const ms of p.retryDelaysMs) {
     if (!Number.isFinite(ms) || ms < 0) throw new Error(`retryDelaysMs must be finite and >= 0, got ${ms}`);
   }

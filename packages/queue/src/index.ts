@@ -2,7 +2,12 @@
 export { PermanentError, TransportUnavailableError } from './errors';
 export type { Consumer, ConsumeOptions, Handler, JobContext, PublishOptions, QueueDepth, Transport } from './transport';
 export { createAmqpTransport, type AmqpTransportOptions } from './amqp.transport';
-export { createMemoryTransport, type DeadLetter, type MemoryTransport, type MemoryTransportOptions } from './memory.transport';
+export {
+  createMemoryTransport,
+  type DeadLetter,
+  type MemoryTransport,
+  type MemoryTransportOptions,
+} from './memory.transport';
 export { enqueue, type OutboxClient } from './outbox';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { DELIVERY_LIMIT, HEADER as QUEUE_HEADERS, deadLetterQueue, delayQueue, mainQueue } from './topology';

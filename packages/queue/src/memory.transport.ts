@@ -73,7 +73,8 @@ class InProcessTransport implements MemoryTransport {
     if (this.stopping) throw new TransportUnavailableError('transport is closed');
     assertKind(kind);
     const prefetch = opts?.prefetch ?? this.prefetch;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`prefetch must be an integer >= 1, got ${prefetch}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new Error(`prefetch must be an integer >= 1, got ${prefetch}`);
     const consumer = new MemoryConsumer(kind, handler as unknown as Handler<JobKind>, prefetch, (c) => this.detach(c));
     this.state(kind).consumers.push(consumer);
     this.dispatch(kind);
@@ -85,7 +86,13 @@ class InProcessTransport implements MemoryTransport {
     const s = this.state(kind);
     let retrying = 0;
     for (const k of this.delayed.values()) if (k === kind) retrying++;
-    return { ready: s.ready.length, unacked: s.unacked, consumers: s.consumers.length, deadLettered: s.dead.length, retrying };
+    return {
+      ready: s.ready.length,
+      unacked: s.unacked,
+      consumers: s.consumers.length,
+      deadLettered: s.dead.length,
+      retrying,
+    };
   }
 
   async purgeDeadLetters(kind: JobKind): Promise<number> {
@@ -155,7 +162,9 @@ class InProcessTransport implements MemoryTransport {
       s.unacked++;
       chosen
         .run(() => this.deliver(kind, chosen, env))
-        .catch((err: unknown) => this.log.error({ err: (err as Error).message, kind }, 'message handling failed unexpectedly'))
+        .catch((err: unknown) =>
+          this.log.error({ err: (err as Error).message, kind }, 'message handling failed unexpectedly'),
+        )
         .finally(() => {
           s.unacked--;
           this.dispatch(kind);

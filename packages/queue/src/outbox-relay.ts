@@ -32,7 +32,8 @@ const PASS_TIMEOUT_MS = 60_000;
 
 export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const batchSize = o.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be an integer >= 1, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batchSize must be an integer >= 1, got ${batchSize}`);
   const log = o.log.child({ component: 'outbox-relay' });
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -108,7 +109,10 @@ async function pass(o: OutboxRelayOptions, batchSize: number, log: Logger): Prom
       }
       if (published.length > 0) log.debug({ published: published.length }, 'outbox rows published');
       if (failures.length > 0) {
-        log.warn({ failed: failures.length, published: published.length, err: failures[0]?.error }, 'outbox publish failed; will retry');
+        log.warn(
+          { failed: failures.length, published: published.length, err: failures[0]?.error },
+          'outbox publish failed; will retry',
+        );
       }
       return published.length;
     },

@@ -2,14 +2,26 @@
 import { randomUUID } from 'node:crypto';
 import type { ResizeImageJob } from '@pixmill/contracts';
 import { TransportUnavailableError, createAmqpTransport, type JobContext, type Transport } from '../src';
-import { amqpUrl, connectionPids, deferred, deleteQueuesUnder, forceCloseConnections, log, prefixes, waitFor } from './helpers';
+import {
+  amqpUrl,
+  connectionPids,
+  deferred,
+  deleteQueuesUnder,
+  forceCloseConnections,
+  log,
+  prefixes,
+  waitFor,
+} from './helpers';
 
 const names = prefixes();
 const kind = 'resize.image' as const;
 const job = (): ResizeImageJob => ({ v: 1, batchId: randomUUID(), imageId: randomUUID() });
 const open: Transport[] = [];
 
-function make(prefix: string, o: { url?: string; connectWaitMs?: number; retryDelaysMs?: number[]; maxAttempts?: number } = {}) {
+function make(
+  prefix: string,
+  o: { url?: string; connectWaitMs?: number; retryDelaysMs?: number[]; maxAttempts?: number } = {},
+) {
   const t = createAmqpTransport({ url: amqpUrl, prefix, prefetch: 4, maxAttempts: 3, retryDelaysMs: [50], log, ...o });
   open.push(t);
   return t;

@@ -12,7 +12,17 @@ import {
   type MemoryTransport,
   type Transport,
 } from '../src';
-import { amqpUrl, deferred, deleteQueuesUnder, drainAmqp, log, prefixes, publishRawAmqp, sleep, waitFor } from './helpers';
+import {
+  amqpUrl,
+  deferred,
+  deleteQueuesUnder,
+  drainAmqp,
+  log,
+  prefixes,
+  publishRawAmqp,
+  sleep,
+  waitFor,
+} from './helpers';
 
 type Settings = { maxAttempts?: number; retryDelaysMs?: number[]; prefetch?: number };
 type Dead = { messageId: string | undefined; reason: string; error: string };
@@ -62,7 +72,9 @@ function memoryHarness(): Harness {
     make: (s: Settings = {}) => createMemoryTransport({ log, ...defaults, ...s }),
     publishRaw: (t, kind, body, messageId) => (t as MemoryTransport).publishRaw(kind, body, { messageId }),
     async takeDeadLetters(t, kind) {
-      const dead = (t as MemoryTransport).deadLetters(kind).map((d) => ({ messageId: d.messageId, reason: d.reason, error: d.error }));
+      const dead = (t as MemoryTransport)
+        .deadLetters(kind)
+        .map((d) => ({ messageId: d.messageId, reason: d.reason, error: d.error }));
       await t.purgeDeadLetters(kind);
       return dead;
     },
@@ -129,7 +141,9 @@ describe.each([
     const [a1, a2, a3] = attempts.map((a) => a.at) as [number, number, number];
     expect(a2 - a1).toBeGreaterThanOrEqual(150 - 2);
     expect(a3 - a2).toBeGreaterThanOrEqual(300 - 2);
-    expect(await h.takeDeadLetters(t, kind)).toEqual([{ messageId: 'always-fails', reason: 'max-attempts', error: 'Error: boom 3' }]);
+    expect(await h.takeDeadLetters(t, kind)).toEqual([
+      { messageId: 'always-fails', reason: 'max-attempts', error: 'Error: boom 3' },
+    ]);
   });
 
   it('acks a message whose retry succeeds, without dead-lettering it', async () => {
@@ -175,7 +189,9 @@ describe.each([
     await waitFor(async () => (await t.depth(kind)).deadLettered === 2, 'two dead letters');
     await settled(t);
     expect(calls).toBe(0);
-    const dead = (await h.takeDeadLetters(t, kind)).sort((a, b) => String(a.messageId).localeCompare(String(b.messageId)));
+    const dead = (await h.takeDeadLetters(t, kind)).sort((a, b) =>
+      String(a.messageId).localeCompare(String(b.messageId)),
+    );
     expect(dead.map((d) => [d.messageId, d.reason])).toEqual([
       ['bad-json', 'invalid-json'],
       ['bad-schema', 'invalid-payload'],
@@ -232,15 +248,12 @@ describe.each([
   it('runs at most `prefetch` handlers of one consumer at a time', async () => {
     const t = make();
     const gate = deferred();
-    let running = 0;
     let started = 0;
     await t.consume(
       kind,
       async () => {
         started++;
-        running++;
         await gate.promise;
-        running--;
       },
       { prefetch: 2 },
     );
