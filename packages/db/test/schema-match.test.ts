@@ -1,5 +1,7 @@
 // The migrations must build exactly what prisma/schema.prisma describes: editing one without the other fails here.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../src/testing';
@@ -59,5 +61,37 @@ describe('migrated database vs Prisma schema', () => {
     expect(actual).not.toEqual(expectedSchema(schemaText));
     expect(actual.indexes['images_status_started_at_idx']).toBeUndefined();
     expect(actual.tables['batches']?.['name']?.nullable).toBe(false);
+  });
+});
+
+describe("Prisma's schema engine on a migrated database (schema:check)", () => {
+  const check = (schemaFile?: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        require.resolve('tsx/cli'),
+        join(__dirname, '..', 'src', 'schema-check.cli.ts'),
+        ...(schemaFile ? [schemaFile] : []),
+      ],
+      { encoding: 'utf8' },
+    );
+
+  it('finds nothing to change', () => {
+    const result = check();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('prints the missing SQL and fails for a schema edited without a migration', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pixmill-schema-'));
+    try {
+      const file = join(dir, 'schema.prisma');
+      writeFileSync(file, schemaText.replace('  worker      String?', '  worker      String?\n  hostname    String?'));
+      const result = check(file);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/ALTER TABLE "chunks" ADD COLUMN\s+"hostname" TEXT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
