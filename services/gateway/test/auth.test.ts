@@ -13,24 +13,37 @@ describe('login and tokens', () => {
 
   const me = (token: string) => request(gw.app).get('/api/v1/me').set('Authorization', `Bearer ${token}`);
 
-  it.each(['/api/v1/auth/login', '/api/auth/login'])('logs in at %s and the token identifies the user', async (path) => {
-    const res = await request(gw.app).post(path).send({ username: 'alice', password: alice.password }).expect(200);
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: gw.deps.settings.JWT_TTL_SECONDS });
-    const who = await me(res.body.access_token).expect(200);
-    expect(who.body).toMatchObject({ id: alice.id, username: 'alice', role: 'user', authenticated_via: 'jwt' });
-  });
+  it.each(['/api/v1/auth/login', '/api/auth/login'])(
+    'logs in at %s and the token identifies the user',
+    async (path) => {
+      const res = await request(gw.app).post(path).send({ username: 'alice', password: alice.password }).expect(200);
+      expect(res.body).toEqual({
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: gw.deps.settings.JWT_TTL_SECONDS,
+      });
+      const who = await me(res.body.access_token).expect(200);
+      expect(who.body).toMatchObject({ id: alice.id, username: 'alice', role: 'user', authenticated_via: 'jwt' });
+    },
+  );
 
   it('takes the username case-insensitively', async () => {
     await request(gw.app).post('/api/v1/auth/login').send({ username: 'ALICE', password: alice.password }).expect(200);
   });
 
   it('answers a wrong password and an unknown user identically', async () => {
-    const wrong = await request(gw.app).post('/api/v1/auth/login').send({ username: 'alice', password: 'not-her-password' });
-    const unknown = await request(gw.app).post('/api/v1/auth/login').send({ username: 'nobody-here', password: 'whatever-it-is' });
+    const wrong = await request(gw.app)
+      .post('/api/v1/auth/login')
+      .send({ username: 'alice', password: 'not-her-password' });
+    const unknown = await request(gw.app)
+      .post('/api/v1/auth/login')
+      .send({ username: 'nobody-here', password: 'whatever-it-is' });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(wrong.status);
     expect(unknown.body).toEqual(wrong.body);
-    expect(wrong.body).toEqual({ error: { code: 'unauthorized', message: 'invalid username or password', details: null } });
+    expect(wrong.body).toEqual({
+      error: { code: 'unauthorized', message: 'invalid username or password', details: null },
+    });
   });
 
   it('refuses passwords over 72 bytes instead of letting bcrypt truncate them', async () => {
@@ -38,7 +51,10 @@ describe('login and tokens', () => {
     const bob = await gw.createUser('user', { password: p72 });
     await request(gw.app).post('/api/v1/auth/login').send({ username: bob.username, password: p72 }).expect(200);
     // bcrypt would accept this one (it only reads 72 bytes); we must not.
-    const res = await request(gw.app).post('/api/v1/auth/login').send({ username: bob.username, password: p72 + 'x' }).expect(400);
+    const res = await request(gw.app)
+      .post('/api/v1/auth/login')
+      .send({ username: bob.username, password: p72 + 'x' })
+      .expect(400);
     expect(res.body.error.code).toBe('validation_error');
     expect(JSON.stringify(res.body.error.details)).toContain('72 bytes');
   });
@@ -48,14 +64,25 @@ describe('login and tokens', () => {
     await me(carol.token).expect(200);
     await gw.deps.prisma.user.update({ where: { id: carol.id }, data: { deletedAt: new Date() } });
     await me(carol.token).expect(401);
-    const res = await request(gw.app).post('/api/v1/auth/login').send({ username: carol.username, password: carol.password }).expect(401);
+    const res = await request(gw.app)
+      .post('/api/v1/auth/login')
+      .send({ username: carol.username, password: carol.password })
+      .expect(401);
     expect(res.body.error.message).toBe('invalid username or password');
   });
 
   describe('refuses tokens that are not exactly ours', () => {
     const cases: [string, () => string][] = [
       ['alg none', () => unsignedToken({ sub: alice.id })],
-      ['expired', () => signTestToken({ sub: alice.id, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 60 })],
+      [
+        'expired',
+        () =>
+          signTestToken({
+            sub: alice.id,
+            iat: Math.floor(Date.now() / 1000) - 7200,
+            exp: Math.floor(Date.now() / 1000) - 60,
+          }),
+      ],
       ['without exp', () => signTestToken({ sub: alice.id, exp: undefined })],
       ['for another audience', () => signTestToken({ sub: alice.id, aud: 'someone-else' })],
       ['from another issuer', () => signTestToken({ sub: alice.id, iss: 'not-pixmill' })],
@@ -79,6 +106,9 @@ describe('login and tokens', () => {
 
   it('asks for credentials when there are none, or of an unknown scheme', async () => {
     await request(gw.app).get('/api/v1/me').expect(401);
-    await request(gw.app).get('/api/v1/me').set('Authorization', `Basic ${Buffer.from('alice:x').toString('base64')}`).expect(401);
+    await request(gw.app)
+      .get('/api/v1/me')
+      .set('Authorization', `Basic ${Buffer.from('alice:x').toString('base64')}`)
+      .expect(401);
   });
 });

@@ -52,7 +52,10 @@ async function resolve(db: AuthDb, jwtSecret: string, req: Request): Promise<Res
     await db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
   }
   const { user } = key;
-  return { ok: true, auth: { userId: user.id, username: user.username, role: user.role, via: 'api_key', apiKeyId: key.id } };
+  return {
+    ok: true,
+    auth: { userId: user.id, username: user.username, role: user.role, via: 'api_key', apiKeyId: key.id },
+  };
 }
 
 export type AuthMiddleware = {

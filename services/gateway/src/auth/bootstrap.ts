@@ -21,12 +21,17 @@ export async function ensureAdmin(
 ): Promise<{ username: string; generatedPassword?: string } | null> {
   const username = normalizeUsername(settings.ADMIN_USERNAME);
   if (!USERNAME_PATTERN.test(username)) {
-    throw new ConfigError([{ setting: 'ADMIN_USERNAME', message: 'must be 3-32 characters: a-z, 0-9, ".", "_" or "-"' }]);
+    throw new ConfigError([
+      { setting: 'ADMIN_USERNAME', message: 'must be 3-32 characters: a-z, 0-9, ".", "_" or "-"' },
+    ]);
   }
   const given = settings.ADMIN_PASSWORD;
   if (given !== undefined && (given.length < MIN_PASSWORD_LENGTH || Buffer.byteLength(given) > MAX_PASSWORD_BYTES)) {
     throw new ConfigError([
-      { setting: 'ADMIN_PASSWORD', message: `must be ${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes` },
+      {
+        setting: 'ADMIN_PASSWORD',
+        message: `must be ${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes`,
+      },
     ]);
   }
 
@@ -39,8 +44,14 @@ export async function ensureAdmin(
     if (!isUniqueViolation(err)) throw err;
     // Another replica created it first; or the name belongs to someone who is not an admin, which we must not
     // silently accept (there would be no admin at all).
-    if (await prisma.user.findFirst({ where: { username, role: 'admin', deletedAt: null }, select: { id: true } })) return null;
-    throw new ConfigError([{ setting: 'ADMIN_USERNAME', message: `user "${username}" exists but is not an active admin; choose another name` }]);
+    if (await prisma.user.findFirst({ where: { username, role: 'admin', deletedAt: null }, select: { id: true } }))
+      return null;
+    throw new ConfigError([
+      {
+        setting: 'ADMIN_USERNAME',
+        message: `user "${username}" exists but is not an active admin; choose another name`,
+      },
+    ]);
   }
   return given === undefined ? { username, generatedPassword: password } : { username };
 }
@@ -53,10 +64,18 @@ const MIN_SECRET_BYTES = 32;
  * random secret generated once into `<DATA_DIR>/jwt-secret` (mode 0600) so tokens survive restarts. Separate
  * deployments must share one explicit secret, so they refuse to start without it.
  */
-export function resolveJwtSecret(settings: Pick<Settings, 'JWT_SECRET' | 'DATA_DIR'>, o: { embedded: boolean }): string {
+export function resolveJwtSecret(
+  settings: Pick<Settings, 'JWT_SECRET' | 'DATA_DIR'>,
+  o: { embedded: boolean },
+): string {
   if (settings.JWT_SECRET) return settings.JWT_SECRET;
   if (!o.embedded) {
-    throw new ConfigError([{ setting: 'JWT_SECRET', message: `required (at least ${MIN_SECRET_BYTES} bytes) when the gateway runs on its own` }]);
+    throw new ConfigError([
+      {
+        setting: 'JWT_SECRET',
+        message: `required (at least ${MIN_SECRET_BYTES} bytes) when the gateway runs on its own`,
+      },
+    ]);
   }
   const file = path.resolve(settings.DATA_DIR, JWT_SECRET_FILE);
   const existing = readSecret(file);
@@ -93,6 +112,9 @@ function readSecret(file: string): string | undefined {
 
 function failCorrupt(file: string): never {
   throw new ConfigError([
-    { setting: 'JWT_SECRET', message: `unset, and ${file} holds no usable secret (under ${MIN_SECRET_BYTES} bytes); set JWT_SECRET or delete the file` },
+    {
+      setting: 'JWT_SECRET',
+      message: `unset, and ${file} holds no usable secret (under ${MIN_SECRET_BYTES} bytes); set JWT_SECRET or delete the file`,
+    },
   ]);
 }

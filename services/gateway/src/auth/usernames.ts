@@ -8,5 +8,13 @@ export const normalizeUsername = (u: string): string => u.trim().toLowerCase();
 
 export const Username = z
   .string()
+  .describe('3-32 characters: a-z, 0-9, ".", "_" or "-", starting with a letter or digit; case-insensitive')
   .transform(normalizeUsername)
-  .pipe(z.string().regex(USERNAME_PATTERN, 'username must be 3-32 characters: a-z, 0-9, ".", "_" or "-", starting with a letter or digit'));
+  .pipe(
+    z
+      .string()
+      .regex(
+        USERNAME_PATTERN,
+        'username must be 3-32 characters: a-z, 0-9, ".", "_" or "-", starting with a letter or digit',
+      ),
+  );

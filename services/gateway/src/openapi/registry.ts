@@ -43,10 +43,15 @@ export type RegisteredOperation = { method: HttpMethod; path: string; spec: Oper
 /** `/api/v1/api-keys/:id` → `/api/v1/api-keys/{id}`. */
 export const toOpenApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 
-const pathParams = (expressPath: string): string[] => [...expressPath.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+const pathParams = (expressPath: string): string[] =>
+  [...expressPath.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
 
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as JsonObject;
   return rest;
 }
 
@@ -88,7 +93,11 @@ export class OpenApiRegistry {
     }
     return {
       openapi: '3.1.0',
-      info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
+      info: {
+        title: info.title,
+        version: info.version,
+        ...(info.description ? { description: info.description } : {}),
+      },
       ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
       paths,
       components: {
@@ -126,6 +135,9 @@ export class OpenApiRegistry {
     for (const [status, r] of Object.entries(spec.responses)) {
       const content: Record<string, JsonObject> = { ...r.content };
       if (r.schema) content['application/json'] = { schema: jsonSchema(r.schema, 'output') };
+      // Error answers all share one shape (http/error.middleware.ts).
+      else if (Number(status) >= 400 && !r.content)
+        content['application/json'] = { schema: { $ref: '#/components/schemas/Error' } };
       responses[status] = {
         description: r.description,
         ...(Object.keys(content).length ? { content } : {}),
@@ -133,7 +145,8 @@ export class OpenApiRegistry {
       };
     }
     // The answers every route of a kind can give, so each route need not repeat them.
-    if (spec.body || spec.query || spec.params || spec.requestBody) responses['400'] ??= errorResponse('Invalid request');
+    if (spec.body || spec.query || spec.params || spec.requestBody)
+      responses['400'] ??= errorResponse('Invalid request');
     if (spec.access !== 'public') responses['401'] ??= errorResponse('Missing, invalid or expired credentials');
     if (spec.access === 'admin') responses['403'] ??= errorResponse('Only for admins');
     if (spec.body) responses['413'] ??= errorResponse('Request body too large');
@@ -141,7 +154,9 @@ export class OpenApiRegistry {
 
     const requestBody =
       spec.requestBody ??
-      (spec.body ? { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } : undefined);
+      (spec.body
+        ? { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } }
+        : undefined);
 
     return {
       operationId: spec.operationId ?? operationId(method, path),

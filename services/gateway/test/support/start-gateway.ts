@@ -12,12 +12,12 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { createLogger, createRegistry } from '@pixmill/observability';
 import { createAmqpTransport, createMemoryTransport, type Transport } from '@pixmill/queue';
 import type { ObjectStore } from '@pixmill/storage';
-// TODO(remove): @pixmill/storage has no "./testing" export yet; import it by file until it does.
-import { startTestS3 } from '@pixmill/storage/src/testing';
+import { startTestS3 } from '@pixmill/storage/testing';
 import { createApp, type GatewayDeps, type GatewayOptions } from '../../src/app';
 import type { Role } from '../../src/auth/auth-context';
 import { issueToken } from '../../src/auth/jwt';
 import { hashPassword } from '../../src/auth/passwords';
+import { deleteQueuesWithPrefix, testAmqpUrl } from './amqp-cleanup';
 
 /** 32+ bytes, fixed, so tests can also mint tokens of their own (see `signTestToken` in tokens.ts). */
 export const TEST_JWT_SECRET = 'pixmill-test-jwt-secret-0123456789abcdef';
@@ -25,8 +25,10 @@ export const TEST_JWT_SECRET = 'pixmill-test-jwt-secret-0123456789abcdef';
 export type StartGatewayOptions = {
   /** Settings on top of the defaults (LOG_LEVEL defaults to silent). */
   settings?: Partial<Settings>;
-  /** 'memory' (default) or 'amqp' (RabbitMQ on 127.0.0.1, or TEST_AMQP_URL, with a unique queue prefix). */
+  /** 'memory' (default) or 'amqp': RabbitMQ with a unique queue prefix, whose queues close() deletes. */
   queue?: 'memory' | 'amqp';
+  /** Broker for queue 'amqp' (default TEST_AMQP_URL or the machine's RabbitMQ on 127.0.0.1). */
+  amqpUrl?: string;
   /** Use this store instead of a fresh s3rver bucket (e.g. a fake whose check() fails). */
   store?: ObjectStore;
   /** Use this transport instead of building one. */
@@ -42,7 +44,7 @@ export type TestGateway = {
   deps: GatewayDeps;
   /** A user straight in the database (bcrypt-hashed as the API would) with a valid login token. */
   createUser(role?: Role, o?: { username?: string; password?: string }): Promise<TestUser>;
-  /** Closes the transport and S3 server, drops the database. Idempotent. */
+  /** Closes the transport (deleting its RabbitMQ queues) and the S3 server, drops the database. Idempotent. */
   close(): Promise<void>;
 };
 
@@ -67,16 +69,18 @@ export async function startGateway(o: StartGatewayOptions = {}): Promise<TestGat
     let transport = o.transport;
     if (!transport) {
       const policy = { maxAttempts: settings.QUEUE_MAX_ATTEMPTS, retryDelaysMs: settings.QUEUE_RETRY_DELAYS_MS, log };
-      transport =
-        o.queue === 'amqp'
-          ? createAmqpTransport({
-              ...policy,
-              // Test infrastructure address: the machine's RabbitMQ.
-              url: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-              prefix: `pixmill-test-${process.pid}-${randomBytes(4).toString('hex')}`,
-              prefetch: settings.QUEUE_PREFETCH,
-            })
-          : createMemoryTransport(policy);
+      if (o.queue === 'amqp') {
+        const prefix = `gwtest-${process.pid}-${randomBytes(4).toString('hex')}`;
+        closers.push(() => deleteQueuesWithPrefix(prefix));
+        transport = createAmqpTransport({
+          ...policy,
+          url: o.amqpUrl ?? testAmqpUrl(),
+          prefix,
+          prefetch: settings.QUEUE_PREFETCH,
+        });
+      } else {
+        transport = createMemoryTransport(policy);
+      }
       const t = transport;
       closers.push(() => t.close());
     }
@@ -92,10 +96,15 @@ export async function startGateway(o: StartGatewayOptions = {}): Promise<TestGat
     };
     const app = createApp(deps, o.app);
 
-    const createUser = async (role: Role = 'user', u: { username?: string; password?: string } = {}): Promise<TestUser> => {
+    const createUser = async (
+      role: Role = 'user',
+      u: { username?: string; password?: string } = {},
+    ): Promise<TestUser> => {
       const username = u.username ?? `${role}-${randomBytes(5).toString('hex')}`;
       const password = u.password ?? `pw-${randomBytes(9).toString('base64url')}`;
-      const user = await db.prisma.user.create({ data: { username, role, passwordHash: await hashPassword(password) } });
+      const user = await db.prisma.user.create({
+        data: { username, role, passwordHash: await hashPassword(password) },
+      });
       const { access_token } = issueToken(TEST_JWT_SECRET, user.id, settings.JWT_TTL_SECONDS);
       return { id: user.id, username, password, role, token: access_token };
     };

@@ -9,7 +9,9 @@ const b64url = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url
 export function signTestToken(claims: Record<string, unknown>, secret = TEST_JWT_SECRET): string {
   const now = Math.floor(Date.now() / 1000);
   const payload = Object.fromEntries(
-    Object.entries({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600, ...claims }).filter(([, v]) => v !== undefined),
+    Object.entries({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600, ...claims }).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
   return jwt.sign(payload, secret, { algorithm: 'HS256' });
 }

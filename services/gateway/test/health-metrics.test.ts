@@ -1,0 +1,97 @@
+import request from 'supertest';
+import type { ObjectStore } from '@pixmill/storage';
+import { startGateway, type TestGateway } from './support';
+
+/** A store that is down: every call fails (health only calls check()). */
+const downStore: ObjectStore = new Proxy({ kind: 's3' } as ObjectStore, {
+  get: (target, prop) =>
+    prop === 'kind' ? target.kind : () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9')),
+});
+
+describe('health', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw?.close());
+
+  it.each(['/api/v1/health', '/health', '/healthz'])(
+    '%s reports database, queue and storage ok with 200',
+    async (path) => {
+      const res = await request(gw.app).get(path).expect(200);
+      expect(res.body).toMatchObject({
+        status: 'ok',
+        checks: { database: { status: 'ok' }, queue: { status: 'ok' }, storage: { status: 'ok' } },
+      });
+    },
+  );
+
+  it('answers 503 naming the dependency that is down', async () => {
+    const broken = await startGateway({ store: downStore });
+    try {
+      const res = await request(broken.app).get('/healthz').expect(503);
+      expect(res.body.status).toBe('unavailable');
+      expect(res.body.checks.storage).toMatchObject({ status: 'down', error: 'connect ECONNREFUSED 127.0.0.1:9' });
+      expect(res.body.checks.database.status).toBe('ok');
+      expect(res.body.checks.queue.status).toBe('ok');
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('health over RabbitMQ', () => {
+  it('reports the broker ok when it answers', async () => {
+    const gw = await startGateway({ queue: 'amqp' });
+    try {
+      const res = await request(gw.app).get('/healthz').expect(200);
+      expect(res.body.checks.queue.status).toBe('ok');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('answers 503 when the broker is unreachable', async () => {
+    // Port 9 (discard) on loopback: nothing listens there.
+    const gw = await startGateway({ queue: 'amqp', amqpUrl: 'amqp://guest:guest@127.0.0.1:9' });
+    try {
+      const res = await request(gw.app).get('/healthz').expect(503);
+      expect(res.body.checks.queue.status).toBe('down');
+      expect(res.body.checks.database.status).toBe('ok');
+      expect(res.body.checks.storage.status).toBe('ok');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('metrics', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw?.close());
+
+  it('exposes request durations labelled by route pattern, not raw path', async () => {
+    const u = await gw.createUser();
+    await request(gw.app).get('/api/v1/me').set('Authorization', `Bearer ${u.token}`).expect(200);
+    const id = '11111111-2222-4333-8444-555555555555';
+    await request(gw.app).delete(`/api/v1/api-keys/${id}`).set('Authorization', `Bearer ${u.token}`).expect(404);
+    await request(gw.app).get('/no/such/thing').expect(404);
+
+    const res = await request(gw.app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    expect(text).toMatch(
+      /pixmill_http_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/v1\/me",status="200"[^}]*\} 1/,
+    );
+    expect(text).toMatch(
+      /pixmill_http_request_duration_seconds_count\{[^}]*method="DELETE",route="\/api\/v1\/api-keys\/:id",status="404"/,
+    );
+    expect(text).toMatch(/route="unmatched",status="404"/);
+    expect(text).not.toContain(id);
+    expect(text).not.toContain('/no/such/thing');
+    // The process metrics of the shared registry come along.
+    expect(text).toContain('pixmill_process_resident_memory_bytes');
+  });
+});
