@@ -3,6 +3,8 @@ const MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
 
 export function assertExpiry(expiresInSeconds: number): void {
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_EXPIRY_SECONDS) {
-    throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_EXPIRY_SECONDS}, got ${expiresInSeconds}`);
+    throw new RangeError(
+      `expiresInSeconds must be an integer from 1 to ${MAX_EXPIRY_SECONDS}, got ${expiresInSeconds}`,
+    );
   }
 }

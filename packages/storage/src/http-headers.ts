@@ -1,6 +1,7 @@
 // Header values built from user-supplied names and types: nothing in them may break out of the header.
 
 // C0/C1 controls (CR, LF, NUL...), Unicode line separators and bidi overrides that can disguise an extension.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const MAX_NAME_CHARS = 200;

@@ -1,4 +1,10 @@
-export { ObjectNotFoundError, InvalidKeyError, type ObjectStore, type PutOptions, type SignedUrlOptions } from './object-store';
+export {
+  ObjectNotFoundError,
+  InvalidKeyError,
+  type ObjectStore,
+  type PutOptions,
+  type SignedUrlOptions,
+} from './object-store';
 export { assertSafeKey, assertSafePrefix } from './safe-key';
 export { BodyLengthError } from './byte-meter';
 export { contentDisposition } from './http-headers';

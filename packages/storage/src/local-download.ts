@@ -16,11 +16,15 @@ export async function serveLocalDownload(
   req: IncomingMessage & { originalUrl?: string },
   res: ServerResponse,
 ): Promise<void> {
-  // originalUrl: Express strips the mount path from req.url; the signature covers the full path.
-  const url = new URL(req.originalUrl ?? req.url ?? '/', 'http://local.invalid');
+  // originalUrl: Express strips the mount path from req.url. The path is taken as sent, not resolved the way
+  // new URL() would: a '..' or '%2e' segment is refused rather than quietly turned into another path.
+  const requestTarget = req.originalUrl ?? req.url ?? '/';
+  const q = requestTarget.indexOf('?');
+  const pathname = q === -1 ? requestTarget : requestTarget.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : requestTarget.slice(q + 1));
   let target;
   try {
-    target = store.resolveSignedDownload(url.pathname, queryRecord(url.searchParams));
+    target = store.resolveSignedDownload(pathname, queryRecord(query));
   } catch (err) {
     if (!(err instanceof DownloadSignatureError)) throw err;
     const code = err.reason === 'expired' ? 'link_expired' : 'invalid_signature';

@@ -37,10 +37,12 @@ const META_SUFFIX = '~meta';
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 
 export function createLocalStore(o: LocalStoreOptions): LocalObjectStore {
-  if (Buffer.byteLength(o.signingSecret ?? '', 'utf8') < 32) throw new TypeError('signingSecret must be at least 32 bytes');
+  if (Buffer.byteLength(o.signingSecret ?? '', 'utf8') < 32)
+    throw new TypeError('signingSecret must be at least 32 bytes');
   const root = path.resolve(o.root);
   const base = new URL(o.publicUrl);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`publicUrl must be http(s): ${o.publicUrl}`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError(`publicUrl must be http(s): ${o.publicUrl}`);
   const publicUrl = o.publicUrl.replace(/\/+$/, '');
   const basePath = base.pathname.replace(/\/+$/, '');
   const secret = o.signingSecret;
@@ -185,9 +187,11 @@ export function createLocalStore(o: LocalStoreOptions): LocalObjectStore {
       const sig = param(query, 'sig');
       const filename = param(query, 'name');
       const contentType = param(query, 'type');
-      if (exp === null || sig === null || filename === null || contentType === null) throw invalid('repeated parameter');
+      if (exp === null || sig === null || filename === null || contentType === null)
+        throw invalid('repeated parameter');
       if (exp === undefined || !/^\d{1,12}$/.test(exp) || sig === undefined) throw invalid('missing exp or sig');
-      if (!verifyDownload(secret, { key, exp: Number(exp), filename, contentType }, sig)) throw invalid('bad signature');
+      if (!verifyDownload(secret, { key, exp: Number(exp), filename, contentType }, sig))
+        throw invalid('bad signature');
       if (nowSeconds() > Number(exp)) throw new DownloadSignatureError('expired', 'download link has expired');
       const out: ResolvedDownload = { key };
       if (filename !== undefined) out.filename = filename;

@@ -9,7 +9,8 @@ const ALLOWED = /^[A-Za-z0-9._/=-]+$/;
 /** Throws InvalidKeyError unless `key` is a plain relative path of safe characters that means the same on S3 and on disk. */
 export function assertSafeKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new InvalidKeyError(String(key), 'empty');
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new InvalidKeyError(key, `longer than ${MAX_KEY_BYTES} bytes`);
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES)
+    throw new InvalidKeyError(key, `longer than ${MAX_KEY_BYTES} bytes`);
   if (key.includes('\0')) throw new InvalidKeyError(key, 'contains NUL');
   if (key.includes('\\')) throw new InvalidKeyError(key, 'contains a backslash');
   if (key.startsWith('/')) throw new InvalidKeyError(key, 'starts with /');
@@ -18,12 +19,14 @@ export function assertSafeKey(key: string): void {
     if (segment === '') throw new InvalidKeyError(key, 'has an empty path segment');
     // '.' is refused too: on disk 'a/./b' is 'a/b', on S3 it is another object.
     if (segment === '..' || segment === '.') throw new InvalidKeyError(key, `has a '${segment}' path segment`);
-    if (segment.length > MAX_SEGMENT_BYTES) throw new InvalidKeyError(key, `has a path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
+    if (segment.length > MAX_SEGMENT_BYTES)
+      throw new InvalidKeyError(key, `has a path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
 }
 
 /** A prefix is a safe key followed by '/', so it can only ever name a whole "folder". */
 export function assertSafePrefix(prefix: string): void {
-  if (typeof prefix !== 'string' || !prefix.endsWith('/')) throw new InvalidKeyError(String(prefix), "a prefix must end with '/'");
+  if (typeof prefix !== 'string' || !prefix.endsWith('/'))
+    throw new InvalidKeyError(String(prefix), "a prefix must end with '/'");
   assertSafeKey(prefix.slice(0, -1));
 }

@@ -70,7 +70,9 @@ describe.each([
 
   it('round-trips a Buffer and keeps its content type', async () => {
     const body = Buffer.from('a small PNG, honestly');
-    await expect(store.put('originals/b1/i1.png', body, { contentType: 'image/png' })).resolves.toEqual({ bytes: body.length });
+    await expect(store.put('originals/b1/i1.png', body, { contentType: 'image/png' })).resolves.toEqual({
+      bytes: body.length,
+    });
     await expect(store.head('originals/b1/i1.png')).resolves.toEqual({ bytes: body.length, contentType: 'image/png' });
     expect(await readAll(await store.get('originals/b1/i1.png'))).toEqual(body);
   });
@@ -96,7 +98,8 @@ describe.each([
     // memory before writing would never get there, and the put would fail.
     const body = generatedBody(total, {
       at: 12 * MB,
-      resumeWhen: () => waitFor(async () => (await bytesOnDisk(h.dataDir)) >= 5 * MB, 'the store to write part of the body'),
+      resumeWhen: () =>
+        waitFor(async () => (await bytesOnDisk(h.dataDir)) >= 5 * MB, 'the store to write part of the body'),
     });
     await expect(store.put('big/20mb.bin', body.stream, { contentLength: total })).resolves.toEqual({ bytes: total });
     await expect(store.head('big/20mb.bin')).resolves.toMatchObject({ bytes: total });
@@ -110,7 +113,10 @@ describe.each([
     const puts = [store.put('atomic/old.bin', replacing), store.put('atomic/new.bin', fresh)];
     replacing.write(Buffer.alloc(MB, 7));
     fresh.write(Buffer.alloc(MB, 7));
-    await waitFor(() => replacing.readableLength === 0 && fresh.readableLength === 0, 'the store to take the first megabyte');
+    await waitFor(
+      () => replacing.readableLength === 0 && fresh.readableLength === 0,
+      'the store to take the first megabyte',
+    );
     // Mid-upload: readers still see the old object, and no new one at all.
     expect((await readAll(await store.get('atomic/old.bin'))).toString()).toBe('version one');
     await expect(store.head('atomic/new.bin')).resolves.toBeNull();
@@ -156,13 +162,15 @@ describe.each([
   });
 
   it('refuses a body that is not the announced length, and stores nothing', async () => {
-    await expect(store.put('len/short.bin', Buffer.alloc(10), { contentLength: 11 })).rejects.toBeInstanceOf(BodyLengthError);
-    await expect(store.put('len/short.bin', Readable.from([Buffer.alloc(10)]), { contentLength: 11 })).rejects.toBeInstanceOf(
+    await expect(store.put('len/short.bin', Buffer.alloc(10), { contentLength: 11 })).rejects.toBeInstanceOf(
       BodyLengthError,
     );
-    await expect(store.put('len/long.bin', Readable.from([Buffer.alloc(6 * MB)]), { contentLength: 10 })).rejects.toBeInstanceOf(
-      BodyLengthError,
-    );
+    await expect(
+      store.put('len/short.bin', Readable.from([Buffer.alloc(10)]), { contentLength: 11 }),
+    ).rejects.toBeInstanceOf(BodyLengthError);
+    await expect(
+      store.put('len/long.bin', Readable.from([Buffer.alloc(6 * MB)]), { contentLength: 10 }),
+    ).rejects.toBeInstanceOf(BodyLengthError);
     await expect(store.head('len/short.bin')).resolves.toBeNull();
     await expect(store.head('len/long.bin')).resolves.toBeNull();
   });
@@ -216,7 +224,10 @@ describe.each([
   it('signs download URLs that work over HTTP until they expire', async () => {
     const body = Buffer.from('\x89PNG pretend image bytes');
     await store.put('outputs/b/i/thumb.png', body, { contentType: 'image/png' });
-    const url = await store.signedDownloadUrl('outputs/b/i/thumb.png', { expiresInSeconds: 1, filename: 'holiday.png' });
+    const url = await store.signedDownloadUrl('outputs/b/i/thumb.png', {
+      expiresInSeconds: 1,
+      filename: 'holiday.png',
+    });
     const ok = await fetch(url);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
@@ -232,7 +243,10 @@ describe.each([
 
   it('lets the URL override the content type', async () => {
     await store.put('exports/b/results.csv', Buffer.from('a,b\n'), { contentType: 'application/octet-stream' });
-    const url = await store.signedDownloadUrl('exports/b/results.csv', { expiresInSeconds: 60, contentType: 'text/csv' });
+    const url = await store.signedDownloadUrl('exports/b/results.csv', {
+      expiresInSeconds: 60,
+      contentType: 'text/csv',
+    });
     const res = await fetch(url);
     expect(res.headers.get('content-type')).toBe('text/csv');
     expect(await res.text()).toBe('a,b\n');
@@ -251,9 +265,9 @@ describe.each([
       `attachment; filename="evil_Set-Cookie: session=stolen<script>.png"; ` +
         `filename*=UTF-8''evil%22Set-Cookie%3A%20session%3Dstolen%3Cscript%3E.png`,
     );
-    await expect(store.signedDownloadUrl('outputs/b/i/evil.png', { expiresInSeconds: 60, contentType: 'text/html\r\nX: y' })).rejects.toThrow(
-      'invalid content type',
-    );
+    await expect(
+      store.signedDownloadUrl('outputs/b/i/evil.png', { expiresInSeconds: 60, contentType: 'text/html\r\nX: y' }),
+    ).rejects.toThrow('invalid content type');
   });
 
   it('passes its health check', async () => {
