@@ -34,7 +34,11 @@ export class ApiRouter {
       this.openapi.add(method, path, spec);
       // Auth before body parsing, so an anonymous client can't make us parse large bodies.
       const guard =
-        spec.access === 'admin' ? [this.guards.requireAuth, this.guards.requireAdmin] : spec.access === 'user' ? [this.guards.requireAuth] : [];
+        spec.access === 'admin'
+          ? [this.guards.requireAuth, this.guards.requireAdmin]
+          : spec.access === 'user'
+            ? [this.guards.requireAuth]
+            : [];
       const body = spec.body ? jsonBody(spec.jsonLimit) : [];
       this.router[method](path, ...guard, ...body, ...handlers);
     };

@@ -24,10 +24,17 @@ const bodyParserCodes: Record<string, { status: number; code: string; message?: 
   'parameters.too.many': { status: 413, code: 'payload_too_large' },
 };
 
-const multerTooLarge = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FILE_COUNT', 'LIMIT_PART_COUNT', 'LIMIT_FIELD_COUNT', 'LIMIT_FIELD_VALUE']);
+const multerTooLarge = new Set([
+  'LIMIT_FILE_SIZE',
+  'LIMIT_FILE_COUNT',
+  'LIMIT_PART_COUNT',
+  'LIMIT_FIELD_COUNT',
+  'LIMIT_FIELD_VALUE',
+]);
 
 function map(err: unknown): Mapped | undefined {
-  if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message, details: err.details };
+  if (err instanceof HttpError)
+    return { status: err.status, code: err.code, message: err.message, details: err.details };
   if (err instanceof z.core.$ZodError) {
     return {
       status: 400,
@@ -55,7 +62,12 @@ function map(err: unknown): Mapped | undefined {
   const e = err as BodyParserError | undefined;
   if (e && typeof e === 'object' && typeof e.type === 'string') {
     const known = bodyParserCodes[e.type];
-    if (known) return { status: known.status, code: known.code, message: known.message ?? (known.status < 500 ? e.message : 'internal server error') };
+    if (known)
+      return {
+        status: known.status,
+        code: known.code,
+        message: known.message ?? (known.status < 500 ? e.message : 'internal server error'),
+      };
   }
   // Other http-errors style 4xx from middleware we use (e.g. a malformed URI in the router).
   const status = e?.status ?? e?.statusCode;

@@ -25,7 +25,9 @@ export function jsonBody(limit: number | string = DEFAULT_JSON_LIMIT): RequestHa
     express.json({ limit }),
     (req, _res, next) => {
       if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
-        return next(new ValidationError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'invalid_json'));
+        return next(
+          new ValidationError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'invalid_json'),
+        );
       }
       next();
     },

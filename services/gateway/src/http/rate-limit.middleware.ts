@@ -22,7 +22,10 @@ function limiter(name: string, limit: number, log: Logger, key: (req: Request) =
     legacyHeaders: false,
     keyGenerator: (req) => key(req),
     handler: (_req, _res, next) => next(new TooManyRequestsError()),
-    logger: { error: (err, msg) => log.error({ err }, msg ?? 'rate limiter'), warn: (err, msg) => log.warn({ err }, msg ?? 'rate limiter') },
+    logger: {
+      error: (err, msg) => log.error({ err }, msg ?? 'rate limiter'),
+      warn: (err, msg) => log.warn({ err }, msg ?? 'rate limiter'),
+    },
   });
 }
 

@@ -22,7 +22,8 @@ export function requestLogger(log: Logger) {
     logger: log,
     genReqId: requestId,
     autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?')[0] ?? '') },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     // Keep lines small: no headers (they may carry credentials; the logger redacts them anyway).
     serializers: {
       req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),

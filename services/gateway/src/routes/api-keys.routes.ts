@@ -62,7 +62,10 @@ export const apiKeysRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'Newest first, revoked ones included', schema: ApiKeyList } },
     },
     async (req, res) => {
-      const rows = await prisma.apiKey.findMany({ where: { userId: authOf(req).userId }, orderBy: { createdAt: 'desc' } });
+      const rows = await prisma.apiKey.findMany({
+        where: { userId: authOf(req).userId },
+        orderBy: { createdAt: 'desc' },
+      });
       res.json({ items: rows.map(present) });
     },
   );
@@ -74,7 +77,10 @@ export const apiKeysRoutes: RouteModule = ({ deps, api }) => {
       tags: ['api-keys'],
       access: 'user',
       params: KeyParams,
-      responses: { 204: { description: 'Revoked (also when it already was)' }, 404: { description: 'No such key of yours' } },
+      responses: {
+        204: { description: 'Revoked (also when it already was)' },
+        404: { description: 'No such key of yours' },
+      },
     },
     async (req, res) => {
       const parsed = KeyParams.safeParse(req.params);
@@ -82,7 +88,10 @@ export const apiKeysRoutes: RouteModule = ({ deps, api }) => {
       const { id } = parsed.data;
       const userId = authOf(req).userId;
       // Scoped to the caller: someone else's key is "not found", not "forbidden", so ids don't leak.
-      const { count } = await prisma.apiKey.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: new Date() } });
+      const { count } = await prisma.apiKey.updateMany({
+        where: { id, userId, revokedAt: null },
+        data: { revokedAt: new Date() },
+      });
       if (count === 0 && !(await prisma.apiKey.findFirst({ where: { id, userId }, select: { id: true } }))) {
         throw new NotFoundError('no such API key');
       }

@@ -35,7 +35,9 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
 
   const login: RequestHandler = async (req, res) => {
     const body = LoginBody.parse(req.body);
-    const user = await prisma.user.findFirst({ where: { username: normalizeUsername(body.username), deletedAt: null } });
+    const user = await prisma.user.findFirst({
+      where: { username: normalizeUsername(body.username), deletedAt: null },
+    });
     // Unknown user and wrong password: same work (a bcrypt compare either way), same answer.
     const ok = await verifyPassword(body.password, user?.passwordHash);
     if (!user || !ok) throw new UnauthorizedError('invalid username or password');
@@ -58,7 +60,12 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
 
   api.get(
     '/api/v1/me',
-    { summary: 'The authenticated user', tags: ['auth'], access: 'user', responses: { 200: { description: 'You', schema: MeSchema } } },
+    {
+      summary: 'The authenticated user',
+      tags: ['auth'],
+      access: 'user',
+      responses: { 200: { description: 'You', schema: MeSchema } },
+    },
     async (req, res) => {
       const auth = authOf(req);
       const user = await prisma.user.findUniqueOrThrow({ where: { id: auth.userId } });

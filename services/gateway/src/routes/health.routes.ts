@@ -46,7 +46,12 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
       summary: 'Prometheus metrics',
       tags: ['system'],
       access: 'public',
-      responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      responses: {
+        200: {
+          description: 'Prometheus text exposition format',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+      },
     },
     async (_req, res) => {
       res.setHeader('Content-Type', deps.registry.contentType);

@@ -23,7 +23,9 @@ export const openapiRoutes: RouteModule = ({ deps, api }) => {
       summary: 'This API as an OpenAPI 3.1 document',
       tags: ['docs'],
       access: 'public',
-      responses: { 200: { description: 'OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } } },
+      responses: {
+        200: { description: 'OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } },
+      },
     },
     (_req, res) => {
       res.json(document());

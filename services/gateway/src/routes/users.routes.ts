@@ -36,7 +36,9 @@ export const usersRoutes: RouteModule = ({ deps, api }) => {
       const body = CreateUserBody.parse(req.body);
       const passwordHash = await hashPassword(body.password);
       try {
-        const user = await deps.prisma.user.create({ data: { username: body.username, passwordHash, role: body.role } });
+        const user = await deps.prisma.user.create({
+          data: { username: body.username, passwordHash, role: body.role },
+        });
         const out: z.input<typeof UserSchema> = {
           id: user.id,
           username: user.username,
