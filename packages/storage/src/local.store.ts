@@ -57,9 +57,12 @@ export function createLocalStore(o: LocalStoreOptions): LocalObjectStore {
 
   const readContentType = async (file: string): Promise<string | undefined> => {
     try {
-      return JSON.parse(await readFile(file + META_SUFFIX, 'utf8')).contentType;
+      const meta: unknown = JSON.parse(await readFile(file + META_SUFFIX, 'utf8'));
+      const type = (meta as { contentType?: unknown } | null)?.contentType;
+      return typeof type === 'string' ? type : undefined;
     } catch (err) {
-      if (isCode(err, MISSING)) return undefined;
+      // A missing or unreadable type file only costs the type, not the object.
+      if (isCode(err, MISSING) || err instanceof SyntaxError) return undefined;
       throw err;
     }
   };
@@ -79,16 +82,18 @@ export function createLocalStore(o: LocalStoreOptions): LocalObjectStore {
         if (Buffer.isBuffer(body)) {
           try {
             await handle.writeFile(body);
+            await handle.sync();
           } finally {
             await handle.close();
           }
           bytes = body.length;
         } else {
           const meter = new ByteMeter(opts.contentLength);
-          await pipeline(body, meter, handle.createWriteStream());
+          await pipeline(body, meter, handle.createWriteStream({ flush: true }));
           bytes = meter.bytes;
         }
         if (opts.contentType !== undefined) await writeFile(tmpMeta, JSON.stringify({ contentType: opts.contentType }));
+        // Synced first, so a crash can't leave an empty file under a name the database already points to.
         // Readers see the old file or the new one, never a half-written one. The type follows a moment later.
         await rename(tmp, file);
         if (opts.contentType !== undefined) await rename(tmpMeta, file + META_SUFFIX);

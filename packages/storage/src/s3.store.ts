@@ -54,19 +54,18 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
       assertSafeKey(key);
       if (opts.contentType !== undefined) assertContentType(opts.contentType);
       let meter: ByteMeter | undefined;
-      let Body: Buffer | Readable;
       if (Buffer.isBuffer(body)) {
         assertBufferLength(body, opts.contentLength);
-        Body = body;
       } else {
         meter = new ByteMeter(opts.contentLength);
         // pipe() does not forward errors: a failing source must fail the upload, not leave it waiting.
         body.once('error', (err) => meter?.destroy(err));
-        Body = body.pipe(meter);
+        body.pipe(meter);
       }
+      // Upload sends one PutObject for small bodies and a multipart upload (aborted on failure) for large ones.
       const upload = new Upload({
         client,
-        params: { Bucket, Key: key, Body, ContentType: opts.contentType },
+        params: { Bucket, Key: key, Body: meter ?? body, ContentType: opts.contentType },
         partSize: PART_SIZE,
         queueSize: PARTS_IN_FLIGHT,
         leavePartsOnError: false,
@@ -77,7 +76,7 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
         if (!Buffer.isBuffer(body)) body.destroy();
         throw err;
       }
-      return { bytes: meter ? meter.bytes : (Body as Buffer).length };
+      return { bytes: Buffer.isBuffer(body) ? body.length : (meter?.bytes ?? 0) };
     },
 
     async get(key) {
