@@ -22,7 +22,8 @@ export async function runDelivery<K extends JobKind>(d: {
   policy: RetryPolicy;
   log: Logger;
 }): Promise<DeliveryOutcome> {
-  const log = d.log.child({ kind: d.kind, messageId: d.ctx.messageId, attempt: d.ctx.attempt });
+  // The caller's logger already names the kind.
+  const log = d.log.child({ messageId: d.ctx.messageId, attempt: d.ctx.attempt });
   let json: unknown;
   try {
     json = JSON.parse(typeof d.body === 'string' ? d.body : d.body.toString('utf8'));

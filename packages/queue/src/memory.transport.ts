@@ -75,7 +75,13 @@ class InProcessTransport implements MemoryTransport {
     const prefetch = opts?.prefetch ?? this.prefetch;
     if (!Number.isInteger(prefetch) || prefetch < 1)
       throw new Error(`prefetch must be an integer >= 1, got ${prefetch}`);
-    const consumer = new MemoryConsumer(kind, handler as unknown as Handler<JobKind>, prefetch, (c) => this.detach(c));
+    const consumer = new MemoryConsumer(
+      kind,
+      handler as unknown as Handler<JobKind>,
+      prefetch,
+      (c) => this.detach(c),
+      this.log,
+    );
     this.state(kind).consumers.push(consumer);
     this.dispatch(kind);
     return consumer;
@@ -179,7 +185,7 @@ class InProcessTransport implements MemoryTransport {
       ctx: { messageId: env.messageId, attempt: env.attempt, redelivered: false },
       handler: c.handler,
       policy: this.policy,
-      log: this.log,
+      log: c.log,
     });
     if (outcome.action === 'retry') this.enqueue(kind, { ...env, attempt: outcome.nextAttempt }, outcome.delayMs);
     if (outcome.action === 'dead-letter') {
@@ -194,6 +200,7 @@ class InProcessTransport implements MemoryTransport {
 }
 
 class MemoryConsumer implements Consumer {
+  readonly log: Logger;
   private readonly inFlight = new Set<Promise<void>>();
   private cancelled = false;
   private cancelDone: Promise<void> | undefined;
@@ -203,7 +210,10 @@ class MemoryConsumer implements Consumer {
     readonly handler: Handler<JobKind>,
     private readonly prefetch: number,
     private readonly onCancel: (c: MemoryConsumer) => void,
-  ) {}
+    log: Logger,
+  ) {
+    this.log = log.child({ kind });
+  }
 
   hasRoom(): boolean {
     return !this.cancelled && this.inFlight.size < this.prefetch;

@@ -120,7 +120,8 @@ async function pass(o: OutboxRelayOptions, batchSize: number, log: Logger): Prom
   );
 }
 
-function publishRow(transport: Transport, row: Row): Promise<void> {
+// async, so a row of an unknown kind fails alone (recorded on the row) instead of failing the whole pass.
+async function publishRow(transport: Transport, row: Row): Promise<void> {
   assertKind(row.queue);
   return transport.publish(row.queue, row.payload as JobPayload<JobKind>, { messageId: row.messageId });
 }

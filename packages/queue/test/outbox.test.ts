@@ -140,6 +140,20 @@ describe('outbox', () => {
     expect(rows[0]?.payload).toEqual(first);
   });
 
+  it('records a row of an unknown kind as failed without holding back the others', async () => {
+    // As older or newer code might have written it.
+    await db.prisma.outboxMessage.create({ data: { queue: 'resize.retired', payload: {}, messageId: 'orphan' } });
+    await enqueue(db.prisma, kind, job(), { messageId: 'fine' });
+    const r = relay(transport());
+    await r.flush();
+    const rows = await db.prisma.outboxMessage.findMany({ orderBy: { id: 'asc' } });
+    expect(rows.map((x) => [x.messageId, x.publishedAt !== null, x.attempts])).toEqual([
+      ['orphan', false, 1],
+      ['fine', true, 0],
+    ]);
+    expect(rows[0]?.lastError).toMatch(/unknown job kind: resize.retired/);
+  });
+
   it('holds a delayed row until it is due', async () => {
     await enqueue(db.prisma, kind, job(), { messageId: 'later', delayMs: 60_000 });
     const t = transport();
