@@ -1,0 +1,59 @@
+// Creating a batch: the batch, its images and (when it starts at once) their jobs are written in one transaction,
+// the jobs through the outbox, so a batch is never visible without the work it implies, nor the reverse.
+import type { Prisma, PrismaClient, SourceKind } from '@pixmill/db';
+import type { Recipe } from '@pixmill/imaging';
+import { enqueue } from '@pixmill/queue';
+
+export type NewImage = { id: string; originalName?: string; originalKey?: string; bytes?: number; contentType?: string };
+
+export type NewBatch = {
+  id: string;
+  ownerId: string;
+  name?: string;
+  recipe: Recipe;
+  sourceKind: SourceKind;
+  autoStart: boolean;
+  idempotencyKey?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  images: NewImage[];
+};
+
+export async function createUploadBatch(prisma: Pick<PrismaClient, '$transaction'>, b: NewBatch) {
+  return prisma.$transaction(async (tx) => {
+    const batch = await tx.batch.create({
+      data: {
+        id: b.id,
+        ownerId: b.ownerId,
+        name: b.name ?? null,
+        status: b.autoStart ? 'queued' : 'pending',
+        sourceKind: b.sourceKind,
+        recipe: b.recipe as unknown as Prisma.InputJsonValue,
+        totalImages: b.images.length,
+        idempotencyKey: b.idempotencyKey ?? null,
+        webhookUrl: b.webhookUrl ?? null,
+        webhookSecret: b.webhookSecret ?? null,
+      },
+    });
+    await tx.image.createMany({
+      data: b.images.map((img, i) => ({
+        id: img.id,
+        batchId: b.id,
+        rowNumber: i + 1,
+        originalName: img.originalName ?? null,
+        originalKey: img.originalKey ?? null,
+        bytes: img.bytes ?? null,
+        contentType: img.contentType ?? null,
+      })),
+    });
+    if (b.autoStart) await enqueueImages(tx, b.id, b.images.map((i) => i.id));
+    return batch;
+  });
+}
+
+/** One resize job per image, through the outbox of the caller's transaction. */
+export async function enqueueImages(tx: Prisma.TransactionClient, batchId: string, imageIds: string[]): Promise<void> {
+  for (const imageId of imageIds) {
+    await enqueue(tx, 'resize.image', { v: 1, batchId, imageId });
+  }
+}

@@ -1,0 +1,32 @@
+import type { Image, Output } from '@pixmill/db';
+import type { ObjectStore } from '@pixmill/storage';
+
+/** An image as the API shows it, with a fresh signed download URL for each output. */
+export async function imageView(img: Image & { outputs: Output[] }, store: Pick<ObjectStore, 'signedDownloadUrl'>, ttlSeconds: number) {
+  const base = (img.originalName ?? img.sourceUrl?.split('/').pop() ?? img.id).replace(/\.[A-Za-z0-9]{1,5}$/, '');
+  return {
+    id: img.id,
+    original_name: img.originalName,
+    source_url: img.sourceUrl,
+    row_number: img.rowNumber,
+    status: img.status,
+    error: img.errorCode ? { code: img.errorCode, message: img.errorMessage } : null,
+    created_at: img.createdAt.toISOString(),
+    processed_at: img.processedAt?.toISOString() ?? null,
+    outputs: await Promise.all(
+      img.outputs
+        .sort((a, b) => a.variant.localeCompare(b.variant))
+        .map(async (o) => ({
+          variant: o.variant,
+          format: o.format,
+          width: o.width,
+          height: o.height,
+          bytes: o.bytes,
+          download_url: await store.signedDownloadUrl(o.storageKey, {
+            expiresInSeconds: ttlSeconds,
+            filename: `${base}-${o.variant}.${o.storageKey.split('.').pop()}`,
+          }),
+        })),
+    ),
+  };
+}

@@ -1,0 +1,20 @@
+// Signed download links of the local-disk store (with S3, download URLs are S3 presigned URLs and this is not mounted).
+import { serveLocalDownload, type LocalObjectStore } from '@pixmill/storage';
+import type { RouteModule } from './route-module';
+
+export const filesRoutes: RouteModule = ({ deps, api }) => {
+  if (deps.store.kind !== 'local') return;
+  const store = deps.store as LocalObjectStore;
+  api.get(
+    '/files/*key',
+    {
+      summary: 'Download a stored file through a signed, expiring link',
+      tags: ['files'],
+      access: 'public',
+      responses: { 200: { description: 'The file' }, 403: { description: 'Bad or expired signature' }, 404: { description: 'Gone' } },
+    },
+    (req, res, next) => {
+      serveLocalDownload(store, req, res).catch(next);
+    },
+  );
+};

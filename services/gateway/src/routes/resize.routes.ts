@@ -1,0 +1,112 @@
+// One image, one call: runs as a one-image batch and waits a little for the result.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { parseRecipe } from '@pixmill/imaging';
+import { authOf } from '../auth/auth-context';
+import { createUploadBatch } from '../batches/create-batch';
+import { imageView } from '../batches/image-view';
+import { receiveImages } from '../batches/upload-images';
+import { ValidationError } from '../errors';
+import type { RouteModule } from './route-module';
+
+const ResizeFields = z.object({
+  width: z.coerce.number().int().min(1).max(16384).optional(),
+  height: z.coerce.number().int().min(1).max(16384).optional(),
+  fit: z.string().optional(),
+  position: z.string().optional(),
+  format: z.string().optional(),
+  quality: z.coerce.number().int().min(1).max(100).optional(),
+  max_bytes: z.coerce.number().int().min(100).optional(),
+  wait: z.coerce.number().min(0).max(60).default(10),
+});
+
+export const resizeRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, store, settings } = deps;
+
+  api.post(
+    '/api/v1/resize',
+    {
+      summary: 'Resize one image',
+      description: 'Answers 200 with the download URL when the image is done within `wait` seconds (default 10), else 202 with the job id to poll.',
+      tags: ['resize'],
+      access: 'user',
+      requestBody: {
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              required: ['image'],
+              properties: {
+                image: { type: 'string', format: 'binary' },
+                width: { type: 'integer' },
+                height: { type: 'integer' },
+                fit: { type: 'string', enum: ['cover', 'contain', 'inside', 'outside', 'fill'] },
+                format: { type: 'string', enum: ['jpeg', 'png', 'webp', 'avif', 'original'] },
+                quality: { type: 'integer' },
+                max_bytes: { type: 'integer' },
+                wait: { type: 'number', default: 10 },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: 'Done: `download_url` is ready' },
+        202: { description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`' },
+        422: { description: 'The image could not be processed; `error` says why' },
+      },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      if (!req.is('multipart/form-data')) throw new ValidationError('send the image as multipart/form-data in `image`', undefined, 'unsupported_content_type');
+      const jobId = randomUUID();
+      const prefix = `originals/${jobId}/`;
+      try {
+        const upload = await receiveImages(req, res, {
+          store,
+          keyPrefix: prefix,
+          fileFields: ['image'],
+          limits: { maxFileBytes: settings.MAX_FILE_BYTES, maxFiles: 1 },
+        });
+        const file = upload.files[0];
+        if (!file) throw new ValidationError('no image: send one file in `image`', undefined, 'no_files');
+        const f = ResizeFields.parse(upload.fields);
+        let recipe;
+        try {
+          recipe = parseRecipe({
+            variants: [{ name: 'resized', width: f.width, height: f.height, fit: f.fit, position: f.position, format: f.format, quality: f.quality, max_bytes: f.max_bytes }],
+          });
+        } catch (err) {
+          throw new ValidationError((err as Error).message, (err as { details?: unknown }).details, 'invalid_options');
+        }
+        await createUploadBatch(prisma, {
+          id: jobId,
+          ownerId: auth.userId,
+          name: file.originalName,
+          recipe,
+          sourceKind: 'upload',
+          autoStart: true,
+          images: [{ id: file.imageId, originalName: file.originalName, originalKey: file.key, bytes: file.size, contentType: file.contentType }],
+        });
+
+        const deadline = Date.now() + f.wait * 1000;
+        for (;;) {
+          const image = await prisma.image.findUniqueOrThrow({ where: { id: file.imageId }, include: { outputs: true } });
+          if (image.status === 'succeeded' || image.status === 'failed') {
+            const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
+            if (image.status === 'failed') {
+              return void res.status(422).json({ error: { code: image.errorCode ?? 'processing_failed', message: image.errorMessage ?? 'the image could not be processed', details: { job_id: jobId } } });
+            }
+            return void res.status(200).json({ job_id: jobId, status: 'completed', download_url: view.outputs[0]?.download_url ?? null, output: view.outputs[0] ?? null });
+          }
+          if (Date.now() >= deadline || req.socket.destroyed) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        res.status(202).json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
+      } catch (err) {
+        if (!(await prisma.batch.findUnique({ where: { id: jobId }, select: { id: true } }))) await store.deletePrefix(prefix).catch(() => undefined);
+        throw err;
+      }
+    },
+  );
+};
