@@ -1,9 +1,11 @@
 // Publishes outbox rows. Several relays may run (one per gateway replica): rows are claimed with
 // FOR UPDATE SKIP LOCKED and stay locked until their publication is recorded, so no row is published by two relays.
+import pg from 'pg';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import { assertKind } from './delivery';
+import { OUTBOX_CHANNEL } from './outbox';
 import type { Transport } from './transport';
 
 export type OutboxRelayOptions = {
@@ -14,6 +16,11 @@ export type OutboxRelayOptions = {
   /** Rows claimed per pass. Default 100. */
   batchSize?: number;
   log: Logger;
+  /**
+   * PostgreSQL URL to LISTEN on for new rows (see OUTBOX_CHANNEL): a pass starts as soon as a row is committed, and
+   * polling remains the fallback. Leave unset where LISTEN is not served (the embedded database).
+   */
+  listenUrl?: string;
 };
 
 export interface OutboxRelay {
@@ -37,7 +44,15 @@ export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const log = o.log.child({ component: 'outbox-relay' });
   let stopped = false;
   let wake: (() => void) | undefined;
+  // A notification that came while a pass ran: the loop goes round again at once instead of sleeping.
+  let woken = false;
   let chain: Promise<unknown> = Promise.resolve();
+  const listener = o.listenUrl
+    ? listenForRows(o.listenUrl, log, () => {
+        woken = true;
+        wake?.();
+      })
+    : undefined;
 
   const flush = (): Promise<number> => {
     const p = chain.then(() => pass(o, batchSize, log));
@@ -54,6 +69,10 @@ export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         log.error({ err: (err as Error).message }, 'outbox pass failed');
       }
       if (stopped || published >= batchSize) continue;
+      if (woken) {
+        woken = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, o.pollMs);
         wake = () => {
@@ -71,6 +90,7 @@ export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     async stop() {
       stopped = true;
       wake?.();
+      await listener?.close();
       await done;
       await chain;
     },
@@ -129,4 +149,36 @@ async function publishRow(transport: Transport, row: Row): Promise<void> {
 function describe(err: unknown): string {
   const s = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return s.length > 1000 ? `${s.slice(0, 1000)}…` : s;
+}
+
+/** LISTENs on the outbox channel, reconnecting after errors; polling covers the gaps. */
+function listenForRows(url: string, log: Logger, onRow: () => void): { close(): Promise<void> } {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = () => {
+    const c = new pg.Client({ connectionString: url });
+    client = c;
+    c.on('notification', onRow);
+    let failed = false;
+    c.on('error', (err) => {
+      if (failed) return;
+      failed = true;
+      log.warn({ err: err.message }, 'outbox listener lost its connection; polling until it is back');
+      void c.end().catch(() => undefined);
+      if (!closed) retry = setTimeout(connect, 1_000);
+    });
+    c.connect()
+      .then(() => c.query(`LISTEN ${OUTBOX_CHANNEL}`))
+      .then(() => onRow()) // rows committed while we were not listening
+      .catch((err: Error) => c.emit('error', err));
+  };
+  connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
 }

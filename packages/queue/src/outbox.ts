@@ -8,6 +8,9 @@ import { normaliseDelay } from './topology';
 
 export type OutboxClient = Prisma.TransactionClient | PrismaClient;
 
+/** The PostgreSQL NOTIFY channel on which committed outbox rows wake the relays. */
+export const OUTBOX_CHANNEL = 'pixmill_outbox';
+
 /**
  * Adds a job to the outbox inside the caller's transaction. The payload is validated now (a bad message is a bug of
  * the code that makes it). `messageId` is unique: enqueueing an id that is already there does nothing, so
@@ -25,8 +28,11 @@ export async function enqueue<K extends JobKind>(
   const messageId = opts?.messageId ?? randomUUID();
   const delayMs = normaliseDelay(opts?.delayMs);
   // ON CONFLICT instead of a caught unique violation: a failed statement would abort the caller's whole transaction.
+  // pg_notify wakes listening relays when the transaction commits (repeats in one transaction fold into one), so
+  // work starts at once instead of at the next poll; the same statement, so it costs no extra round trip.
   await tx.$executeRaw`
     INSERT INTO outbox_messages (queue, payload, message_id, available_at)
-    VALUES (${kind}, ${JSON.stringify(data)}::jsonb, ${messageId}, now() + ${delayMs}::integer * interval '1 millisecond')
+    SELECT ${kind}, ${JSON.stringify(data)}::jsonb, ${messageId}, now() + ${delayMs}::integer * interval '1 millisecond'
+      FROM (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
     ON CONFLICT (message_id) DO NOTHING`;
 }

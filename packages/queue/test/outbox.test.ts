@@ -177,6 +177,22 @@ describe('outbox', () => {
   });
 });
 
+describe('outbox relay woken by NOTIFY', () => {
+  it('publishes a committed row at once, long before its next poll', async () => {
+    const t = transport();
+    const received: string[] = [];
+    await t.consume(kind, async (_p, ctx) => {
+      received.push(ctx.messageId);
+    });
+    // A poll interval far longer than the test: only the notification can deliver the row in time.
+    const r = startOutboxRelay({ prisma: db.prisma, transport: t, pollMs: 600_000, log, listenUrl: db.url });
+    relays.push(r);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // LISTEN established
+    await db.prisma.$transaction((tx) => enqueue(tx, kind, job(), { messageId: 'notified' }));
+    await waitFor(() => received.includes('notified'), 'delivery woken by NOTIFY', 10_000);
+  });
+});
+
 function range(from: number, to: number): string[] {
   return Array.from({ length: to - from + 1 }, (_, i) => `m-${String(from + i).padStart(2, '0')}`);
 }

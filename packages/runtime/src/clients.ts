@@ -5,7 +5,7 @@ import path from 'node:path';
 import { publicUrl, ConfigError, type Settings } from '@pixmill/config';
 import { createPrisma, migrate, startEmbeddedPostgres, type PrismaClient } from '@pixmill/db';
 import { createLogger, createRegistry, type Logger, type Registry } from '@pixmill/observability';
-import { createAmqpTransport, createMemoryTransport, type Transport } from '@pixmill/queue';
+import { createAmqpTransport, createMemoryTransport, startOutboxRelay, type OutboxRelay, type Transport } from '@pixmill/queue';
 import { createLocalStore, createS3Store, type ObjectStore } from '@pixmill/storage';
 
 export type Clients = {
@@ -111,4 +111,18 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
     }
   }
   closers.length = 0;
+}
+
+/**
+ * Every process that writes outbox rows also relays them (several relays share the table safely), woken by
+ * NOTIFY on an external PostgreSQL and polling on the embedded one.
+ */
+export function startRelay(c: Pick<Clients, 'prisma' | 'transport' | 'log' | 'settings'>): OutboxRelay {
+  return startOutboxRelay({
+    prisma: c.prisma,
+    transport: c.transport,
+    pollMs: c.settings.OUTBOX_POLL_MS,
+    log: c.log,
+    listenUrl: c.settings.DATABASE_URL,
+  });
 }

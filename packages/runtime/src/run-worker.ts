@@ -1,7 +1,7 @@
 // The composition root shared by the worker services run on their own: settings, clients, the worker, /health and /metrics.
 import { loadSettings } from '@pixmill/config';
 import { serveHealthAndMetrics, type HealthCheck } from '@pixmill/observability';
-import { buildClients, type Clients } from './clients';
+import { buildClients, startRelay, type Clients } from './clients';
 import { runService, type Running } from './run-service';
 
 export const dependencyChecks = (c: Pick<Clients, 'prisma' | 'transport' | 'store'>): HealthCheck[] => [
@@ -14,6 +14,7 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
   return runService(service, async () => {
     const settings = loadSettings();
     const clients = await buildClients(settings, { service, allowEmbedded: false });
+    const relay = startRelay(clients);
     const worker = await start(clients);
     const health = await serveHealthAndMetrics({ port: settings.HEALTH_PORT, registry: clients.registry, checks: dependencyChecks(clients) });
     clients.log.info({ healthPort: health.port }, `${service} worker consuming`);
@@ -21,6 +22,7 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
       log: clients.log,
       stop: async () => {
         await worker.stop();
+        await relay.stop();
         await health.close();
         await clients.close();
       },

@@ -2,7 +2,7 @@
 // S3_BUCKET is set (local disk otherwise). Bad configuration exits with a message naming the setting.
 import type { Server } from 'node:http';
 import { loadSettings } from '@pixmill/config';
-import { buildClients, deriveDownloadSecret, runService } from '@pixmill/runtime';
+import { buildClients, deriveDownloadSecret, runService, startRelay } from '@pixmill/runtime';
 import { createApp } from './app';
 import { ensureAdmin, resolveJwtSecret } from './auth/bootstrap';
 
@@ -25,6 +25,7 @@ void runService('gateway', async () => {
       log.info({ username: admin.username }, 'created admin user from ADMIN_USERNAME / ADMIN_PASSWORD');
     }
 
+    const relay = startRelay(clients);
     const app = createApp({ ...clients, jwtSecret });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -37,6 +38,7 @@ void runService('gateway', async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;
+        await relay.stop();
         await clients.close();
       },
     };

@@ -3,9 +3,8 @@ import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
 import { createApp, ensureAdmin, resolveJwtSecret } from '@pixmill/gateway';
 import { startIngestWorker } from '@pixmill/ingest';
 import { startNotifierWorker } from '@pixmill/notifier';
-import { startOutboxRelay } from '@pixmill/queue';
 import { startResizeWorker } from '@pixmill/resize';
-import { buildClients, deriveDownloadSecret } from '@pixmill/runtime';
+import { buildClients, deriveDownloadSecret, startRelay } from '@pixmill/runtime';
 
 export type AllInOne = Awaited<ReturnType<typeof startAllInOne>>;
 
@@ -20,7 +19,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
   const { log } = clients;
   try {
     const admin = await ensureAdmin(clients.prisma, settings);
-    const relay = startOutboxRelay({ prisma: clients.prisma, transport: clients.transport, pollMs: settings.OUTBOX_POLL_MS, log });
+    const relay = startRelay(clients);
     const workers = [await startIngestWorker(clients), await startResizeWorker(clients), await startNotifierWorker(clients)];
     const app = createApp({ ...clients, jwtSecret });
     const server = await new Promise<Server>((resolve, reject) => {
