@@ -4,7 +4,7 @@ import sharp from 'sharp';
 
 /** A noisy photo-like image (noise compresses like a photo, unlike flat colour). */
 export function photo(width: number, height: number, format: 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif' = 'jpeg'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
     .toFormat(format)
     .toBuffer();
 }

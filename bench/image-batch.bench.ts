@@ -1,0 +1,138 @@
+// Image batches: raw sharp (the default recipe, same parallelism) against the whole pipeline — HTTP upload to the
+// gateway, RabbitMQ, the resize service, outputs to S3 — on the same real photographs, in the same run.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createTestDatabase } from '@pixmill/db/testing';
+import { defaultRecipe, processImage } from '@pixmill/imaging';
+import { startTestS3 } from '@pixmill/storage/testing';
+import { findPhotos } from './support/photos';
+import { startService, waitForHttp } from './support/processes';
+
+const IMAGES = 48;
+const CONCURRENCY = 2; // one image per core: more adds nothing but memory (TOOLCHAIN.md)
+const MAX_INPUT_PIXELS = 50_000_000;
+
+async function pickPhotos(): Promise<{ name: string; data: Buffer; megapixels: number }[]> {
+  const out: { name: string; data: Buffer; megapixels: number }[] = [];
+  for (const file of findPhotos(IMAGES)) {
+    const meta = await sharp(file).metadata().catch(() => null);
+    if (!meta?.width || !meta.height) continue;
+    const mp = (meta.width * meta.height) / 1e6;
+    if (mp < 2 || mp > MAX_INPUT_PIXELS / 1e6) continue;
+    out.push({ name: path.basename(file), data: readFileSync(file), megapixels: mp });
+    if (out.length === IMAGES) break;
+  }
+  if (out.length < IMAGES) throw new Error(`only ${out.length} photographs of 2 Mpx or more`);
+  return out;
+}
+
+async function rawSharp(photos: { data: Buffer }[]): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < photos.length) {
+        const p = photos[next++]!;
+        await processImage(p.data, defaultRecipe, { maxInputPixels: MAX_INPUT_PIXELS, timeoutMs: 120_000 });
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+
+async function pipeline(photos: { name: string; data: Buffer }[]) {
+  const db = await createTestDatabase();
+  const s3 = await startTestS3();
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: db.url,
+    AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_PASSWORD: 'bench-admin-password',
+    LOG_LEVEL: 'warn',
+    RESIZE_CONCURRENCY: String(CONCURRENCY),
+    MAX_FILES_PER_BATCH: String(IMAGES),
+    MAX_FILE_BYTES: String(64 * 1024 * 1024),
+  };
+  const gateway = startService('gateway', 'services/gateway/src/main.ts', { ...env, PORT: String(port) });
+  const resize = startService('resize', 'services/resize/src/main.ts', { ...env, HEALTH_PORT: String(await freePort()) });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/healthz`);
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: env.ADMIN_PASSWORD }),
+    });
+    const auth = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}` };
+    const form = new FormData();
+    for (const p of photos) form.append('files[]', new Blob([new Uint8Array(p.data)]), p.name);
+
+    const started = performance.now();
+    const res = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
+    const uploadedSeconds = (performance.now() - started) / 1000;
+    const { batch_id } = (await res.json()) as { batch_id: string };
+    let status = '';
+    let body: Record<string, unknown> = {};
+    while (!['completed', 'failed', 'cancelled'].includes(status)) {
+      await new Promise((r) => setTimeout(r, 50));
+      body = (await (await fetch(`${base}/api/v1/batches/${batch_id}/progress`, { headers: auth })).json()) as Record<string, unknown>;
+      status = String(body.status);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (body.successful_count !== photos.length) throw new Error(`pipeline: ${JSON.stringify(body)}`);
+    return { seconds, uploadedSeconds, gatewayPeakRssMb: gateway.peakRssMb(), resizePeakRssMb: resize.peakRssMb() };
+  } finally {
+    await gateway.stop();
+    await resize.stop();
+    await s3.close();
+    await db.drop();
+  }
+}
+
+export async function runImageBench(): Promise<Record<string, unknown>> {
+  const photos = await pickPhotos();
+  const megapixels = photos.reduce((s, p) => s + p.megapixels, 0);
+  await rawSharp(photos.slice(0, 4)); // warm up libvips
+  const rawSeconds = await rawSharp(photos);
+  const pipe = await pipeline(photos);
+  const rawPerSecond = photos.length / rawSeconds;
+  const pipelinePerSecond = photos.length / pipe.seconds;
+  return {
+    images: photos.length,
+    total_megapixels: Math.round(megapixels),
+    input_megabytes: Math.round(photos.reduce((s, p) => s + p.data.length, 0) / 1e6),
+    concurrency: CONCURRENCY,
+    raw_images_per_second: round(rawPerSecond),
+    pipeline_images_per_second: round(pipelinePerSecond),
+    ratio: round(pipelinePerSecond / rawPerSecond),
+    target_ratio: 0.9,
+    upload_seconds: round(pipe.uploadedSeconds),
+    pipeline_seconds: round(pipe.seconds),
+    raw_seconds: round(rawSeconds),
+    gateway_peak_rss_mb: pipe.gatewayPeakRssMb,
+    resize_peak_rss_mb: pipe.resizePeakRssMb,
+  };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
