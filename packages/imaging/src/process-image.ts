@@ -1,0 +1,200 @@
+// The sharp pipeline: check what the bytes are, read the header once, then render every variant of the recipe.
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { Deadline } from './deadline';
+import { applyEncoding, askedLevel, keepsAlpha, type Level } from './encoding';
+import { contentTypeOf, extensionOf, sniffImageType, sniffUnsupportedType, type ImageFormat } from './image-format';
+import { ImageError, toImageError } from './image.error';
+import { encodeWithinBytes, type Encoded } from './max-bytes.search';
+import { outputPixelBound } from './output-bound';
+import type { Recipe, Variant } from './recipe.schema';
+
+export type VariantOutput = {
+  variant: string;
+  format: ImageFormat;
+  contentType: string;
+  /** Without the dot, e.g. `jpg`. */
+  extension: string;
+  width: number;
+  height: number;
+  bytes: number;
+  data: Buffer;
+};
+
+export type ProcessImageOptions = {
+  /** Width x height above which the input is refused from its header, before any pixel is decoded. */
+  maxInputPixels: number;
+  /** Budget for the whole image, every variant included. */
+  timeoutMs: number;
+};
+
+export type ProcessImageResult = {
+  /** width/height as displayed, i.e. after EXIF orientation; `pages` > 1 for animations (only frame 1 is used). */
+  source: { format: ImageFormat; width: number; height: number; pages: number };
+  outputs: VariantOutput[];
+};
+
+/** Above this many output pixels the max_bytes search re-runs the pipeline instead of holding raw pixels. */
+const RAW_SEARCH_MAX_PIXELS = 16_000_000;
+
+const formatOfDecoder = (meta: Metadata): ImageFormat | null => {
+  switch (meta.format) {
+    case 'jpeg':
+    case 'png':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+      return meta.format;
+    case 'heif':
+      return meta.compression === 'av1' ? 'avif' : null;
+    default:
+      return null;
+  }
+};
+
+/** The format by magic bytes; everything else is refused here, so sharp never sees SVG, PDF and the like. */
+function identify(input: Buffer): ImageFormat {
+  const format = sniffImageType(input);
+  if (format) return format;
+  const unsupported = sniffUnsupportedType(input);
+  if (unsupported) throw new ImageError('unsupported_format', `${unsupported} images are not supported`);
+  throw new ImageError('not_an_image', 'the file is not an image (unrecognised content)');
+}
+
+/**
+ * Renders every variant of `recipe` from one input. The header is read once; each variant is a `.clone()` of one
+ * sharp instance (libvips then runs a pipeline per variant, with shrink-on-load where the format allows).
+ * Animated GIF/WebP and multi-page TIFF: only the first frame/page is decoded and written.
+ */
+export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImageOptions): Promise<ProcessImageResult> {
+  if (!(o.maxInputPixels > 0) || !(o.timeoutMs > 0)) throw new TypeError('maxInputPixels and timeoutMs must be > 0');
+  const deadline = new Deadline(o.timeoutMs);
+  try {
+    const format = identify(input);
+    const base = sharp(input, {
+      limitInputPixels: o.maxInputPixels,
+      failOn: 'warning',
+      sequentialRead: true,
+      pages: 1,
+    });
+    // Header only, with the limit lifted so the refusal below can say how big the image claims to be;
+    // every pipeline that decodes pixels keeps sharp's own limit as well.
+    const meta = await deadline.run(sharp(input, { limitInputPixels: false, pages: 1 }).metadata());
+    const decoder = formatOfDecoder(meta);
+    if (decoder !== format) {
+      throw new ImageError('unsupported_format', `${meta.format} content is not supported (looked like ${format})`);
+    }
+    if (meta.width * meta.height > o.maxInputPixels) {
+      throw new ImageError(
+        'pixel_limit',
+        `image is ${meta.width}x${meta.height} (${meta.width * meta.height} pixels), over the limit of ${o.maxInputPixels}`,
+      );
+    }
+    const outputs: VariantOutput[] = [];
+    for (const variant of recipe.variants) {
+      outputs.push(await renderVariant({ base, meta, source: format, variant, deadline, maxPixels: o.maxInputPixels }));
+    }
+    return {
+      source: { format, width: meta.autoOrient.width, height: meta.autoOrient.height, pages: meta.pages ?? 1 },
+      outputs,
+    };
+  } catch (err) {
+    throw toImageError(err);
+  }
+}
+
+async function renderVariant(c: {
+  base: Sharp;
+  meta: Metadata;
+  source: ImageFormat;
+  variant: Variant;
+  deadline: Deadline;
+  maxPixels: number;
+}): Promise<VariantOutput> {
+  const { variant: v, deadline } = c;
+  const format = v.format === 'original' ? c.source : v.format;
+  const asked = askedLevel(format, v.quality);
+  const oriented = v.auto_orient ? c.meta.autoOrient : c.meta;
+  const bound = outputPixelBound(oriented, v);
+  if (bound > c.maxPixels) {
+    throw new ImageError(
+      'pixel_limit',
+      `variant "${v.name}" would be ${bound} pixels, over the limit of ${c.maxPixels}`,
+    );
+  }
+
+  // The shared part of every encode of this variant: orient, resize, flatten, metadata policy.
+  const shaped = (level: Level): Sharp => {
+    let p = c.base.clone();
+    if (v.auto_orient) p = p.rotate();
+    const alpha = keepsAlpha(format, level);
+    if (v.width !== undefined || v.height !== undefined) {
+      p = p.resize({
+        width: v.width,
+        height: v.height,
+        fit: v.fit,
+        position: v.position,
+        withoutEnlargement: !v.enlarge,
+        background: v.background ?? (alpha ? { r: 0, g: 0, b: 0, alpha: 0 } : '#ffffff'),
+      });
+    }
+    if (!alpha && c.meta.hasAlpha) p = p.flatten({ background: v.background ?? '#ffffff' });
+    return v.strip_metadata ? p : p.keepMetadata();
+  };
+  const encode = (p: Sharp, level: Level, squeeze: boolean): Promise<Encoded> =>
+    deadline.run(
+      applyEncoding(p.timeout({ seconds: deadline.sharpSeconds() }), format, level, squeeze).toBuffer({
+        resolveWithObject: true,
+      }),
+    );
+
+  let out: Encoded;
+  if (v.max_bytes === undefined) {
+    out = await encode(shaped(asked), asked, false);
+  } else {
+    let firstInfo: Encoded['info'] | undefined;
+    let searchSource: ((level: Level) => Sharp) | undefined;
+    out = await encodeWithinBytes({
+      format,
+      maxBytes: v.max_bytes,
+      asked,
+      encode: async (level, first) => {
+        if (first) {
+          const encoded = await encode(shaped(level), level, true);
+          firstInfo = encoded.info;
+          return encoded;
+        }
+        searchSource ??= await searchSourceFor(shaped, level, v, firstInfo, deadline);
+        return encode(searchSource(level), level, true);
+      },
+    });
+  }
+  return {
+    variant: v.name,
+    format,
+    contentType: contentTypeOf(format),
+    extension: extensionOf(format),
+    width: out.info.width,
+    height: out.info.height,
+    bytes: out.data.length,
+    data: out.data,
+  };
+}
+
+/**
+ * The max_bytes search encodes the same pixels several times: decode and resize them once into raw memory and
+ * encode from there. Not when metadata must be kept (raw pixels carry none) or the output is too large to hold;
+ * then every try re-runs the pipeline. (Search levels are all numeric, so the flatten decision is the same for each.)
+ */
+async function searchSourceFor(
+  shaped: (level: Level) => Sharp,
+  level: Level,
+  v: Variant,
+  size: { width: number; height: number } | undefined,
+  deadline: Deadline,
+): Promise<(level: Level) => Sharp> {
+  if (!v.strip_metadata || !size || size.width * size.height > RAW_SEARCH_MAX_PIXELS) return shaped;
+  const { data, info } = await deadline.run(
+    shaped(level).timeout({ seconds: deadline.sharpSeconds() }).raw().toBuffer({ resolveWithObject: true }),
+  );
+  return () => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+}
