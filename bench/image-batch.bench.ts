@@ -18,7 +18,9 @@ const MAX_INPUT_PIXELS = 50_000_000;
 async function pickPhotos(): Promise<{ name: string; data: Buffer; megapixels: number }[]> {
   const out: { name: string; data: Buffer; megapixels: number }[] = [];
   for (const file of findPhotos(IMAGES)) {
-    const meta = await sharp(file).metadata().catch(() => null);
+    const meta = await sharp(file)
+      .metadata()
+      .catch(() => null);
     if (!meta?.width || !meta.height) continue;
     const mp = (meta.width * meta.height) / 1e6;
     if (mp < 2 || mp > MAX_INPUT_PIXELS / 1e6) continue;
@@ -74,7 +76,10 @@ async function pipeline(photos: { name: string; data: Buffer }[]) {
     MAX_FILE_BYTES: String(64 * 1024 * 1024),
   };
   const gateway = startService('gateway', 'services/gateway/src/main.ts', { ...env, PORT: String(port) });
-  const resize = startService('resize', 'services/resize/src/main.ts', { ...env, HEALTH_PORT: String(await freePort()) });
+  const resize = startService('resize', 'services/resize/src/main.ts', {
+    ...env,
+    HEALTH_PORT: String(await freePort()),
+  });
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${base}/healthz`);
@@ -96,7 +101,10 @@ async function pipeline(photos: { name: string; data: Buffer }[]) {
     let body: Record<string, unknown> = {};
     while (!['completed', 'failed', 'cancelled'].includes(status)) {
       await new Promise((r) => setTimeout(r, 50));
-      body = (await (await fetch(`${base}/api/v1/batches/${batch_id}/progress`, { headers: auth })).json()) as Record<string, unknown>;
+      body = (await (await fetch(`${base}/api/v1/batches/${batch_id}/progress`, { headers: auth })).json()) as Record<
+        string,
+        unknown
+      >;
       status = String(body.status);
     }
     const seconds = (performance.now() - started) / 1000;

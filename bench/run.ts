@@ -24,7 +24,12 @@ async function main() {
       benchmark: name,
       command: `pnpm bench ${name}`,
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memory_gb: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       figures,
     };
     writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);

@@ -29,7 +29,10 @@ export function findPhotos(min: number): string[] {
   let found = DIRS.flatMap(walk);
   if (found.length < min) {
     console.log(`only ${found.length} photographs here; installing ${PACKAGES.join(', ')} from Debian's packages`);
-    execFileSync('apt-get', ['install', '-y', '-q', ...PACKAGES], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-q', ...PACKAGES], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     found = DIRS.flatMap(walk);
   }
   if (found.length < min) throw new Error(`need ${min} photographs, found ${found.length}`);

@@ -11,7 +11,13 @@ export type ServiceProcess = { name: string; child: ChildProcess; peakRssMb(): n
 export function startService(name: string, entry: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: '--openssl-legacy-provider', MALLOC_ARENA_MAX: '2', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_OPTIONS: '--openssl-legacy-provider',
+      MALLOC_ARENA_MAX: '2',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -10,7 +10,9 @@ export type BatchEnd = { status: 'completed' | 'failed'; eventId: string | null 
  * the outbox in that same transaction. A batch whose every image failed ends `failed`; otherwise `completed`.
  */
 export async function endBatchIfDone(tx: Prisma.TransactionClient, batchId: string): Promise<BatchEnd | null> {
-  const rows = await tx.$queryRaw<{ status: 'completed' | 'failed'; webhook_url: string | null; webhook_disabled: boolean }[]>`
+  const rows = await tx.$queryRaw<
+    { status: 'completed' | 'failed'; webhook_url: string | null; webhook_disabled: boolean }[]
+  >`
     UPDATE batches
        SET status = (CASE WHEN succeeded_images = 0 AND total_images > 0 THEN 'failed' ELSE 'completed' END)::"BatchStatus",
            completed_at = now(), updated_at = now()

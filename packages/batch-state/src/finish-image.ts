@@ -3,7 +3,14 @@
 import type { Prisma, PrismaClient } from '@pixmill/db';
 import { endBatchIfDone, type BatchEnd } from './end-batch';
 
-export type OutputRecord = { variant: string; storageKey: string; format: string; width: number; height: number; bytes: number };
+export type OutputRecord = {
+  variant: string;
+  storageKey: string;
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+};
 export type ImageOutcome =
   | { status: 'succeeded'; outputs: OutputRecord[]; contentHash?: string }
   | { status: 'failed'; code: string; message: string };
@@ -33,7 +40,13 @@ export async function finishImageInTx(
   const { count } = await tx.image.updateMany({
     where: { id: imageId, batchId, status: { in: [...OPEN_IMAGE_STATES] } },
     data: ok
-      ? { status: 'succeeded', processedAt: now, errorCode: null, errorMessage: null, ...(outcome.contentHash ? { contentHash: outcome.contentHash } : {}) }
+      ? {
+          status: 'succeeded',
+          processedAt: now,
+          errorCode: null,
+          errorMessage: null,
+          ...(outcome.contentHash ? { contentHash: outcome.contentHash } : {}),
+        }
       : { status: 'failed', processedAt: now, errorCode: outcome.code, errorMessage: outcome.message.slice(0, 1000) },
   });
   if (count === 0) return { counted: false, batchEnd: null };

@@ -19,16 +19,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ setting: String(i.path[0] ?? '?'), message: i.message })),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => ({ setting: String(i.path[0] ?? '?'), message: i.message })));
   }
   const s = parsed.data;
   const problems: { setting: string; message: string }[] = [];
   if (s.JWT_SECRET !== undefined && Buffer.byteLength(s.JWT_SECRET) < 32) {
     problems.push({ setting: 'JWT_SECRET', message: 'must be at least 32 bytes' });
   }
-  if (s.S3_ENDPOINT && !s.S3_BUCKET) problems.push({ setting: 'S3_BUCKET', message: 'required when S3_ENDPOINT is set' });
+  if (s.S3_ENDPOINT && !s.S3_BUCKET)
+    problems.push({ setting: 'S3_BUCKET', message: 'required when S3_ENDPOINT is set' });
   if (s.S3_ACCESS_KEY_ID && !s.S3_SECRET_ACCESS_KEY) {
     problems.push({ setting: 'S3_SECRET_ACCESS_KEY', message: 'required when S3_ACCESS_KEY_ID is set' });
   }

@@ -5,5 +5,8 @@ import { settingsTable } from './settings-table';
 
 const readme = path.resolve(__dirname, '../../../README.md');
 const text = readFileSync(readme, 'utf8');
-const next = text.replace(/<!-- settings:start -->[\s\S]*<!-- settings:end -->/, `<!-- settings:start -->\n${settingsTable()}\n<!-- settings:end -->`);
+const next = text.replace(
+  /<!-- settings:start -->[\s\S]*<!-- settings:end -->/,
+  `<!-- settings:start -->\n${settingsTable()}\n<!-- settings:end -->`,
+);
 writeFileSync(readme, next);

@@ -5,7 +5,8 @@ export function settingsTable(): string {
   const rows = Object.entries(settingsShape).map(([name, schema]) => {
     const parsed = (schema as { safeParse(v: unknown): { success: boolean; data?: unknown } }).safeParse(undefined);
     const value = parsed.success ? parsed.data : undefined;
-    const def = value === undefined ? '—' : Array.isArray(value) ? (value.length ? value.join(',') : '(empty)') : String(value);
+    const def =
+      value === undefined ? '—' : Array.isArray(value) ? (value.length ? value.join(',') : '(empty)') : String(value);
     return `| \`${name}\` | ${def === '—' ? def : `\`${def}\``} | ${schema.description ?? ''} |`;
   });
   return ['| setting | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');

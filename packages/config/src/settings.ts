@@ -35,24 +35,45 @@ const msList = (def: string) =>
 
 export const settingsShape = {
   PORT: int(8080).describe('HTTP port of the gateway (and of the all-in-one process).'),
-  DATA_DIR: z.string().default('./data').describe('Folder for the embedded database, local storage and generated secrets.'),
-  DATABASE_URL: optionalString.describe('PostgreSQL URL; unset runs an embedded Postgres-compatible database in DATA_DIR.'),
-  AMQP_URL: optionalString.describe('RabbitMQ URL; unset uses the in-process queue (only with the all-in-one process).'),
-  QUEUE_PREFIX: z.string().default('pixmill').describe('Prefix of exchange and queue names, so several deployments can share a broker.'),
+  DATA_DIR: z
+    .string()
+    .default('./data')
+    .describe('Folder for the embedded database, local storage and generated secrets.'),
+  DATABASE_URL: optionalString.describe(
+    'PostgreSQL URL; unset runs an embedded Postgres-compatible database in DATA_DIR.',
+  ),
+  AMQP_URL: optionalString.describe(
+    'RabbitMQ URL; unset uses the in-process queue (only with the all-in-one process).',
+  ),
+  QUEUE_PREFIX: z
+    .string()
+    .default('pixmill')
+    .describe('Prefix of exchange and queue names, so several deployments can share a broker.'),
   S3_ENDPOINT: optionalString.describe('S3 endpoint (MinIO, s3rver...); unset with S3_BUCKET uses AWS.'),
   S3_REGION: z.string().default('us-east-1').describe('S3 region.'),
   S3_BUCKET: optionalString.describe('Bucket for originals and outputs; unset stores files on local disk in DATA_DIR.'),
   S3_ACCESS_KEY_ID: optionalString.describe('S3 access key id (unset: the AWS default credential chain).'),
   S3_SECRET_ACCESS_KEY: optionalString.describe('S3 secret access key.'),
   S3_FORCE_PATH_STYLE: bool(false).describe('Use path-style S3 URLs (needed by MinIO and most S3-compatible servers).'),
-  JWT_SECRET: optionalString.describe('HS256 secret for login tokens, at least 32 bytes; generated into DATA_DIR when unset in embedded mode.'),
+  JWT_SECRET: optionalString.describe(
+    'HS256 secret for login tokens, at least 32 bytes; generated into DATA_DIR when unset in embedded mode.',
+  ),
   JWT_TTL_SECONDS: int(3600, 60).describe('Lifetime of a login token.'),
   ADMIN_USERNAME: z.string().min(1).default('admin').describe('Admin user created on first start.'),
   ADMIN_PASSWORD: optionalString.describe('Password of that admin; a generated one is printed once when unset.'),
-  PUBLIC_URL: optionalString.describe('Base URL clients reach the gateway at, for signed download and results URLs (default http://localhost:PORT).'),
-  FETCH_ALLOW_HOSTS: list.describe('Comma-separated host or host:port that URL fetching and webhooks may reach although private or loopback.'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
-  HEALTH_PORT: int(9090).describe('Port of /health and /metrics on the worker services (ingest, resize, notifier) when run alone.'),
+  PUBLIC_URL: optionalString.describe(
+    'Base URL clients reach the gateway at, for signed download and results URLs (default http://localhost:PORT).',
+  ),
+  FETCH_ALLOW_HOSTS: list.describe(
+    'Comma-separated host or host:port that URL fetching and webhooks may reach although private or loopback.',
+  ),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
+  HEALTH_PORT: int(9090).describe(
+    'Port of /health and /metrics on the worker services (ingest, resize, notifier) when run alone.',
+  ),
   MAX_FILE_BYTES: int(25 * 1024 * 1024, 1).describe('Largest uploaded image (413 above).'),
   MAX_FILES_PER_BATCH: int(500, 1).describe('Most images in one uploaded batch (413 above).'),
   MAX_CSV_BYTES: int(100 * 1024 * 1024, 1).describe('Largest CSV or JSON URL list (413 above).'),
@@ -67,13 +88,17 @@ export const settingsShape = {
   FETCH_MAX_REDIRECTS: int(5, 0).describe('Redirect hops followed (each re-checked by the SSRF guard).'),
   QUEUE_PREFETCH: int(4, 1).describe('Unacknowledged messages a consumer holds at once.'),
   QUEUE_MAX_ATTEMPTS: int(5, 1).describe('Deliveries of a failing message before it is dead-lettered.'),
-  QUEUE_RETRY_DELAYS_MS: msList('1000,5000,30000,120000').describe('Delay before each retry of a failed message (last one repeats).'),
+  QUEUE_RETRY_DELAYS_MS: msList('1000,5000,30000,120000').describe(
+    'Delay before each retry of a failed message (last one repeats).',
+  ),
   OUTBOX_POLL_MS: int(500, 10).describe('How often the outbox relay looks for unpublished messages.'),
   WEBHOOK_TIMEOUT_MS: int(15_000, 100).describe('Time limit of one webhook delivery attempt.'),
-  WEBHOOK_RETRY_SCHEDULE_MS: msList('5000,300000,1800000,7200000,18000000,36000000,50400000,72000000,86400000').describe(
-    'Delays between webhook attempts (Standard Webhooks schedule, about a day in all).',
+  WEBHOOK_RETRY_SCHEDULE_MS: msList(
+    '5000,300000,1800000,7200000,18000000,36000000,50400000,72000000,86400000',
+  ).describe('Delays between webhook attempts (Standard Webhooks schedule, about a day in all).'),
+  WEBHOOK_DEFAULT_SECRET: optionalString.describe(
+    'Signing secret (whsec_...) for batches created without one of their own.',
   ),
-  WEBHOOK_DEFAULT_SECRET: optionalString.describe('Signing secret (whsec_...) for batches created without one of their own.'),
   DOWNLOAD_URL_TTL_SECONDS: int(3600, 1).describe('Lifetime of presigned and signed download URLs.'),
   RATE_LIMIT_PER_MINUTE: int(600, 1).describe('API requests per minute per client.'),
   LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1).describe('Login attempts per minute per client address.'),

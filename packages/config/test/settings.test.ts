@@ -28,7 +28,11 @@ describe('settings', () => {
   });
 
   it('parses lists and booleans', () => {
-    const s = loadSettings({ FETCH_ALLOW_HOSTS: 'a.test, 127.0.0.1:9000,', S3_FORCE_PATH_STYLE: 'true', QUEUE_RETRY_DELAYS_MS: '10,20' });
+    const s = loadSettings({
+      FETCH_ALLOW_HOSTS: 'a.test, 127.0.0.1:9000,',
+      S3_FORCE_PATH_STYLE: 'true',
+      QUEUE_RETRY_DELAYS_MS: '10,20',
+    });
     expect(s.FETCH_ALLOW_HOSTS).toEqual(['a.test', '127.0.0.1:9000']);
     expect(s.S3_FORCE_PATH_STYLE).toBe(true);
     expect(s.QUEUE_RETRY_DELAYS_MS).toEqual([10, 20]);

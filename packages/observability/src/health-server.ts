@@ -12,12 +12,16 @@ export async function serveHealthAndMetrics(o: {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
-      res.writeHead(405, { 'content-type': 'application/json' }).end('{"error":{"code":"method_not_allowed","message":"GET only"}}');
+      res
+        .writeHead(405, { 'content-type': 'application/json' })
+        .end('{"error":{"code":"method_not_allowed","message":"GET only"}}');
       return;
     }
     if (path === '/health' || path === '/healthz' || path === '/readyz') {
       void runHealthChecks(o.checks).then((report) => {
-        res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+        res
+          .writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify(report));
       });
       return;
     }
@@ -26,10 +30,14 @@ export async function serveHealthAndMetrics(o: {
       return;
     }
     if (path === '/metrics') {
-      void o.registry.metrics().then((text) => res.writeHead(200, { 'content-type': o.registry.contentType }).end(text));
+      void o.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': o.registry.contentType }).end(text));
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no such route"}}');
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end('{"error":{"code":"not_found","message":"no such route"}}');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

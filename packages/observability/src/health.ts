@@ -1,6 +1,9 @@
 /** A named dependency check; health is the sum of them. */
 export type HealthCheck = { name: string; check: () => Promise<void> };
-export type HealthReport = { status: 'ok' | 'unavailable'; checks: Record<string, { status: 'ok' | 'down'; error?: string; ms: number }> };
+export type HealthReport = {
+  status: 'ok' | 'unavailable';
+  checks: Record<string, { status: 'ok' | 'down'; error?: string; ms: number }>;
+};
 
 /** Runs every check at once, each bounded by a timeout, so one hung dependency can't hang the probe. */
 export async function runHealthChecks(checks: HealthCheck[], timeoutMs = 3000): Promise<HealthReport> {

@@ -8,7 +8,14 @@ describe('worker health and metrics server', () => {
       port: 0,
       host: '127.0.0.1',
       registry,
-      checks: [{ name: 'queue', check: async () => { if (!queueUp) throw new Error('down'); } }],
+      checks: [
+        {
+          name: 'queue',
+          check: async () => {
+            if (!queueUp) throw new Error('down');
+          },
+        },
+      ],
     });
     try {
       const base = `http://127.0.0.1:${srv.port}`;

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { publicUrl, ConfigError, type Settings } from '@pixmill/config';
 import { createPrisma, migrate, startEmbeddedPostgres, type PrismaClient } from '@pixmill/db';
 import { createLogger, createRegistry, type Logger, type Registry } from '@pixmill/observability';
-import { createAmqpTransport, createMemoryTransport, startOutboxRelay, type OutboxRelay, type Transport } from '@pixmill/queue';
+import {
+  createAmqpTransport,
+  createMemoryTransport,
+  startOutboxRelay,
+  type OutboxRelay,
+  type Transport,
+} from '@pixmill/queue';
 import { createLocalStore, createS3Store, type ObjectStore } from '@pixmill/storage';
 
 export type Clients = {
@@ -37,7 +43,8 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
   try {
     let databaseUrl = settings.DATABASE_URL;
     if (!databaseUrl) {
-      if (!o.allowEmbedded) throw new ConfigError([{ setting: 'DATABASE_URL', message: `required to run ${o.service} on its own` }]);
+      if (!o.allowEmbedded)
+        throw new ConfigError([{ setting: 'DATABASE_URL', message: `required to run ${o.service} on its own` }]);
       const pg = await startEmbeddedPostgres(path.resolve(settings.DATA_DIR));
       closers.push(() => pg.stop());
       databaseUrl = pg.url;
@@ -51,9 +58,15 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
     let transport: Transport;
     const queueOpts = { maxAttempts: settings.QUEUE_MAX_ATTEMPTS, retryDelaysMs: settings.QUEUE_RETRY_DELAYS_MS, log };
     if (settings.AMQP_URL) {
-      transport = createAmqpTransport({ ...queueOpts, url: settings.AMQP_URL, prefix: settings.QUEUE_PREFIX, prefetch: settings.QUEUE_PREFETCH });
+      transport = createAmqpTransport({
+        ...queueOpts,
+        url: settings.AMQP_URL,
+        prefix: settings.QUEUE_PREFIX,
+        prefetch: settings.QUEUE_PREFETCH,
+      });
     } else {
-      if (!o.allowEmbedded) throw new ConfigError([{ setting: 'AMQP_URL', message: `required to run ${o.service} on its own` }]);
+      if (!o.allowEmbedded)
+        throw new ConfigError([{ setting: 'AMQP_URL', message: `required to run ${o.service} on its own` }]);
       transport = createMemoryTransport(queueOpts);
       embedded = true;
     }
@@ -88,7 +101,9 @@ export function createStoreFromSettings(settings: Settings, downloadSigningSecre
     });
   }
   if (!downloadSigningSecret) {
-    throw new ConfigError([{ setting: 'S3_BUCKET', message: 'required unless the process can sign local downloads (gateway or all-in-one)' }]);
+    throw new ConfigError([
+      { setting: 'S3_BUCKET', message: 'required unless the process can sign local downloads (gateway or all-in-one)' },
+    ]);
   }
   return createLocalStore({
     root: path.resolve(settings.DATA_DIR, 'storage'),

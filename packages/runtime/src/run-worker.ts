@@ -16,7 +16,11 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
     const clients = await buildClients(settings, { service, allowEmbedded: false });
     const relay = startRelay(clients);
     const worker = await start(clients);
-    const health = await serveHealthAndMetrics({ port: settings.HEALTH_PORT, registry: clients.registry, checks: dependencyChecks(clients) });
+    const health = await serveHealthAndMetrics({
+      port: settings.HEALTH_PORT,
+      registry: clients.registry,
+      checks: dependencyChecks(clients),
+    });
     clients.log.info({ healthPort: health.port }, `${service} worker consuming`);
     return {
       log: clients.log,

@@ -20,7 +20,11 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
   try {
     const admin = await ensureAdmin(clients.prisma, settings);
     const relay = startRelay(clients);
-    const workers = [await startIngestWorker(clients), await startResizeWorker(clients), await startNotifierWorker(clients)];
+    const workers = [
+      await startIngestWorker(clients),
+      await startResizeWorker(clients),
+      await startNotifierWorker(clients),
+    ];
     const app = createApp({ ...clients, jwtSecret });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -4,7 +4,6 @@ import { enqueue } from '@pixmill/queue';
 import { photo, pngBomb, sidewaysJpeg, truncatedJpeg } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
 
-
 type Auth = { Authorization: string };
 type ImageItem = {
   id: string;
@@ -29,7 +28,8 @@ afterAll(async () => {
 
 function form(files: { name: string; data: Buffer; type?: string }[], fields: Record<string, string> = {}): FormData {
   const fd = new FormData();
-  for (const f of files) fd.append('files[]', new Blob([new Uint8Array(f.data)], { type: f.type ?? 'application/octet-stream' }), f.name);
+  for (const f of files)
+    fd.append('files[]', new Blob([new Uint8Array(f.data)], { type: f.type ?? 'application/octet-stream' }), f.name);
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   return fd;
 }
@@ -83,7 +83,14 @@ describe('image batches end to end', () => {
 
   it('processes every image into every variant with the asked size and format, downloadable', async () => {
     const done = await p.waitForBatch(alice, batchId);
-    expect(done).toMatchObject({ status: 'completed', total_images: 5, processed_images: 5, successful_count: 5, failed_count: 0, progress: 100 });
+    expect(done).toMatchObject({
+      status: 'completed',
+      total_images: 5,
+      processed_images: 5,
+      successful_count: 5,
+      failed_count: 0,
+      progress: 100,
+    });
     const items = await images(alice, batchId);
     expect(items).toHaveLength(5);
     for (const img of items) {
@@ -108,7 +115,9 @@ describe('image batches end to end', () => {
     const medium = img.outputs.find((o) => o.variant === 'medium')!;
     expect([medium.width, medium.height]).toEqual([200, 300]);
     // Upright, the red half is on top.
-    const { data } = await sharp(await download(medium.download_url)).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(await download(medium.download_url))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const top = data.subarray(0, 3);
     expect(top[0]).toBeGreaterThan(200);
     expect(top[2]).toBeLessThan(60);
@@ -125,10 +134,15 @@ describe('image batches end to end', () => {
   it('changes nothing when a resize message is delivered again', async () => {
     const before = await images(alice, batchId);
     const detailBefore = await (await p.api(`/api/v1/batches/${batchId}`, { auth: alice })).json();
-    await p.app.clients.prisma.$transaction((tx) => enqueue(tx, 'resize.image', { v: 1, batchId, imageId: before[0]!.id }));
+    await p.app.clients.prisma.$transaction((tx) =>
+      enqueue(tx, 'resize.image', { v: 1, batchId, imageId: before[0]!.id }),
+    );
     // Wait until the outbox relay published it and the worker consumed it.
     await new Promise((r) => setTimeout(r, 1500));
-    const detailAfter = (await (await p.api(`/api/v1/batches/${batchId}`, { auth: alice })).json()) as Record<string, unknown>;
+    const detailAfter = (await (await p.api(`/api/v1/batches/${batchId}`, { auth: alice })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(detailAfter.processed_images).toBe(5);
     expect(detailAfter.successful_count).toBe(5);
     expect(detailAfter.completed_at).toBe((detailBefore as Record<string, unknown>).completed_at);
@@ -141,7 +155,16 @@ describe('image batches end to end', () => {
 
 describe('progress', () => {
   it('goes from 0 to 100, with a polling hint, and SSE sends progress then an end event', async () => {
-    const res = await upload(alice, form([{ name: 'a.jpg', data: await photo(800, 600) }, { name: 'b.jpg', data: await photo(800, 600) }], { auto_start: 'false' }));
+    const res = await upload(
+      alice,
+      form(
+        [
+          { name: 'a.jpg', data: await photo(800, 600) },
+          { name: 'b.jpg', data: await photo(800, 600) },
+        ],
+        { auto_start: 'false' },
+      ),
+    );
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('pending');
     const id = res.body.batch_id;
@@ -154,7 +177,8 @@ describe('progress', () => {
     const events = collectSse(`${p.url}/api/v1/batches/${id}/events`, alice);
     await prisma.$transaction(async (tx) => {
       await tx.batch.update({ where: { id }, data: { status: 'queued' } });
-      for (const img of await tx.image.findMany({ where: { batchId: id } })) await enqueue(tx, 'resize.image', { v: 1, batchId: id, imageId: img.id });
+      for (const img of await tx.image.findMany({ where: { batchId: id } }))
+        await enqueue(tx, 'resize.image', { v: 1, batchId: id, imageId: img.id });
     });
     const received = await events;
     expect(received.at(-1)?.event).toBe('end');
@@ -195,13 +219,21 @@ describe('bad images', () => {
     const { prisma, store } = p.app.clients;
     await store.put(`originals/${id}/fake.jpg`, Buffer.from('just some text, not an image\n'.repeat(20)));
     await prisma.$transaction(async (tx) => {
-      const img = await tx.image.create({ data: { batchId: id, originalName: 'notes.jpg', originalKey: `originals/${id}/fake.jpg` } });
+      const img = await tx.image.create({
+        data: { batchId: id, originalName: 'notes.jpg', originalKey: `originals/${id}/fake.jpg` },
+      });
       await tx.batch.update({ where: { id }, data: { totalImages: { increment: 1 } } });
       await enqueue(tx, 'resize.image', { v: 1, batchId: id, imageId: img.id });
     });
 
     const done = await p.waitForBatch(alice, id);
-    expect(done).toMatchObject({ status: 'completed', total_images: 5, processed_images: 5, successful_count: 2, failed_count: 3 });
+    expect(done).toMatchObject({
+      status: 'completed',
+      total_images: 5,
+      processed_images: 5,
+      successful_count: 2,
+      failed_count: 3,
+    });
     const byName = Object.fromEntries((await images(alice, id)).map((i) => [i.original_name, i]));
     expect(byName['good1.jpg']!.status).toBe('succeeded');
     expect(byName['good2.png']!.status).toBe('succeeded');
@@ -220,7 +252,13 @@ describe('bad images', () => {
 
   it('refuses a non-image at upload with 400 naming the file, and stores nothing', async () => {
     const batchesBefore = await p.app.clients.prisma.batch.count();
-    const res = await upload(alice, form([{ name: 'ok.jpg', data: await photo(100, 100) }, { name: 'evil.jpg', data: Buffer.from('<script>alert(1)</script>') }]));
+    const res = await upload(
+      alice,
+      form([
+        { name: 'ok.jpg', data: await photo(100, 100) },
+        { name: 'evil.jpg', data: Buffer.from('<script>alert(1)</script>') },
+      ]),
+    );
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: { code: 'unsupported_file_type' } });
     expect(JSON.stringify(res.body)).toContain('evil.jpg');
@@ -231,15 +269,25 @@ describe('bad images', () => {
     const big = Buffer.concat([await photo(64, 64), Buffer.alloc(p.settings.MAX_FILE_BYTES)]);
     const res = await upload(alice, form([{ name: 'huge.jpg', data: big }]));
     expect(res.status).toBe(413);
-    expect(res.body).toMatchObject({ error: { code: 'payload_too_large', details: { limit_bytes: p.settings.MAX_FILE_BYTES } } });
+    expect(res.body).toMatchObject({
+      error: { code: 'payload_too_large', details: { limit_bytes: p.settings.MAX_FILE_BYTES } },
+    });
   });
 });
 
 describe('max_bytes', () => {
   it('keeps every format under its byte limit', async () => {
     const limits = { jpeg: 20_000, webp: 15_000, avif: 12_000, png: 60_000 };
-    const variants = Object.entries(limits).map(([format, max]) => ({ name: format, width: 400, format, max_bytes: max }));
-    const res = await upload(alice, form([{ name: 'noisy.png', data: await photo(800, 600, 'png') }], { recipe: JSON.stringify({ variants }) }));
+    const variants = Object.entries(limits).map(([format, max]) => ({
+      name: format,
+      width: 400,
+      format,
+      max_bytes: max,
+    }));
+    const res = await upload(
+      alice,
+      form([{ name: 'noisy.png', data: await photo(800, 600, 'png') }], { recipe: JSON.stringify({ variants }) }),
+    );
     expect(res.status).toBe(201);
     expect(await p.waitForBatch(alice, res.body.batch_id)).toMatchObject({ status: 'completed', successful_count: 1 });
     const [img] = await images(alice, res.body.batch_id);

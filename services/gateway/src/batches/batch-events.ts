@@ -6,7 +6,13 @@ import { batchSummary } from './batch-view';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
-export async function streamBatchEvents(req: Request, res: Response, prisma: Pick<PrismaClient, 'batch'>, batchId: string, pollMs = 1000): Promise<void> {
+export async function streamBatchEvents(
+  req: Request,
+  res: Response,
+  prisma: Pick<PrismaClient, 'batch'>,
+  batchId: string,
+  pollMs = 1000,
+): Promise<void> {
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',

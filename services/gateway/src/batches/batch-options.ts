@@ -5,29 +5,41 @@ import { defaultRecipe, parseRecipe, type Recipe } from '@pixmill/imaging';
 import { assertFetchableUrl, FetchError } from '@pixmill/safe-fetch';
 import { ValidationError } from '../errors';
 
-export type BatchOptions = { name?: string; recipe: Recipe; autoStart: boolean; webhookUrl?: string; webhookSecret?: string;
+export type BatchOptions = {
+  name?: string;
+  recipe: Recipe;
+  autoStart: boolean;
+  webhookUrl?: string;
+  webhookSecret?: string;
   /** A secret made for this batch, shown once in the create answer (a settings-wide default is not shown). */
-  newWebhookSecret?: string };
+  newWebhookSecret?: string;
+};
 
 export async function parseBatchOptions(
   raw: { batch_name?: unknown; recipe?: unknown; auto_start?: unknown; webhook_url?: unknown },
   settings: Pick<Settings, 'FETCH_ALLOW_HOSTS' | 'WEBHOOK_DEFAULT_SECRET'>,
 ): Promise<BatchOptions> {
-  const name = raw.batch_name === undefined || raw.batch_name === '' ? undefined : String(raw.batch_name).trim().slice(0, 200);
+  const name =
+    raw.batch_name === undefined || raw.batch_name === '' ? undefined : String(raw.batch_name).trim().slice(0, 200);
 
   let recipe = defaultRecipe;
   if (raw.recipe !== undefined && raw.recipe !== '') {
     try {
       recipe = parseRecipe(raw.recipe);
     } catch (err) {
-      throw new ValidationError(`recipe: ${(err as Error).message}`, (err as { details?: unknown }).details, 'invalid_recipe');
+      throw new ValidationError(
+        `recipe: ${(err as Error).message}`,
+        (err as { details?: unknown }).details,
+        'invalid_recipe',
+      );
     }
   }
 
   let autoStart = true;
   if (raw.auto_start !== undefined && raw.auto_start !== '') {
     const v = String(raw.auto_start).toLowerCase();
-    if (!['true', 'false', '1', '0'].includes(v)) throw new ValidationError('auto_start must be true or false', { field: 'auto_start' });
+    if (!['true', 'false', '1', '0'].includes(v))
+      throw new ValidationError('auto_start must be true or false', { field: 'auto_start' });
     autoStart = v === 'true' || v === '1';
   }
 
@@ -36,9 +48,16 @@ export async function parseBatchOptions(
   let newWebhookSecret: string | undefined;
   if (raw.webhook_url !== undefined && raw.webhook_url !== '') {
     try {
-      webhookUrl = (await assertFetchableUrl(String(raw.webhook_url), { allowHosts: settings.FETCH_ALLOW_HOSTS })).toString();
+      webhookUrl = (
+        await assertFetchableUrl(String(raw.webhook_url), { allowHosts: settings.FETCH_ALLOW_HOSTS })
+      ).toString();
     } catch (err) {
-      if (err instanceof FetchError) throw new ValidationError(`webhook_url: ${err.message}`, { field: 'webhook_url', reason: err.code }, 'invalid_webhook_url');
+      if (err instanceof FetchError)
+        throw new ValidationError(
+          `webhook_url: ${err.message}`,
+          { field: 'webhook_url', reason: err.code },
+          'invalid_webhook_url',
+        );
       throw err;
     }
     webhookSecret = settings.WEBHOOK_DEFAULT_SECRET;

@@ -1,5 +1,9 @@
 // The API's view of a batch: counts, progress, timing and performance, in the field names clients rely on.
 import type { Batch } from '@pixmill/db';
+import type { WebhookStatus } from './webhook-status';
+
+/** A batch as read, plus its `webhook_status` when the route looked it up (see webhook-status.ts). */
+type BatchWithWebhook = Batch & { webhookStatus?: WebhookStatus };
 
 const ACTIVE = new Set(['queued', 'processing']);
 
@@ -8,7 +12,7 @@ export function batchProgress(b: Pick<Batch, 'totalImages' | 'processedImages'>)
   return Math.round((b.processedImages / b.totalImages) * 1000) / 10;
 }
 
-export function batchSummary(b: Batch) {
+export function batchSummary(b: BatchWithWebhook) {
   return {
     batch_id: b.id,
     batch_name: b.name,
@@ -21,10 +25,11 @@ export function batchSummary(b: Batch) {
     created_at: b.createdAt.toISOString(),
     started_at: b.startedAt?.toISOString() ?? null,
     completed_at: b.completedAt?.toISOString() ?? null,
+    ...(b.webhookStatus ? { webhook_status: b.webhookStatus } : {}),
   };
 }
 
-export function batchDetail(b: Batch, now = new Date()) {
+export function batchDetail(b: BatchWithWebhook, now = new Date()) {
   const start = b.startedAt?.getTime();
   const end = (b.completedAt ?? now).getTime();
   const elapsedSeconds = start === undefined ? 0 : Math.max(0, (end - start) / 1000);

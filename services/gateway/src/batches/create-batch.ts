@@ -4,7 +4,13 @@ import type { Prisma, PrismaClient, SourceKind } from '@pixmill/db';
 import type { Recipe } from '@pixmill/imaging';
 import { enqueue } from '@pixmill/queue';
 
-export type NewImage = { id: string; originalName?: string; originalKey?: string; bytes?: number; contentType?: string };
+export type NewImage = {
+  id: string;
+  originalName?: string;
+  originalKey?: string;
+  bytes?: number;
+  contentType?: string;
+};
 
 export type NewBatch = {
   id: string;
@@ -46,7 +52,12 @@ export async function createUploadBatch(prisma: Pick<PrismaClient, '$transaction
         contentType: img.contentType ?? null,
       })),
     });
-    if (b.autoStart) await enqueueImages(tx, b.id, b.images.map((i) => i.id));
+    if (b.autoStart)
+      await enqueueImages(
+        tx,
+        b.id,
+        b.images.map((i) => i.id),
+      );
     return batch;
   });
 }

@@ -25,7 +25,10 @@ declare global {
   }
 }
 
-export function imageUploadStorage(store: Pick<ObjectStore, 'put' | 'delete'>, keyPrefix: (req: Request) => string): StorageEngine {
+export function imageUploadStorage(
+  store: Pick<ObjectStore, 'put' | 'delete'>,
+  keyPrefix: (req: Request) => string,
+): StorageEngine {
   return {
     _handleFile(req, file, cb) {
       readHead(file.stream, SNIFF_BYTES)
@@ -33,7 +36,11 @@ export function imageUploadStorage(store: Pick<ObjectStore, 'put' | 'delete'>, k
           const format = sniffImageType(head);
           if (!format) {
             file.stream.resume(); // drain, so the rest of the multipart body keeps flowing to the error path
-            throw new ValidationError(`${JSON.stringify(file.originalname)} is not a JPEG, PNG, WebP, AVIF, GIF or TIFF image`, { file: file.originalname }, 'unsupported_file_type');
+            throw new ValidationError(
+              `${JSON.stringify(file.originalname)} is not a JPEG, PNG, WebP, AVIF, GIF or TIFF image`,
+              { file: file.originalname },
+              'unsupported_file_type',
+            );
           }
           const imageId = randomUUID();
           const key = `${keyPrefix(req)}${imageId}.${extensionOf(format)}`;
@@ -47,11 +54,17 @@ export function imageUploadStorage(store: Pick<ObjectStore, 'put' | 'delete'>, k
           // multer ends the file stream early when the size limit is hit; it then reports LIMIT_FILE_SIZE and removes the file.
           return { imageId, key, format, size: bytes };
         })
-        .then((stored) => cb(null, { stored, size: stored.size }), (err: unknown) => cb(err as Error));
+        .then(
+          (stored) => cb(null, { stored, size: stored.size }),
+          (err: unknown) => cb(err as Error),
+        );
     },
     _removeFile(_req, file, cb) {
       if (!file.stored) return cb(null);
-      store.delete(file.stored.key).then(() => cb(null), (err: unknown) => cb(err as Error));
+      store.delete(file.stored.key).then(
+        () => cb(null),
+        (err: unknown) => cb(err as Error),
+      );
     },
   };
 }

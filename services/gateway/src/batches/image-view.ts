@@ -2,7 +2,11 @@ import type { Image, Output } from '@pixmill/db';
 import type { ObjectStore } from '@pixmill/storage';
 
 /** An image as the API shows it, with a fresh signed download URL for each output. */
-export async function imageView(img: Image & { outputs: Output[] }, store: Pick<ObjectStore, 'signedDownloadUrl'>, ttlSeconds: number) {
+export async function imageView(
+  img: Image & { outputs: Output[] },
+  store: Pick<ObjectStore, 'signedDownloadUrl'>,
+  ttlSeconds: number,
+) {
   const base = (img.originalName ?? img.sourceUrl?.split('/').pop() ?? img.id).replace(/\.[A-Za-z0-9]{1,5}$/, '');
   return {
     id: img.id,

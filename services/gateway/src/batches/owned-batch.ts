@@ -8,7 +8,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The batch, if the caller may see it: its owner, or an admin. Anything else — unknown, malformed, someone else's,
  * deleted — is the same 404, so ids of other users' batches can't be probed.
  */
-export async function findOwnedBatch(prisma: Pick<PrismaClient, 'batch'>, auth: AuthContext, id: string): Promise<Batch> {
+export async function findOwnedBatch(
+  prisma: Pick<PrismaClient, 'batch'>,
+  auth: AuthContext,
+  id: string,
+): Promise<Batch> {
   if (!UUID.test(id)) throw new NotFoundError('no such batch');
   const batch = await prisma.batch.findFirst({
     where: { id, ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }) },

@@ -11,7 +11,11 @@ export const filesRoutes: RouteModule = ({ deps, api }) => {
       summary: 'Download a stored file through a signed, expiring link',
       tags: ['files'],
       access: 'public',
-      responses: { 200: { description: 'The file' }, 403: { description: 'Bad or expired signature' }, 404: { description: 'Gone' } },
+      responses: {
+        200: { description: 'The file' },
+        403: { description: 'Bad or expired signature' },
+        404: { description: 'Gone' },
+      },
     },
     (req, res, next) => {
       serveLocalDownload(store, req, res).catch(next);

@@ -46,20 +46,34 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
     } catch (err) {
       return await finish({ status: 'failed', code: 'invalid_recipe', message: (err as Error).message });
     }
-    if (!image.originalKey) return await finish({ status: 'failed', code: 'missing_original', message: 'the original image was never stored' });
+    if (!image.originalKey)
+      return await finish({
+        status: 'failed',
+        code: 'missing_original',
+        message: 'the original image was never stored',
+      });
 
     let input: Buffer;
     try {
       input = await readObject(d.store, image.originalKey, d.settings.MAX_FILE_BYTES);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) return await finish({ status: 'failed', code: 'missing_original', message: 'the original image is gone from storage' });
-      if (err instanceof ObjectTooLargeError) return await finish({ status: 'failed', code: 'too_large', message: err.message });
+      if (err instanceof ObjectNotFoundError)
+        return await finish({
+          status: 'failed',
+          code: 'missing_original',
+          message: 'the original image is gone from storage',
+        });
+      if (err instanceof ObjectTooLargeError)
+        return await finish({ status: 'failed', code: 'too_large', message: err.message });
       throw err;
     }
 
     let processed: Awaited<ReturnType<typeof processImage>>;
     try {
-      processed = await processImage(input, recipe, { maxInputPixels: d.settings.MAX_INPUT_PIXELS, timeoutMs: d.settings.RESIZE_TIMEOUT_MS });
+      processed = await processImage(input, recipe, {
+        maxInputPixels: d.settings.MAX_INPUT_PIXELS,
+        timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
+      });
     } catch (err) {
       if (err instanceof ImageError) return await finish({ status: 'failed', code: err.code, message: err.message });
       throw err;
@@ -77,6 +91,10 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
   } catch (err) {
     if (ctx.attempt < d.settings.QUEUE_MAX_ATTEMPTS) throw err;
     log.error({ err }, 'giving up on image after the last attempt');
-    await finish({ status: 'failed', code: 'internal_error', message: `processing failed ${ctx.attempt} times: ${(err as Error).message}` });
+    await finish({
+      status: 'failed',
+      code: 'internal_error',
+      message: `processing failed ${ctx.attempt} times: ${(err as Error).message}`,
+    });
   }
 };

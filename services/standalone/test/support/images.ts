@@ -3,8 +3,14 @@ import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /** A noisy photo-like image (noise compresses like a photo, unlike flat colour). */
-export function photo(width: number, height: number, format: 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif' = 'jpeg'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+export function photo(
+  width: number,
+  height: number,
+  format: 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif' = 'jpeg',
+): Promise<Buffer> {
+  return sharp({
+    create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  })
     .toFormat(format)
     .toBuffer();
 }
@@ -14,7 +20,9 @@ export function photo(width: number, height: number, format: 'jpeg' | 'png' | 'w
  * half, so upright it is 200x300 with red on top.
  */
 export async function sidewaysJpeg(): Promise<Buffer> {
-  const red = await sharp({ create: { width: 150, height: 200, channels: 3, background: '#ff0000' } }).png().toBuffer();
+  const red = await sharp({ create: { width: 150, height: 200, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
   return sharp({ create: { width: 300, height: 200, channels: 3, background: '#0000ff' } })
     .composite([{ input: red, left: 0, top: 0 }])
     .jpeg()

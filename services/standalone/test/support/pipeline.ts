@@ -49,10 +49,17 @@ export async function startPipeline(extra: Record<string, string> = {}): Promise
 
   const api: Pipeline['api'] = (path, init = {}) => {
     const { auth, headers, ...rest } = init;
-    return fetch(`${url}${path}`, { ...rest, headers: { ...(auth ?? {}), ...(headers as Record<string, string> | undefined) } });
+    return fetch(`${url}${path}`, {
+      ...rest,
+      headers: { ...(auth ?? {}), ...(headers as Record<string, string> | undefined) },
+    });
   };
   const login = async (username: string, password: string) => {
-    const res = await api('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const res = await api('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
     const { access_token } = (await res.json()) as { access_token: string };
     return { Authorization: `Bearer ${access_token}` };
@@ -82,7 +89,8 @@ export async function startPipeline(extra: Record<string, string> = {}): Promise
         const res = await api(`/api/v1/batches/${batchId}`, { auth });
         const body = (await res.json()) as Record<string, unknown>;
         if (['completed', 'failed', 'cancelled'].includes(String(body.status))) return body;
-        if (Date.now() > deadline) throw new Error(`batch ${batchId} not final after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        if (Date.now() > deadline)
+          throw new Error(`batch ${batchId} not final after ${timeoutMs} ms: ${JSON.stringify(body)}`);
         await new Promise((r) => setTimeout(r, 150));
       }
     },
