@@ -8,6 +8,7 @@ import { openapiRoutes } from './openapi.routes';
 import { resizeRoutes } from './resize.routes';
 import type { RouteModule } from './route-module';
 import { usersRoutes } from './users.routes';
+import { webhooksRoutes } from './webhooks.routes';
 
 export const routeModules: RouteModule[] = [
   healthRoutes,
@@ -15,6 +16,7 @@ export const routeModules: RouteModule[] = [
   usersRoutes,
   apiKeysRoutes,
   batchesRoutes,
+  webhooksRoutes,
   resizeRoutes,
   filesRoutes,
   openapiRoutes,
