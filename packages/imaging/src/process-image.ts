@@ -1,7 +1,7 @@
 // The sharp pipeline: check what the bytes are, read the header once, then render every variant of the recipe.
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { Deadline } from './deadline';
-import { applyEncoding, askedLevel, keepsAlpha, type Level } from './encoding';
+import { applyEncoding, keepsAlpha, searchSteps, type EncodeAs } from './encoding';
 import { contentTypeOf, extensionOf, sniffImageType, sniffUnsupportedType, type ImageFormat } from './image-format';
 import { ImageError, toImageError } from './image.error';
 import { encodeWithinBytes, type Encoded } from './max-bytes.search';
@@ -32,6 +32,10 @@ export type ProcessImageResult = {
   source: { format: ImageFormat; width: number; height: number; pages: number };
   outputs: VariantOutput[];
 };
+
+// libvips' operation cache never hits here (every image is new, and each clone() copies its input buffer),
+// so it would only hold up to 50 MB of stale decoded data per process.
+sharp.cache(false);
 
 /** Above this many output pixels the max_bytes search re-runs the pipeline instead of holding raw pixels. */
 const RAW_SEARCH_MAX_PIXELS = 16_000_000;
@@ -112,7 +116,6 @@ async function renderVariant(c: {
 }): Promise<VariantOutput> {
   const { variant: v, deadline } = c;
   const format = v.format === 'original' ? c.source : v.format;
-  const asked = askedLevel(format, v.quality);
   const oriented = v.auto_orient ? c.meta.autoOrient : c.meta;
   const bound = outputPixelBound(oriented, v);
   if (bound > c.maxPixels) {
@@ -122,11 +125,11 @@ async function renderVariant(c: {
     );
   }
 
-  // The shared part of every encode of this variant: orient, resize, flatten, metadata policy.
-  const shaped = (level: Level): Sharp => {
+  // The part every encode of this variant shares: orient, resize, flatten, metadata policy.
+  const shaped = (as: EncodeAs): Sharp => {
     let p = c.base.clone();
     if (v.auto_orient) p = p.rotate();
-    const alpha = keepsAlpha(format, level);
+    const alpha = keepsAlpha(format, as);
     if (v.width !== undefined || v.height !== undefined) {
       p = p.resize({
         width: v.width,
@@ -140,31 +143,32 @@ async function renderVariant(c: {
     if (!alpha && c.meta.hasAlpha) p = p.flatten({ background: v.background ?? '#ffffff' });
     return v.strip_metadata ? p : p.keepMetadata();
   };
-  const encode = (p: Sharp, level: Level, squeeze: boolean): Promise<Encoded> =>
+  const encode = (p: Sharp, as: EncodeAs): Promise<Encoded> =>
     deadline.run(
-      applyEncoding(p.timeout({ seconds: deadline.sharpSeconds() }), format, level, squeeze).toBuffer({
-        resolveWithObject: true,
-      }),
+      applyEncoding(p.timeout({ seconds: deadline.sharpSeconds() }), format, as).toBuffer({ resolveWithObject: true }),
     );
 
   let out: Encoded;
   if (v.max_bytes === undefined) {
-    out = await encode(shaped(asked), asked, false);
+    const as = { quality: v.quality };
+    out = await encode(shaped(as), as);
   } else {
-    let firstInfo: Encoded['info'] | undefined;
-    let searchSource: ((level: Level) => Sharp) | undefined;
+    let askedSize: Encoded['info'] | undefined;
+    let searchSource: ((as: EncodeAs) => Sharp) | undefined;
     out = await encodeWithinBytes({
       format,
       maxBytes: v.max_bytes,
-      asked,
-      encode: async (level, first) => {
-        if (first) {
-          const encoded = await encode(shaped(level), level, true);
-          firstInfo = encoded.info;
+      steps: searchSteps(format, v.quality),
+      encode: async (step) => {
+        if (step === undefined) {
+          const as = { quality: v.quality, tight: true };
+          const encoded = await encode(shaped(as), as);
+          askedSize = encoded.info;
           return encoded;
         }
-        searchSource ??= await searchSourceFor(shaped, level, v, firstInfo, deadline);
-        return encode(searchSource(level), level, true);
+        const as = { quality: v.quality, step };
+        searchSource ??= await searchSourceFor(shaped, as, v, askedSize, deadline);
+        return encode(searchSource(as), as);
       },
     });
   }
@@ -183,18 +187,18 @@ async function renderVariant(c: {
 /**
  * The max_bytes search encodes the same pixels several times: decode and resize them once into raw memory and
  * encode from there. Not when metadata must be kept (raw pixels carry none) or the output is too large to hold;
- * then every try re-runs the pipeline. (Search levels are all numeric, so the flatten decision is the same for each.)
+ * then every step re-runs the pipeline. (Every search step flattens alike, so one raw image serves them all.)
  */
 async function searchSourceFor(
-  shaped: (level: Level) => Sharp,
-  level: Level,
+  shaped: (as: EncodeAs) => Sharp,
+  as: EncodeAs,
   v: Variant,
   size: { width: number; height: number } | undefined,
   deadline: Deadline,
-): Promise<(level: Level) => Sharp> {
+): Promise<(as: EncodeAs) => Sharp> {
   if (!v.strip_metadata || !size || size.width * size.height > RAW_SEARCH_MAX_PIXELS) return shaped;
   const { data, info } = await deadline.run(
-    shaped(level).timeout({ seconds: deadline.sharpSeconds() }).raw().toBuffer({ resolveWithObject: true }),
+    shaped(as).timeout({ seconds: deadline.sharpSeconds() }).raw().toBuffer({ resolveWithObject: true }),
   );
   return () => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
 }
