@@ -18,7 +18,10 @@ export type NotifierOptions = {
 // A webhook's answer is kept for the delivery log only.
 const RESPONSE_BYTES = 64 * 1024;
 
-export async function startNotifierWorker(c: Clients, o: NotifierOptions = {}): Promise<{ stop(): Promise<void> }> {
+export async function startNotifierWorker(
+  c: Pick<Clients, 'settings' | 'log' | 'registry' | 'prisma' | 'transport'>,
+  o: NotifierOptions = {},
+): Promise<{ stop(): Promise<void> }> {
   const s = c.settings;
   const log = c.log.child({ component: 'notifier' });
   const resultsLinkSecret = o.resultsLinkSecret ?? s.JWT_SECRET;

@@ -32,7 +32,7 @@ export type NotifierDeps = {
 
 const USER_AGENT = 'pixmill-webhooks/0.1';
 // An attempt lasts at most its timeout; past it plus this margin, a pending attempt's worker is taken to be dead.
-const LEASE_MARGIN_MS = 15_000;
+const LEASE_MARGIN_MS = 5_000;
 
 export const makeNotifyWebhookHandler = (d: NotifierDeps) => async (job: NotifyWebhookJob, ctx?: JobContext) => {
   const now = d.now ?? (() => new Date());
