@@ -15,6 +15,8 @@ export const JWT_SECRET = 'notifier-test-jwt-secret-0123456789abcdef';
 
 export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 export type Harness = {
   db: TestDatabase;
   settings: Settings;
@@ -28,7 +30,7 @@ export type Harness = {
   }): Promise<{ batchId: string; eventId: string; secret: string }>;
   deliveries(eventId: string): Promise<WebhookDelivery[]>;
   /** Waits until `probe` answers something truthy. */
-  until<T>(probe: () => Promise<T>, what: string, timeoutMs?: number): Promise<NonNullable<T>>;
+  until<T>(probe: () => Promise<T>, what: string, timeoutMs?: number): Promise<Truthy<T>>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -93,7 +95,7 @@ export async function startHarness(
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const v = await probe();
-        if (v) return v as NonNullable<typeof v>;
+        if (v) return v as Truthy<typeof v>;
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
         await new Promise((r) => setTimeout(r, 25));
       }
