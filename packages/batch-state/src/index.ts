@@ -1,3 +1,5 @@
 export * from './finish-image';
 export * from './end-batch';
 export * from './claim-image';
+export * from './batch-state-error';
+export * from './batch-transitions';

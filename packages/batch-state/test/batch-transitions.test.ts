@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import type { BatchStatus, ImageStatus, PrismaClient } from '@pixmill/db';
+import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
+import {
+  BATCH_ACTIONS,
+  BatchStateError,
+  cancelBatch,
+  claimImage,
+  finishImage,
+  pauseBatch,
+  resetStuckImages,
+  resumeBatch,
+  retryFailedImages,
+  startBatch,
+} from '../src';
+
+const ALL_STATES: BatchStatus[] = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'];
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let ownerId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = db.prisma;
+  ownerId = (await prisma.user.create({ data: { username: `u-${randomUUID()}`, passwordHash: 'x' } })).id;
+});
+afterAll(() => db?.drop());
+
+type Img = { status?: ImageStatus; original?: boolean; chunkId?: string; startedAt?: Date };
+
+/** A batch with images in the given states; counters consistent with them. */
+async function makeBatch(status: BatchStatus, images: Img[], o: { webhookUrl?: string; started?: boolean } = {}) {
+  const id = randomUUID();
+  const count = (s: ImageStatus) => images.filter((i) => (i.status ?? 'pending') === s).length;
+  await prisma.batch.create({
+    data: {
+      id,
+      ownerId,
+      status,
+      sourceKind: 'upload',
+      recipe: { variants: [] },
+      totalImages: images.length,
+      processedImages: count('succeeded') + count('failed'),
+      succeededImages: count('succeeded'),
+      failedImages: count('failed'),
+      webhookUrl: o.webhookUrl ?? null,
+      startedAt: o.started ? new Date(Date.now() - 60_000) : null,
+      completedAt: ['completed', 'failed', 'cancelled'].includes(status) ? new Date() : null,
+    },
+  });
+  const ids: string[] = [];
+  for (const [n, img] of images.entries()) {
+    const imageId = randomUUID();
+    ids.push(imageId);
+    await prisma.image.create({
+      data: {
+        id: imageId,
+        batchId: id,
+        rowNumber: n + 1,
+        status: img.status ?? 'pending',
+        originalKey: img.original === false ? null : `originals/${id}/${imageId}.jpg`,
+        chunkId: img.chunkId ?? null,
+        startedAt: img.startedAt ?? null,
+        ...(img.status === 'failed' ? { errorCode: 'corrupt', errorMessage: 'bad bytes' } : {}),
+      },
+    });
+  }
+  return { id, imageIds: ids };
+}
+
+const outbox = (batchId: string, queue: string) =>
+  prisma.outboxMessage.findMany({ where: { queue, payload: { path: ['batchId'], equals: batchId } } });
+
+const batchOf = (id: string) => prisma.batch.findUniqueOrThrow({ where: { id } });
+
+describe('control actions by state', () => {
+  const cases: [string, (id: string) => Promise<unknown>, readonly BatchStatus[]][] = [
+    ['start', (id) => startBatch(prisma, id, 'start'), BATCH_ACTIONS.start],
+    ['force-start', (id) => startBatch(prisma, id, 'force-start'), BATCH_ACTIONS['force-start']],
+    ['resume', (id) => resumeBatch(prisma, id), BATCH_ACTIONS.resume],
+    ['pause', (id) => pauseBatch(prisma, id), BATCH_ACTIONS.pause],
+    ['cancel', (id) => cancelBatch(prisma, id), BATCH_ACTIONS.cancel],
+    ['retry-failed', (id) => retryFailedImages(prisma, id), BATCH_ACTIONS['retry-failed']],
+  ];
+  for (const [action, run, allowed] of cases) {
+    for (const state of ALL_STATES) {
+      const ok = allowed.includes(state);
+      it(`${action} ${ok ? 'accepts' : 'refuses'} a ${state} batch`, async () => {
+        const { id } = await makeBatch(state, [{ status: 'failed' }, { status: 'pending' }]);
+        if (ok) {
+          await expect(run(id)).resolves.toBeDefined();
+          expect((await batchOf(id)).status).not.toBe(state);
+        } else {
+          const err = await run(id).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(BatchStateError);
+          expect((err as BatchStateError).currentState).toBe(state);
+          expect((err as BatchStateError).message).toContain(action);
+          expect((await batchOf(id)).status).toBe(state);
+        }
+      });
+    }
+  }
+});
+
+describe('pause and resume', () => {
+  it('a paused batch gives no image to workers; resume queues its pending images once', async () => {
+    const { id, imageIds } = await makeBatch('processing', [{}, {}, { status: 'succeeded' }], { started: true });
+    await pauseBatch(prisma, id);
+    expect(await claimImage(prisma, id, imageIds[0]!)).toEqual({ claimed: false, reason: 'batch_not_running' });
+    expect(await outbox(id, 'resize.image')).toHaveLength(0);
+
+    const r = await resumeBatch(prisma, id);
+    // It ran before, so it goes straight back to processing and keeps its start time.
+    expect(r.status).toBe('processing');
+    expect(r.enqueued).toEqual({ images: 2, chunks: 0 });
+    const jobs = await outbox(id, 'resize.image');
+    expect(jobs.map((j) => (j.payload as { imageId: string }).imageId).sort()).toEqual(imageIds.slice(0, 2).sort());
+    expect(jobs[0]!.payload).toEqual({ v: 1, batchId: id, imageId: expect.any(String) });
+    expect(await claimImage(prisma, id, imageIds[0]!)).toEqual({ claimed: true });
+
+    // A second resume is refused by the state guard: nothing is queued twice.
+    await expect(resumeBatch(prisma, id)).rejects.toBeInstanceOf(BatchStateError);
+    expect(await outbox(id, 'resize.image')).toHaveLength(2);
+  });
+
+  it('start of a never-started batch goes to queued and queues pending URL chunks', async () => {
+    const { id } = await makeBatch('pending', []);
+    await prisma.chunk.createMany({
+      data: [
+        { batchId: id, seq: 1, firstRow: 1, rowCount: 10, status: 'pending' },
+        { batchId: id, seq: 2, firstRow: 11, rowCount: 10, status: 'completed' },
+      ],
+    });
+    const r = await startBatch(prisma, id);
+    expect(r).toEqual({ status: 'queued', enqueued: { images: 0, chunks: 1 } });
+    expect(await outbox(id, 'ingest.chunk')).toHaveLength(1);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels pending and fetching images, leaves in-flight ones to finish and count, writes batch.cancelled', async () => {
+    const { id, imageIds } = await makeBatch(
+      'processing',
+      [{ status: 'processing' }, {}, { status: 'fetching', original: false }, { status: 'succeeded' }],
+      { webhookUrl: 'https://example.test/hook', started: true },
+    );
+    const r = await cancelBatch(prisma, id);
+    expect(r.cancelledImages).toBe(2);
+    expect(r.eventId).toMatch(/^evt_/);
+    const events = await outbox(id, 'notify.webhook');
+    expect(events.map((e) => e.payload)).toEqual([
+      { v: 1, batchId: id, eventId: r.eventId, event: 'batch.cancelled', attempt: 1 },
+    ]);
+
+    const b = await batchOf(id);
+    expect(b.status).toBe('cancelled');
+    expect(b.completedAt).not.toBeNull();
+    const statuses = (await prisma.image.findMany({ where: { batchId: id }, orderBy: { rowNumber: 'asc' } })).map(
+      (i) => i.status,
+    );
+    expect(statuses).toEqual(['processing', 'cancelled', 'cancelled', 'succeeded']);
+
+    // The image in flight finishes: counted once, and the batch stays cancelled with no second event.
+    const fin = await finishImage(prisma, id, imageIds[0]!, { status: 'succeeded', outputs: [] });
+    expect(fin).toEqual({ counted: true, batchEnd: null });
+    const after = await batchOf(id);
+    expect(after).toMatchObject({ status: 'cancelled', processedImages: 2, succeededImages: 2, failedImages: 0 });
+    expect(after.totalImages - after.processedImages).toBe(2);
+    expect(await outbox(id, 'notify.webhook')).toHaveLength(1);
+    // A cancelled image is never taken again.
+    expect((await claimImage(prisma, id, imageIds[1]!)).claimed).toBe(false);
+  });
+
+  it('writes no webhook event for a batch without webhook_url', async () => {
+    const { id } = await makeBatch('queued', [{}]);
+    expect((await cancelBatch(prisma, id)).eventId).toBeNull();
+    expect(await outbox(id, 'notify.webhook')).toHaveLength(0);
+  });
+
+  it('of two cancels at once, exactly one succeeds', async () => {
+    const { id } = await makeBatch('queued', [{}, {}, {}]);
+    const results = await Promise.allSettled([cancelBatch(prisma, id), cancelBatch(prisma, id)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(BatchStateError);
+  });
+});
+
+describe('retry-failed', () => {
+  it('puts only failed images back, fixes the counters and queues only them', async () => {
+    const { id, imageIds } = await makeBatch(
+      'completed',
+      [{ status: 'succeeded' }, { status: 'failed' }, { status: 'failed' }],
+      {
+        started: true,
+      },
+    );
+    const r = await retryFailedImages(prisma, id);
+    expect(r).toEqual({ status: 'processing', retriedImages: 2, enqueued: { images: 2, chunks: 0 } });
+    const b = await batchOf(id);
+    expect(b).toMatchObject({ processedImages: 1, succeededImages: 1, failedImages: 0, completedAt: null });
+    const jobs = (await outbox(id, 'resize.image')).map((j) => (j.payload as { imageId: string }).imageId);
+    expect(jobs.sort()).toEqual(imageIds.slice(1).sort());
+    const retried = await prisma.image.findUniqueOrThrow({ where: { id: imageIds[1]! } });
+    expect(retried).toMatchObject({ status: 'pending', errorCode: null, errorMessage: null });
+
+    // They run again and the batch ends again, exactly once.
+    await claimImage(prisma, id, imageIds[1]!);
+    await finishImage(prisma, id, imageIds[1]!, { status: 'succeeded', outputs: [] });
+    await claimImage(prisma, id, imageIds[2]!);
+    const end = await finishImage(prisma, id, imageIds[2]!, {
+      status: 'failed',
+      code: 'corrupt',
+      message: 'still bad',
+    });
+    expect(end.batchEnd?.status).toBe('completed');
+    expect(await batchOf(id)).toMatchObject({ processedImages: 3, succeededImages: 2, failedImages: 1 });
+  });
+
+  it('refetches URL images that never got an original by reopening their chunk', async () => {
+    const { id } = await makeBatch('failed', []);
+    const chunk = await prisma.chunk.create({
+      data: { batchId: id, seq: 1, firstRow: 1, rowCount: 1, status: 'completed', completedAt: new Date() },
+    });
+    await prisma.image.create({
+      data: {
+        batchId: id,
+        chunkId: chunk.id,
+        status: 'failed',
+        sourceUrl: 'https://x.test/a.jpg',
+        errorCode: 'http_404',
+      },
+    });
+    await prisma.batch.update({ where: { id }, data: { totalImages: 1, processedImages: 1, failedImages: 1 } });
+    const r = await retryFailedImages(prisma, id);
+    expect(r.enqueued).toEqual({ images: 0, chunks: 1 });
+    expect((await prisma.chunk.findUniqueOrThrow({ where: { id: chunk.id } })).status).toBe('pending');
+  });
+
+  it('refuses a finished batch without failed images, naming the reason', async () => {
+    const { id } = await makeBatch('completed', [{ status: 'succeeded' }]);
+    await expect(retryFailedImages(prisma, id)).rejects.toThrow(/no failed images/);
+    expect((await batchOf(id)).status).toBe('completed');
+  });
+});
+
+describe('reset of stuck images', () => {
+  it('puts images taken before the threshold back to pending and queues them; recent ones are left alone', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    const { id, imageIds } = await makeBatch(
+      'processing',
+      [
+        { status: 'processing', startedAt: old },
+        { status: 'processing', startedAt: new Date() },
+      ],
+      { started: true },
+    );
+    const r = await resetStuckImages(prisma, id, new Date(Date.now() - 600_000));
+    expect(r.resetImages).toBe(1);
+    expect(r.enqueued.images).toBe(1);
+    const imgs = await prisma.image.findMany({ where: { id: { in: imageIds } } });
+    expect(imgs.find((i) => i.id === imageIds[0])!.status).toBe('pending');
+    expect(imgs.find((i) => i.id === imageIds[1])!.status).toBe('processing');
+  });
+
+  it('resets a paused batch without queueing anything', async () => {
+    const { id } = await makeBatch('paused', [{ status: 'processing', startedAt: new Date(0) }]);
+    const r = await resetStuckImages(prisma, id, new Date());
+    expect(r).toMatchObject({ status: 'paused', resetImages: 1, enqueued: { images: 0, chunks: 0 } });
+    expect(await outbox(id, 'resize.image')).toHaveLength(0);
+  });
+});
