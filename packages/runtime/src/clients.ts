@@ -13,6 +13,7 @@ import {
   type Transport,
 } from '@pixmill/queue';
 import { createLocalStore, createS3Store, type ObjectStore } from '@pixmill/storage';
+import { instrumentTransport, registerOutboxMetrics } from './queue-metrics';
 
 export type Clients = {
   settings: Settings;
@@ -71,6 +72,9 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
       embedded = true;
     }
     closers.push(() => transport.close());
+    // Every handler measured (consume lag, outcome, duration) and the outbox backlog on /metrics, in every service.
+    transport = instrumentTransport(transport, { registry, prisma, log });
+    registerOutboxMetrics({ registry, prisma, log });
 
     const store = createStoreFromSettings(settings, o.downloadSigningSecret);
     return {

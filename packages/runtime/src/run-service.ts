@@ -2,14 +2,20 @@
 import type { Logger } from '@pixmill/observability';
 import { ConfigError } from '@pixmill/config';
 
+/** Kubernetes' default grace period is 30 s: exit (with work redelivered) a little before it kills the process. */
+export const DEFAULT_SHUTDOWN_MS = 25_000;
+
 export type Running = { stop(): Promise<void> };
+
+/** What a started service tells runService; `shutdownTimeoutMs` (when set) overrides the caller's deadline. */
+export type StartedService = Running & { log: Logger; shutdownTimeoutMs?: number };
 
 export async function runService(
   name: string,
-  start: () => Promise<Running & { log: Logger }>,
+  start: () => Promise<StartedService>,
   o: { shutdownTimeoutMs?: number } = {},
 ): Promise<void> {
-  let running: (Running & { log: Logger }) | undefined;
+  let running: StartedService | undefined;
   try {
     running = await start();
   } catch (err) {
@@ -26,10 +32,13 @@ export async function runService(
     if (stopping) return;
     stopping = true;
     service.log.info({ signal }, 'shutting down: finishing work in flight');
-    const deadline = setTimeout(() => {
-      service.log.error('shutdown deadline passed; exiting with work unfinished (it will be redelivered)');
-      process.exit(1);
-    }, o.shutdownTimeoutMs ?? 25_000);
+    const deadline = setTimeout(
+      () => {
+        service.log.error('shutdown deadline passed; exiting with work unfinished (it will be redelivered)');
+        process.exit(1);
+      },
+      service.shutdownTimeoutMs ?? o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS,
+    );
     deadline.unref();
     service
       .stop()

@@ -1,5 +1,5 @@
 // The composition root shared by the worker services run on their own: settings, clients, the worker, /health and /metrics.
-import { loadSettings } from '@pixmill/config';
+import { loadSettings, type Settings } from '@pixmill/config';
 import { serveHealthAndMetrics, type HealthCheck } from '@pixmill/observability';
 import { buildClients, startRelay, type Clients } from './clients';
 import { runService, type Running } from './run-service';
@@ -9,6 +9,26 @@ export const dependencyChecks = (c: Pick<Clients, 'prisma' | 'transport' | 'stor
   { name: 'queue', check: () => c.transport.check() },
   { name: 'storage', check: () => c.store.check() },
 ];
+
+/** Margin after the longest piece of work in flight: recording its outcome, publishing, closing the clients. */
+const SHUTDOWN_MARGIN_MS = 10_000;
+const MIN_SHUTDOWN_MS = 25_000;
+
+/**
+ * How long a worker may take to drain after SIGTERM: its longest unit of work in flight (one image, one URL fetch,
+ * one webhook attempt) plus a margin. Kubernetes' terminationGracePeriodSeconds must be longer (k8s/ is checked).
+ */
+export function shutdownDeadlineMs(
+  service: string,
+  s: Pick<Settings, 'RESIZE_TIMEOUT_MS' | 'FETCH_TIMEOUT_MS' | 'WEBHOOK_TIMEOUT_MS'>,
+): number {
+  const longest: Record<string, number> = {
+    resize: s.RESIZE_TIMEOUT_MS,
+    ingest: s.FETCH_TIMEOUT_MS,
+    notifier: s.WEBHOOK_TIMEOUT_MS,
+  };
+  return Math.max(MIN_SHUTDOWN_MS, (longest[service] ?? 0) + SHUTDOWN_MARGIN_MS);
+}
 
 export function runWorkerService(service: string, start: (c: Clients) => Promise<Running>): Promise<void> {
   return runService(service, async () => {
@@ -24,6 +44,7 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
     clients.log.info({ healthPort: health.port }, `${service} worker consuming`);
     return {
       log: clients.log,
+      shutdownTimeoutMs: shutdownDeadlineMs(service, settings),
       stop: async () => {
         await worker.stop();
         await relay.stop();

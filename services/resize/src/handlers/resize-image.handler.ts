@@ -4,7 +4,7 @@ import type { Settings } from '@pixmill/config';
 import type { ResizeImageJob } from '@pixmill/contracts';
 import type { PrismaClient } from '@pixmill/db';
 import { ImageError, parseRecipe, processImage, type Recipe } from '@pixmill/imaging';
-import type { Logger } from '@pixmill/observability';
+import type { Logger, PipelineMetrics } from '@pixmill/observability';
 import type { JobContext } from '@pixmill/queue';
 import { ObjectNotFoundError, type ObjectStore } from '@pixmill/storage';
 import { outputKey } from '../output-key';
@@ -15,6 +15,8 @@ export type ResizeDeps = {
   store: Pick<ObjectStore, 'get' | 'put'>;
   log: Logger;
   settings: Pick<Settings, 'MAX_INPUT_PIXELS' | 'RESIZE_TIMEOUT_MS' | 'MAX_FILE_BYTES' | 'QUEUE_MAX_ATTEMPTS'>;
+  /** Stage timings and bytes, images by outcome (`pipelineMetrics(registry)`). */
+  metrics: Pick<PipelineMetrics, 'time' | 'bytes' | 'image'>;
 };
 
 /**
@@ -24,22 +26,27 @@ export type ResizeDeps = {
  */
 export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImageJob, ctx: JobContext) => {
   const log = d.log.child({ batchId: job.batchId, imageId: job.imageId, attempt: ctx.attempt });
-  const claim = await claimImage(d.prisma, job.batchId, job.imageId);
+  const m = d.metrics;
+  const claim = await m.time('db', () => claimImage(d.prisma, job.batchId, job.imageId));
   if (!claim.claimed) {
     log.debug({ reason: claim.reason }, 'image not taken');
     return;
   }
   const finish = async (outcome: ImageOutcome) => {
-    const result = await finishImage(d.prisma, job.batchId, job.imageId, outcome);
+    const result = await m.time('db', () => finishImage(d.prisma, job.batchId, job.imageId, outcome));
+    // Counted once: a redelivered message whose image already ended changes (and counts) nothing.
+    if (result.counted) m.image(outcome.status === 'failed' ? { status: 'failed', code: outcome.code } : outcome);
     if (outcome.status === 'failed') log.info({ code: outcome.code, reason: outcome.message }, 'image failed');
     if (result.batchEnd) log.info({ status: result.batchEnd.status }, 'batch ended');
   };
 
   try {
-    const image = await d.prisma.image.findUniqueOrThrow({
-      where: { id: job.imageId },
-      select: { originalKey: true, batch: { select: { recipe: true } } },
-    });
+    const image = await m.time('db', () =>
+      d.prisma.image.findUniqueOrThrow({
+        where: { id: job.imageId },
+        select: { originalKey: true, batch: { select: { recipe: true } } },
+      }),
+    );
     let recipe: Recipe;
     try {
       recipe = parseRecipe(image.batch.recipe);
@@ -55,7 +62,9 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
 
     let input: Buffer;
     try {
-      input = await readObject(d.store, image.originalKey, d.settings.MAX_FILE_BYTES);
+      const key = image.originalKey;
+      input = await m.time('storage_get', () => readObject(d.store, key, d.settings.MAX_FILE_BYTES));
+      m.bytes('storage_get', input.length);
     } catch (err) {
       if (err instanceof ObjectNotFoundError)
         return await finish({
@@ -70,10 +79,14 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
 
     let processed: Awaited<ReturnType<typeof processImage>>;
     try {
-      processed = await processImage(input, recipe, {
-        maxInputPixels: d.settings.MAX_INPUT_PIXELS,
-        timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
-      });
+      const original = input;
+      processed = await m.time('process', () =>
+        processImage(original, recipe, {
+          maxInputPixels: d.settings.MAX_INPUT_PIXELS,
+          timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
+        }),
+      );
+      for (const o of processed.outputs) m.bytes('process', o.bytes);
     } catch (err) {
       if (err instanceof ImageError) return await finish({ status: 'failed', code: err.code, message: err.message });
       throw err;
@@ -83,7 +96,10 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
     const outputs = await Promise.all(
       processed.outputs.map(async (o) => {
         const storageKey = outputKey(job.batchId, job.imageId, o.variant, o.extension);
-        await d.store.put(storageKey, o.data, { contentType: o.contentType, contentLength: o.bytes });
+        await m.time('storage_put', () =>
+          d.store.put(storageKey, o.data, { contentType: o.contentType, contentLength: o.bytes }),
+        );
+        m.bytes('storage_put', o.bytes);
         return { variant: o.variant, storageKey, format: o.format, width: o.width, height: o.height, bytes: o.bytes };
       }),
     );
