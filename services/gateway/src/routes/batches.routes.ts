@@ -1,15 +1,15 @@
-// Image batches: create by upload, read (detail, light progress, SSE events), list images with download URLs.
-import { randomUUID } from 'node:crypto';
+// Batches: create (uploaded images, a CSV or a JSON list of URLs), read (detail, light progress, SSE events), list images with download URLs.
 import { z } from 'zod';
 import { Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { batchDetail, batchSummary } from '../batches/batch-view';
-import { parseBatchOptions } from '../batches/batch-options';
-import { createUploadBatch } from '../batches/create-batch';
 import { imageView } from '../batches/image-view';
 import { findOwnedBatch } from '../batches/owned-batch';
 import { streamBatchEvents } from '../batches/batch-events';
-import { receiveImages } from '../batches/upload-images';
+import { createFromMultipart, createFromUrlList, type CreatedBatch } from '../batches/url-intake/receive-batch';
+import { createdUrlBatch, CreatedUrlBatch } from '../batches/url-intake/url-batch-view';
+import { UrlListBody } from '../batches/url-intake/url-list';
+import { jsonSchema } from '../openapi/registry';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
@@ -35,9 +35,17 @@ const multipartBatch = {
       schema: {
         type: 'object',
         properties: {
-          'files[]': { type: 'array', items: { type: 'string', format: 'binary' }, description: 'JPEG, PNG, WebP, AVIF, GIF or TIFF images' },
+          'files[]': {
+            type: 'array',
+            items: { type: 'string', format: 'binary' },
+            description: 'JPEG, PNG, WebP, AVIF, GIF or TIFF images',
+          },
           batch_name: { type: 'string' },
-          recipe: { type: 'string', description: 'JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] }' },
+          recipe: {
+            type: 'string',
+            description:
+              'JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] }',
+          },
           webhook_url: { type: 'string', format: 'uri' },
           auto_start: { type: 'boolean', default: true },
         },
@@ -52,64 +60,80 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
   api.post(
     '/api/v1/batches',
     {
-      summary: 'Create a batch from uploaded images',
-      description: 'Files stream to storage as they arrive and are checked by content. An `Idempotency-Key` header makes retries safe: the same key gives the same batch.',
+      summary: 'Create a batch: uploaded images, a CSV of image URLs, or a JSON list of URLs',
+      description:
+        'Images (multipart `files[]`) stream to storage as they arrive and are checked by content; answered 201. ' +
+        'A CSV (multipart `file`) with a `url` column or the product sheet columns `S. No.`, `Product Name`, `Input Image Urls` ' +
+        '(several comma-separated URLs in one cell), or JSON `{ "urls": [...] }`, makes a URL batch: stored, counted and split ' +
+        `into chunks of ${settings.CHUNK_SIZE} URLs while it streams in, then answered 202; the ingest service fetches the URLs. ` +
+        'An `Idempotency-Key` header makes retries safe: the same key gives the same batch.',
       tags: ['batches'],
       access: 'user',
-      requestBody: multipartBatch,
+      body: UrlListBody,
+      jsonLimit: settings.MAX_CSV_BYTES,
+      requestBody: {
+        required: true,
+        content: { ...multipartBatch.content, 'application/json': { schema: jsonSchema(UrlListBody, 'input') } },
+      },
       responses: {
-        201: { description: 'Created', schema: CreatedBatch },
+        201: { description: 'Image batch created', schema: CreatedBatch },
+        202: { description: 'URL batch accepted; its URLs are fetched in the background', schema: CreatedUrlBatch },
         200: { description: 'The batch created earlier with the same Idempotency-Key', schema: CreatedBatch },
-        400: { description: 'A file is not a supported image, or a field is invalid' },
-        413: { description: 'A file or the batch is too large' },
+        400: {
+          description:
+            'A file is not a supported image, the CSV is malformed (with its row) or has no URL column, or a field is invalid',
+        },
+        413: { description: 'A file, the batch, or the number of CSV rows or URLs is over its limit' },
       },
     },
     async (req, res) => {
       const auth = authOf(req);
       const rawKey = req.get('Idempotency-Key');
       const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKey.parse(rawKey);
-      if (idempotencyKey) {
-        const earlier = await prisma.batch.findUnique({ where: { ownerId_idempotencyKey: { ownerId: auth.userId, idempotencyKey } } });
-        if (earlier) return void res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier));
-      }
-      if (!req.is('multipart/form-data')) {
-        throw new ValidationError('send images as multipart/form-data in files[]', undefined, 'unsupported_content_type');
-      }
+      const replay = async () => {
+        if (!idempotencyKey) return false;
+        const earlier = await prisma.batch.findUnique({
+          where: { ownerId_idempotencyKey: { ownerId: auth.userId, idempotencyKey } },
+        });
+        if (!earlier) return false;
+        res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier));
+        return true;
+      };
+      if (await replay()) return;
 
-      const batchId = randomUUID();
-      const prefix = `originals/${batchId}/`;
+      let result: CreatedBatch;
       try {
-        const upload = await receiveImages(req, res, {
-          store,
-          keyPrefix: prefix,
-          fileFields: ['files[]', 'files'],
-          limits: { maxFileBytes: settings.MAX_FILE_BYTES, maxFiles: settings.MAX_FILES_PER_BATCH },
-        });
-        if (upload.files.length === 0) throw new ValidationError('no images: send one or more files in files[]', undefined, 'no_files');
-        const options = await parseBatchOptions(upload.fields, settings);
-        const batch = await createUploadBatch(prisma, {
-          id: batchId,
-          ownerId: auth.userId,
-          name: options.name,
-          recipe: options.recipe,
-          sourceKind: 'upload',
-          autoStart: options.autoStart,
-          idempotencyKey,
-          webhookUrl: options.webhookUrl,
-          webhookSecret: options.webhookSecret,
-          images: upload.files.map((f) => ({ id: f.imageId, originalName: f.originalName, originalKey: f.key, bytes: f.size, contentType: f.contentType })),
-        });
-        res.status(201).json({ ...created(batch), ...(options.newWebhookSecret ? { webhook_secret: options.newWebhookSecret } : {}) });
-      } catch (err) {
-        // Nothing of a refused upload stays in storage.
-        await store.deletePrefix(prefix).catch((e: unknown) => deps.log.warn({ err: e, batchId }, 'could not clean up a refused upload'));
-        if (idempotencyKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-          // A concurrent request with the same key won the race: answer with its batch.
-          const earlier = await prisma.batch.findUnique({ where: { ownerId_idempotencyKey: { ownerId: auth.userId, idempotencyKey } } });
-          if (earlier) return void res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier));
+        if (req.is('multipart/form-data')) {
+          result = await createFromMultipart(deps, req, res, {
+            ownerId: auth.userId,
+            idempotencyKey,
+            imageFields: ['files[]', 'files'],
+            csvFields: ['file', 'csvFile'],
+          });
+        } else if (req.is('application/json')) {
+          result = await createFromUrlList(deps, UrlListBody.parse(req.body), { ownerId: auth.userId, idempotencyKey });
+        } else {
+          throw new ValidationError(
+            'send images or a CSV as multipart/form-data (`files[]` or `file`), or JSON `{ "urls": [...] }`',
+            undefined,
+            'unsupported_content_type',
+          );
         }
+      } catch (err) {
+        // A concurrent request with the same key won the race: answer with its batch.
+        if (
+          idempotencyKey &&
+          err instanceof Prisma.PrismaClientKnownRequestError &&
+          err.code === 'P2002' &&
+          (await replay())
+        )
+          return;
         throw err;
       }
+      const secret = result.newWebhookSecret ? { webhook_secret: result.newWebhookSecret } : {};
+      res.set('Location', `/api/v1/batches/${result.batch.id}`);
+      if (result.kind === 'images') return void res.status(201).json({ ...created(result.batch), ...secret });
+      res.status(202).json({ ...createdUrlBatch(result.batch, result.intake), ...secret });
     },
   );
 
@@ -141,7 +165,10 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
       const active = batch.status === 'queued' || batch.status === 'processing';
-      res.set('X-Polling-Interval', active ? '2' : '30').set('Cache-Control', 'no-store').json(batchSummary(batch));
+      res
+        .set('X-Polling-Interval', active ? '2' : '30')
+        .set('Cache-Control', 'no-store')
+        .json(batchSummary(batch));
     },
   );
 
@@ -153,7 +180,9 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       tags: ['batches'],
       access: 'user',
       params: BatchParams,
-      responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      responses: {
+        200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
@@ -198,5 +227,11 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
 
 function created(b: Parameters<typeof batchSummary>[0]) {
   const s = batchSummary(b);
-  return { batch_id: s.batch_id, batch_name: s.batch_name, status: s.status, total_images: s.total_images, created_at: s.created_at };
+  return {
+    batch_id: s.batch_id,
+    batch_name: s.batch_name,
+    status: s.status,
+    total_images: s.total_images,
+    created_at: s.created_at,
+  };
 }

@@ -1,0 +1,146 @@
+// Creating a batch from a request body: a multipart upload (image files, or one CSV of URLs) or a JSON URL list.
+// Whatever fails after bytes reached storage, the objects under the batch's prefixes are removed again.
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Settings } from '@pixmill/config';
+import type { Batch, PrismaClient } from '@pixmill/db';
+import type { Logger } from '@pixmill/observability';
+import type { ObjectStore } from '@pixmill/storage';
+import { parseBatchOptions } from '../batch-options';
+import { createUploadBatch } from '../create-batch';
+import { receiveBatchUpload } from '../upload-images';
+import { ValidationError } from '../../errors';
+import { uploadPrefix } from './chunk-manifest';
+import { createUrlBatch } from './create-url-batch';
+import type { CsvIntakeResult } from './receive-csv';
+import { receiveUrlList, type UrlListBody } from './url-list';
+
+export type IntakeDeps = {
+  prisma: PrismaClient;
+  store: ObjectStore;
+  settings: Settings;
+  log: Logger;
+};
+
+export type CreatedBatch =
+  | { kind: 'images'; batch: Batch; newWebhookSecret?: string }
+  | { kind: 'urls'; batch: Batch; newWebhookSecret?: string; intake: CsvIntakeResult };
+
+export const intakeLimits = (s: Pick<Settings, 'CHUNK_SIZE' | 'MAX_CSV_ROWS'>) => ({
+  chunkSize: s.CHUNK_SIZE,
+  maxRows: s.MAX_CSV_ROWS,
+  maxUrls: s.MAX_CSV_ROWS,
+});
+
+export async function createFromMultipart(
+  d: IntakeDeps,
+  req: Request,
+  res: Response,
+  o: { ownerId: string; idempotencyKey?: string; imageFields: string[]; csvFields: string[] },
+): Promise<CreatedBatch> {
+  const batchId = randomUUID();
+  try {
+    const upload = await receiveBatchUpload(req, res, {
+      store: d.store,
+      keyPrefix: `originals/${batchId}/`,
+      imageFields: o.imageFields,
+      limits: { maxFileBytes: d.settings.MAX_FILE_BYTES, maxFiles: d.settings.MAX_FILES_PER_BATCH },
+      csv: { fields: o.csvFields, batchId, maxBytes: d.settings.MAX_CSV_BYTES, limits: intakeLimits(d.settings) },
+    });
+    const options = await parseBatchOptions(upload.fields, d.settings);
+    const common = {
+      id: batchId,
+      ownerId: o.ownerId,
+      name: options.name,
+      recipe: options.recipe,
+      autoStart: options.autoStart,
+      idempotencyKey: o.idempotencyKey,
+      webhookUrl: options.webhookUrl,
+      webhookSecret: options.webhookSecret,
+    };
+    const secret = options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {};
+    if (upload.csv) {
+      const batch = await createUrlBatch(d.prisma, {
+        ...common,
+        sourceKind: 'csv',
+        chunkSize: d.settings.CHUNK_SIZE,
+        intake: upload.csv,
+      });
+      return { kind: 'urls', batch, intake: upload.csv, ...secret };
+    }
+    if (upload.files.length === 0) {
+      const wanted = [...o.imageFields, ...o.csvFields].map((f) => `\`${f}\``).join(' or ');
+      throw new ValidationError(
+        `nothing to process: send files in ${wanted}`,
+        { fields: [...o.imageFields, ...o.csvFields] },
+        'no_files',
+      );
+    }
+    const batch = await createUploadBatch(d.prisma, {
+      ...common,
+      sourceKind: 'upload',
+      images: upload.files.map((f) => ({
+        id: f.imageId,
+        originalName: f.originalName,
+        originalKey: f.key,
+        bytes: f.size,
+        contentType: f.contentType,
+      })),
+    });
+    return { kind: 'images', batch, ...secret };
+  } catch (err) {
+    await cleanUp(d, batchId);
+    throw err;
+  }
+}
+
+export async function createFromUrlList(
+  d: IntakeDeps,
+  body: UrlListBody,
+  o: { ownerId: string; idempotencyKey?: string },
+): Promise<CreatedBatch> {
+  const batchId = randomUUID();
+  const options = await parseBatchOptions(
+    {
+      batch_name: body.batch_name,
+      recipe: typeof body.recipe === 'object' ? JSON.stringify(body.recipe) : body.recipe,
+      webhook_url: body.webhook_url,
+      auto_start: body.auto_start,
+    },
+    d.settings,
+  );
+  try {
+    const intake = await receiveUrlList(body.urls, { store: d.store, batchId, limits: intakeLimits(d.settings) });
+    const batch = await createUrlBatch(d.prisma, {
+      id: batchId,
+      ownerId: o.ownerId,
+      name: options.name,
+      recipe: options.recipe,
+      sourceKind: 'url_list',
+      autoStart: options.autoStart,
+      idempotencyKey: o.idempotencyKey,
+      webhookUrl: options.webhookUrl,
+      webhookSecret: options.webhookSecret,
+      chunkSize: d.settings.CHUNK_SIZE,
+      intake,
+    });
+    return {
+      kind: 'urls',
+      batch,
+      intake,
+      ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
+    };
+  } catch (err) {
+    await cleanUp(d, batchId);
+    throw err;
+  }
+}
+
+/** Nothing of a refused batch stays in storage. */
+async function cleanUp(d: IntakeDeps, batchId: string): Promise<void> {
+  for (const prefix of [`originals/${batchId}/`, uploadPrefix(batchId)]) {
+    await d.store
+      .deletePrefix(prefix)
+      .catch((err: unknown) => d.log.warn({ err, batchId }, 'could not clean up a refused upload'));
+  }
+}

@@ -1,0 +1,100 @@
+// An uploaded CSV, streamed once: every byte goes on to storage (input.csv, kept for the results CSV) and through
+// the parser at the same time, with backpressure from both. Nothing holds the file in memory.
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import type { ObjectStore } from '@pixmill/storage';
+import { PayloadTooLargeError, ValidationError } from '../../errors';
+import { inputCsvKey } from './chunk-manifest';
+import { csvReader, readCsv } from './csv-records';
+import { UrlIntake, type IntakeLimits, type IntakeSummary } from './url-intake';
+
+export type CsvIntakeResult = IntakeSummary & { sourceKey: string; bytes: number };
+
+export type ReceiveCsvOptions = {
+  store: Pick<ObjectStore, 'put'>;
+  batchId: string;
+  maxBytes: number;
+  limits: IntakeLimits;
+};
+
+/** Bytes looked at to tell a text file from a binary one. */
+const SNIFF_BYTES = 4096;
+
+export async function receiveCsv(source: Readable, o: ReceiveCsvOptions): Promise<CsvIntakeResult> {
+  const sourceKey = inputCsvKey(o.batchId);
+  const intake = new UrlIntake(o.batchId, o.limits, (key, body) =>
+    o.store.put(key, body, { contentType: 'application/json', contentLength: body.length }),
+  );
+  let bytes = 0;
+  let sniffed = false;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      if (bytes > o.maxBytes) {
+        return cb(
+          new PayloadTooLargeError(`the file is larger than the limit of ${o.maxBytes} bytes`, {
+            limit_bytes: o.maxBytes,
+          }),
+        );
+      }
+      if (!sniffed) {
+        sniffed = true;
+        const problem = notText(chunk.subarray(0, SNIFF_BYTES));
+        if (problem) return cb(new ValidationError(`the file is not a CSV: ${problem}`, undefined, 'not_a_csv'));
+      }
+      cb(null, chunk);
+    },
+  });
+  const toStore = new PassThrough();
+  const reader = csvReader();
+  const { parser } = reader;
+
+  let failure: unknown;
+  const fail = (err: unknown) => {
+    if (failure) return;
+    failure = err;
+    // Stop both consumers and let the rest of the upload drain, so the HTTP answer can go out.
+    source.unpipe(meter);
+    source.resume();
+    meter.destroy();
+    toStore.destroy(err instanceof Error ? err : new Error(String(err)));
+    parser.destroy();
+  };
+  meter.on('error', fail);
+  source.on('error', fail);
+
+  const stored = o.store.put(sourceKey, toStore, { contentType: 'text/csv; charset=utf-8' });
+  stored.catch(fail);
+  const parsed = (async () => {
+    const rows = readCsv(reader, (header) => intake.setHeader(header));
+    for await (const r of rows) await intake.addRow(r.row, r.cells);
+    return intake.finish();
+  })();
+  parsed.catch(fail);
+
+  source.pipe(meter);
+  meter.pipe(toStore);
+  meter.pipe(parser);
+
+  try {
+    const [summary] = await Promise.all([parsed, stored]);
+    return { ...summary, sourceKey, bytes };
+  } catch (err) {
+    // Let the storage write and manifest writes finish failing before the caller deletes what they left.
+    await Promise.allSettled([parsed, stored, intake.settle()]);
+    throw failure ?? err;
+  }
+}
+
+/** Why these first bytes are not CSV text, if they are not: NUL bytes, or the magic of a known binary format. */
+function notText(head: Buffer): string | undefined {
+  if (head.length === 0) return undefined;
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])))
+    return 'it is a ZIP archive (an .xlsx spreadsheet? save it as CSV)';
+  if (head.subarray(0, 8).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])))
+    return 'it is an old Excel (.xls) file; save it as CSV';
+  if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'it is a PDF';
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))
+    return 'it is UTF-16 text; save it as UTF-8';
+  if (head.includes(0)) return 'it contains binary data';
+  return undefined;
+}

@@ -1,0 +1,126 @@
+// Short forms for clients of simpler image services: upload a CSV, poll its status, download the results CSV.
+// Each is a thin alias of a /api/v1 route with the field names those clients expect.
+import { z } from 'zod';
+import { authOf } from '../auth/auth-context';
+import { findOwnedBatch } from '../batches/owned-batch';
+import { createFromMultipart } from '../batches/url-intake/receive-batch';
+import { sendResultsCsv } from '../batches/url-intake/results-csv';
+import { shortStatusView } from '../batches/url-intake/url-batch-view';
+import { webhookStatus } from '../batches/url-intake/webhook-status';
+import { NotFoundError, ValidationError } from '../errors';
+import type { RouteModule } from './route-module';
+
+const Params = z.object({ id: z.string() });
+const Accepted = z.object({
+  request_id: z.uuid(),
+  requestId: z.uuid(),
+  status: z.literal('pending'),
+  total_images: z.number().int(),
+  message: z.string(),
+});
+const FINAL = new Set(['completed', 'failed', 'cancelled']);
+
+export const shortRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, store, settings } = deps;
+
+  api.post(
+    '/api/upload',
+    {
+      summary: 'Short form: upload a CSV of image URLs',
+      description:
+        'Same as POST /api/v1/batches with a CSV. Poll `GET /api/status/{request_id}`, then `GET /api/download/{request_id}`.',
+      tags: ['short forms'],
+      access: 'user',
+      requestBody: {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              properties: {
+                file: { type: 'string', format: 'binary', description: 'The CSV (`csvFile` also works)' },
+                webhook_url: { type: 'string', format: 'uri' },
+                batch_name: { type: 'string' },
+                recipe: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        202: { description: 'Accepted', schema: Accepted },
+        400: { description: 'Not a CSV, no URL column, malformed (with its row), or a field is invalid' },
+        413: { description: 'The file or its number of rows is over the limit' },
+      },
+    },
+    async (req, res) => {
+      if (!req.is('multipart/form-data')) {
+        throw new ValidationError(
+          'send the CSV as multipart/form-data in `file`',
+          undefined,
+          'unsupported_content_type',
+        );
+      }
+      const result = await createFromMultipart(deps, req, res, {
+        ownerId: authOf(req).userId,
+        imageFields: [],
+        csvFields: ['file', 'csvFile'],
+      });
+      res
+        .status(202)
+        .set('Location', `/api/status/${result.batch.id}`)
+        .json({
+          request_id: result.batch.id,
+          requestId: result.batch.id,
+          status: 'pending',
+          total_images: result.batch.totalImages,
+          message: `accepted ${result.batch.totalImages} image URLs; poll /api/status/${result.batch.id}`,
+          ...(result.newWebhookSecret ? { webhook_secret: result.newWebhookSecret } : {}),
+        } satisfies z.input<typeof Accepted> & { webhook_secret?: string });
+    },
+  );
+
+  api.get(
+    '/api/status/:id',
+    {
+      summary: 'Short form: status of an upload',
+      tags: ['short forms'],
+      access: 'user',
+      params: Params,
+      responses: {
+        200: { description: 'Status, completion and webhook state' },
+        404: { description: 'No such request of yours' },
+      },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      res.set('Cache-Control', 'no-store').json(shortStatusView(batch, await webhookStatus(prisma, batch)));
+    },
+  );
+
+  api.get(
+    '/api/download/:id',
+    {
+      summary: 'Short form: the results CSV, once processing is complete',
+      tags: ['short forms'],
+      access: 'user',
+      params: Params,
+      responses: {
+        200: { description: 'The results CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+        404: { description: 'No such request of yours, or it is not complete yet' },
+      },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      if (!FINAL.has(batch.status)) {
+        throw new NotFoundError(`the results are not ready: the request is ${batch.status}`, {
+          status: batch.status,
+          completion_percentage: batch.totalImages
+            ? Math.round((batch.processedImages / batch.totalImages) * 1000) / 10
+            : 0,
+        });
+      }
+      await sendResultsCsv(res, { prisma, store, ttlSeconds: settings.DOWNLOAD_URL_TTL_SECONDS }, batch);
+    },
+  );
+};

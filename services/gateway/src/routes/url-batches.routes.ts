@@ -1,0 +1,82 @@
+// What URL batches add to a batch: its chunks (the ingest service's units of work) and the results CSV.
+import { z } from 'zod';
+import { authOf } from '../auth/auth-context';
+import { findOwnedBatch } from '../batches/owned-batch';
+import { sendResultsCsv } from '../batches/url-intake/results-csv';
+import { chunkView } from '../batches/url-intake/url-batch-view';
+import type { RouteModule } from './route-module';
+
+const BatchParams = z.object({ id: z.string() });
+const ChunksQuery = z.object({
+  status: z.enum(['pending', 'processing', 'completed', 'failed']).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, store, settings } = deps;
+
+  api.get(
+    '/api/v1/batches/:id/chunks',
+    {
+      summary: 'The chunks of a URL batch: counts, status, worker and timings',
+      description: `A URL batch is split into chunks of up to ${settings.CHUNK_SIZE} URLs; each is one ingest job.`,
+      tags: ['batches'],
+      access: 'user',
+      params: BatchParams,
+      query: ChunksQuery,
+      responses: {
+        200: { description: 'A page of chunks, in input order' },
+        404: { description: 'No such batch of yours' },
+      },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const q = ChunksQuery.parse(req.query);
+      const where = { batchId: batch.id, ...(q.status ? { status: q.status } : {}) };
+      const [total, chunks, byStatus] = await Promise.all([
+        prisma.chunk.count({ where }),
+        prisma.chunk.findMany({ where, orderBy: { seq: 'asc' }, skip: (q.page - 1) * q.per_page, take: q.per_page }),
+        prisma.chunk.groupBy({ by: ['status'], where: { batchId: batch.id }, _count: { _all: true } }),
+      ]);
+      const counts = await prisma.image.groupBy({
+        by: ['chunkId'],
+        where: { chunkId: { in: chunks.map((c) => c.id) } },
+        _count: { _all: true },
+      });
+      const imagesOf = new Map(counts.map((c) => [c.chunkId, c._count._all]));
+      res.json({
+        batch_id: batch.id,
+        chunk_size: batch.chunkSize,
+        page: q.page,
+        per_page: q.per_page,
+        total,
+        by_status: Object.fromEntries(byStatus.map((s) => [s.status, s._count._all])),
+        items: chunks.map((c) => chunkView(c, imagesOf.get(c.id) ?? 0)),
+      });
+    },
+  );
+
+  api.get(
+    '/api/v1/batches/:id/results.csv',
+    {
+      summary: 'Results as CSV: the input rows with their output image URLs, status and error',
+      description:
+        'Rows in input order with every input column, plus `Output Image Urls` (signed download URLs of the first ' +
+        'variant, comma-joined in the order of the input URLs; empty for a failed image), `Status` and `Error`. ' +
+        'A product sheet starts `S. No.,Product Name,Input Image Urls,Output Image Urls`. Rows not done yet say `pending`. ' +
+        `Download URLs expire after ${settings.DOWNLOAD_URL_TTL_SECONDS} s.`,
+      tags: ['batches'],
+      access: 'user',
+      params: BatchParams,
+      responses: {
+        200: { description: 'The results CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+        404: { description: 'No such batch of yours' },
+      },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      await sendResultsCsv(res, { prisma, store, ttlSeconds: settings.DOWNLOAD_URL_TTL_SECONDS }, batch);
+    },
+  );
+};
