@@ -3,3 +3,4 @@ export * from './end-batch';
 export * from './claim-image';
 export * from './batch-state-error';
 export * from './batch-transitions';
+export * from './results-link';

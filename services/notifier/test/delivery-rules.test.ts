@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { verifyResultsLink } from '@pixmill/batch-state/src/results-link';
+import { verifyResultsLink } from '@pixmill/batch-state';
 import { FetchError } from '@pixmill/safe-fetch';
 import { judge } from '../src/delivery/attempt-outcome';
 import { retryDelayMs, runPosition } from '../src/delivery/retry-schedule';

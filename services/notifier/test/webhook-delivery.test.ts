@@ -1,6 +1,6 @@
 // The notifier against real PostgreSQL, RabbitMQ and HTTP receivers on loopback.
 import diagnostics from 'node:diagnostics_channel';
-import { verifyResultsLink } from '@pixmill/batch-state/src/results-link';
+import { verifyResultsLink } from '@pixmill/batch-state';
 import type { Lookup } from '@pixmill/safe-fetch';
 import { JWT_SECRET, startHarness, type Harness } from './support/notifier-harness';
 import { startReceiver, verifyHmac, verifyStandard, type Receiver } from './support/webhook-receiver';

@@ -23,7 +23,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
     const workers = [
       await startIngestWorker(clients),
       await startResizeWorker(clients),
-      await startNotifierWorker(clients),
+      await startNotifierWorker(clients, { resultsLinkSecret: jwtSecret }),
     ];
     const app = createApp({ ...clients, jwtSecret });
     const server = await new Promise<Server>((resolve, reject) => {

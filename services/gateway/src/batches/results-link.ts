@@ -6,4 +6,4 @@ export {
   resultsLinkUrl,
   signResultsLink,
   verifyResultsLink,
-} from '@pixmill/batch-state/src/results-link';
+} from '@pixmill/batch-state';

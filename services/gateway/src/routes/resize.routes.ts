@@ -27,7 +27,8 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
     '/api/v1/resize',
     {
       summary: 'Resize one image',
-      description: 'Answers 200 with the download URL when the image is done within `wait` seconds (default 10), else 202 with the job id to poll.',
+      description:
+        'Answers 200 with the download URL when the image is done within `wait` seconds (default 10), else 202 with the job id to poll.',
       tags: ['resize'],
       access: 'user',
       requestBody: {
@@ -58,7 +59,12 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      if (!req.is('multipart/form-data')) throw new ValidationError('send the image as multipart/form-data in `image`', undefined, 'unsupported_content_type');
+      if (!req.is('multipart/form-data'))
+        throw new ValidationError(
+          'send the image as multipart/form-data in `image`',
+          undefined,
+          'unsupported_content_type',
+        );
       const jobId = randomUUID();
       const prefix = `originals/${jobId}/`;
       try {
@@ -74,7 +80,18 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         let recipe;
         try {
           recipe = parseRecipe({
-            variants: [{ name: 'resized', width: f.width, height: f.height, fit: f.fit, position: f.position, format: f.format, quality: f.quality, max_bytes: f.max_bytes }],
+            variants: [
+              {
+                name: 'resized',
+                width: f.width,
+                height: f.height,
+                fit: f.fit,
+                position: f.position,
+                format: f.format,
+                quality: f.quality,
+                max_bytes: f.max_bytes,
+              },
+            ],
           });
         } catch (err) {
           throw new ValidationError((err as Error).message, (err as { details?: unknown }).details, 'invalid_options');
@@ -86,25 +103,50 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
           recipe,
           sourceKind: 'upload',
           autoStart: true,
-          images: [{ id: file.imageId, originalName: file.originalName, originalKey: file.key, bytes: file.size, contentType: file.contentType }],
+          images: [
+            {
+              id: file.imageId,
+              originalName: file.originalName,
+              originalKey: file.key,
+              bytes: file.size,
+              contentType: file.contentType,
+            },
+          ],
         });
 
         const deadline = Date.now() + f.wait * 1000;
         for (;;) {
-          const image = await prisma.image.findUniqueOrThrow({ where: { id: file.imageId }, include: { outputs: true } });
+          const image = await prisma.image.findUniqueOrThrow({
+            where: { id: file.imageId },
+            include: { outputs: true },
+          });
           if (image.status === 'succeeded' || image.status === 'failed') {
             const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
             if (image.status === 'failed') {
-              return void res.status(422).json({ error: { code: image.errorCode ?? 'processing_failed', message: image.errorMessage ?? 'the image could not be processed', details: { job_id: jobId } } });
+              return void res.status(422).json({
+                error: {
+                  code: image.errorCode ?? 'processing_failed',
+                  message: image.errorMessage ?? 'the image could not be processed',
+                  details: { job_id: jobId },
+                },
+              });
             }
-            return void res.status(200).json({ job_id: jobId, status: 'completed', download_url: view.outputs[0]?.download_url ?? null, output: view.outputs[0] ?? null });
+            return void res.status(200).json({
+              job_id: jobId,
+              status: 'completed',
+              download_url: view.outputs[0]?.download_url ?? null,
+              output: view.outputs[0] ?? null,
+            });
           }
           if (Date.now() >= deadline || req.socket.destroyed) break;
           await new Promise((r) => setTimeout(r, 100));
         }
-        res.status(202).json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
+        res
+          .status(202)
+          .json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
       } catch (err) {
-        if (!(await prisma.batch.findUnique({ where: { id: jobId }, select: { id: true } }))) await store.deletePrefix(prefix).catch(() => undefined);
+        if (!(await prisma.batch.findUnique({ where: { id: jobId }, select: { id: true } })))
+          await store.deletePrefix(prefix).catch(() => undefined);
         throw err;
       }
     },

@@ -1,7 +1,7 @@
 // The body of a webhook: built once per event from the ended batch, kept on the delivery rows, and rendered with a
 // fixed key order so every attempt of one event sends the same bytes (the database's jsonb does not keep key order).
 import { z } from 'zod';
-import { resultsLinkExpiry, resultsLinkUrl } from '@pixmill/batch-state/src/results-link';
+import { resultsLinkExpiry, resultsLinkUrl } from '@pixmill/batch-state';
 import type { WebhookEvent } from '@pixmill/contracts';
 import type { Batch } from '@pixmill/db';
 
