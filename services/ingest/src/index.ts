@@ -1,1 +1,15 @@
 export * from './worker';
+export {
+  makeIngestChunkHandler,
+  originalKey,
+  WorkerStoppingError,
+  type IngestDeps,
+} from './handlers/ingest-chunk.handler';
+export { ChunkManifest, chunkManifestKey, readChunkManifest } from './chunk-manifest';
+export {
+  DEFAULT_FETCH_RETRY,
+  fetchOriginal,
+  fetchErrorCode,
+  type FetchOutcome,
+  type RetryPolicy,
+} from './fetch-original';

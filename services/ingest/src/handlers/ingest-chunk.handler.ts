@@ -1,10 +1,352 @@
+// One chunk of a URL batch: create its image rows, fetch each distinct URL once (bounded, retried, SSRF-guarded),
+// store the original and publish its resize job in the transaction that records it; fail bad URLs with a reason.
+//
+// Idempotent: image rows are created once per chunk; an image leaves `pending`/`fetching` exactly once (to `pending`
+// with an original, or `failed`), guarded by the state it leaves, so a redelivered job fetches only what is still
+// open and counts nothing twice.
+import { finishImage } from '@pixmill/batch-state';
+import type { Settings } from '@pixmill/config';
 import type { IngestChunkJob } from '@pixmill/contracts';
-import type { PrismaClient } from '@pixmill/db';
-import type { Logger } from '@pixmill/observability';
-import { PermanentError } from '@pixmill/queue';
+import type { BatchStatus, PrismaClient } from '@pixmill/db';
+import type { Logger, PipelineMetrics } from '@pixmill/observability';
+import { enqueue, type JobContext } from '@pixmill/queue';
+import type { SafeFetcher } from '@pixmill/safe-fetch';
+import type { ObjectStore } from '@pixmill/storage';
+import { ensureChunkImages } from '../chunk-images';
+import { readChunkManifest, type ChunkManifest } from '../chunk-manifest';
+import { DEFAULT_FETCH_RETRY, fetchOriginal, type RetryPolicy } from '../fetch-original';
+import { createLimiter, type Limiter } from '../limiter';
 
-/** Placeholder until URL batches land (issue 4): a chunk job is refused to the dead-letter queue, never silently acked. */
-export const makeIngestChunkHandler = (d: { prisma: Pick<PrismaClient, 'chunk'>; log: Logger }) => async (job: IngestChunkJob) => {
-  d.log.warn({ batchId: job.batchId, chunkId: job.chunkId }, 'URL ingestion is not implemented yet');
-  throw new PermanentError('URL ingestion is not implemented yet');
+export type IngestDb = Pick<PrismaClient, '$transaction' | 'batch' | 'chunk' | 'image'>;
+
+export type IngestDeps = {
+  prisma: IngestDb;
+  store: Pick<ObjectStore, 'get' | 'put'>;
+  fetcher: Pick<SafeFetcher, 'get'>;
+  log: Logger;
+  settings: Pick<Settings, 'FETCH_CONCURRENCY' | 'FETCH_TIMEOUT_MS' | 'QUEUE_MAX_ATTEMPTS'>;
+  /** Recorded on the chunk row: which worker took it. */
+  worker: string;
+  /** Shared by every chunk this worker holds, so FETCH_CONCURRENCY bounds the worker, not each chunk. */
+  limiter?: Limiter;
+  retry?: RetryPolicy;
+  /** How long duplicates of a URL another chunk is fetching wait for it before fetching it themselves. */
+  duplicateWaitMs?: number;
+  /** How often the batch's status is looked at while a chunk runs (a pause or cancel stops taking new URLs). */
+  statusCheckMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Aborted when the worker stops: no new URLs (or retries) are taken, and the job is handed back for another delivery. */
+  signal?: AbortSignal;
+  /** Fetch and storage timings and bytes, images failed here (`pipelineMetrics(registry)`). */
+  metrics?: Pick<PipelineMetrics, 'time' | 'bytes' | 'image'>;
 };
+
+/** Thrown when the worker stops mid-chunk, so the queue delivers the job again (to this or another worker). */
+export class WorkerStoppingError extends Error {
+  override readonly name = 'WorkerStoppingError';
+}
+
+/** Where a chunk's originals go: one fixed key per image, so a retry overwrites instead of adding. */
+export const originalKey = (batchId: string, imageId: string, extension: string): string =>
+  `originals/${batchId}/${imageId}.${extension}`;
+
+const RUNNING: ReadonlySet<BatchStatus> = new Set(['queued', 'processing']);
+const OPEN = ['pending', 'fetching'] as const;
+const DUPLICATE_POLL_MS = 250;
+
+type OpenImage = { id: string; rowNumber: number | null; urlIndex: number; sourceUrl: string | null };
+/** Images of one URL within the chunk: fetched once here, or taken from where the URL first occurs. */
+type UrlGroup = { url: string; images: OpenImage[]; firstOccurrence?: readonly [number, number] };
+
+export const makeIngestChunkHandler = (d: IngestDeps) => {
+  const limit = d.limiter ?? createLimiter(d.settings.FETCH_CONCURRENCY);
+  const retry = d.retry ?? DEFAULT_FETCH_RETRY;
+  const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const duplicateWaitMs = d.duplicateWaitMs ?? d.settings.FETCH_TIMEOUT_MS + 10_000;
+  const statusCheckMs = d.statusCheckMs ?? 1_000;
+
+  return async (job: IngestChunkJob, ctx: JobContext): Promise<void> => {
+    const log = d.log.child({ batchId: job.batchId, chunkId: job.chunkId, attempt: ctx.attempt });
+    const chunk = await d.prisma.chunk.findUnique({
+      where: { id: job.chunkId },
+      include: { batch: { select: { status: true, sourceColumns: true } } },
+    });
+    if (!chunk || chunk.batchId !== job.batchId)
+      return void log.warn('chunk not found (its batch was deleted?); nothing to do');
+    if (chunk.status === 'completed' || chunk.status === 'failed')
+      return void log.debug({ status: chunk.status }, 'chunk already done');
+    if (!RUNNING.has(chunk.batch.status)) {
+      // Paused or not started: the chunk stays pending and is queued again when the batch (re)starts.
+      return void log.info({ batchStatus: chunk.batch.status }, 'batch not running; chunk left pending');
+    }
+
+    const startedAt = new Date();
+    await d.prisma.chunk.updateMany({
+      where: { id: chunk.id, status: { in: ['pending', 'processing'] } },
+      data: { status: 'processing', worker: d.worker, startedAt: chunk.startedAt ?? startedAt, completedAt: null },
+    });
+    await d.prisma.batch.updateMany({
+      where: { id: chunk.batchId, status: 'queued' },
+      data: { status: 'processing', startedAt },
+    });
+
+    // A pause or cancel stops taking new URLs within about statusCheckMs; fetches in flight finish.
+    let checkedAt = Date.now();
+    let running = true;
+    const stillRunning = async (): Promise<boolean> => {
+      if (d.signal?.aborted) return false;
+      if (!running || Date.now() - checkedAt < statusCheckMs) return running;
+      checkedAt = Date.now();
+      const b = await d.prisma.batch.findUnique({ where: { id: chunk.batchId }, select: { status: true } });
+      running = b !== null && RUNNING.has(b.status);
+      return running;
+    };
+
+    try {
+      const manifest = await readChunkManifest(d.store, chunk.batchId, chunk.seq);
+      const columns = Array.isArray(chunk.batch.sourceColumns) ? chunk.batch.sourceColumns.map(String) : [];
+      const { created } = await ensureChunkImages(d.prisma, chunk, manifest, columns);
+      if (created > 0) log.debug({ created }, 'image rows created');
+
+      const images = await d.prisma.image.findMany({
+        where: { chunkId: chunk.id, status: { in: [...OPEN] }, originalKey: null },
+        select: { id: true, rowNumber: true, urlIndex: true, sourceUrl: true },
+        orderBy: [{ rowNumber: 'asc' }, { urlIndex: 'asc' }],
+      });
+      const groups = groupByUrl(images, manifest);
+      const chunkCtx = { batchId: chunk.batchId, chunkId: chunk.id };
+
+      const waiting: UrlGroup[] = [];
+      await settleAll(
+        groups.map(async (g) => {
+          if (g.firstOccurrence) {
+            const r = await takeFromFirstOccurrence(d.prisma, chunkCtx, g);
+            if (r === 'wait') waiting.push(g);
+            return;
+          }
+          await limit(async () => {
+            if (await stillRunning()) await fetchGroup(d, chunkCtx, g, { retry, sleep, log });
+          });
+        }),
+      );
+
+      // Duplicates of URLs another chunk is fetching right now: wait for that, then fetch them here if it never lands.
+      const deadline = Date.now() + duplicateWaitMs;
+      let pending = waiting;
+      while (pending.length > 0 && Date.now() < deadline && (await stillRunning())) {
+        await sleep(DUPLICATE_POLL_MS);
+        const still: UrlGroup[] = [];
+        for (const g of pending) if ((await takeFromFirstOccurrence(d.prisma, chunkCtx, g)) === 'wait') still.push(g);
+        pending = still;
+      }
+      if (pending.length > 0 && (await stillRunning())) {
+        log.warn(
+          { urls: pending.length },
+          'the first occurrence of some URLs never got an original; fetching them here',
+        );
+        await settleAll(
+          pending.map((g) =>
+            limit(async () => {
+              if (await stillRunning())
+                await fetchGroup(d, chunkCtx, { url: g.url, images: g.images }, { retry, sleep, log });
+            }),
+          ),
+        );
+      }
+
+      const settled = await settleChunk(d.prisma, chunk.id);
+      if (settled.open > 0 && d.signal?.aborted)
+        throw new WorkerStoppingError('the worker is stopping; the rest of the chunk is left for another delivery');
+      log.info(
+        { ...settled, ms: Date.now() - startedAt.getTime() },
+        settled.status === 'completed' ? 'chunk ingested' : 'chunk stopped',
+      );
+    } catch (err) {
+      if (ctx.attempt < d.settings.QUEUE_MAX_ATTEMPTS || err instanceof WorkerStoppingError) throw err;
+      // Last delivery: fail what is left so the batch can end, rather than holding it open forever.
+      log.error({ err }, 'giving up on chunk after the last attempt');
+      await failChunk(d.prisma, chunk, `ingesting the chunk failed ${ctx.attempt} times: ${(err as Error).message}`);
+    }
+  };
+};
+
+/** Waits for every task, then throws the first failure: no task is left running behind a thrown error. */
+async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** Groups open images by URL. A group whose URL first occurs earlier in the batch (another chunk, or an image of this
+ * chunk already done) takes that occurrence's original instead of fetching. */
+function groupByUrl(images: OpenImage[], manifest: ChunkManifest): UrlGroup[] {
+  const firstOf = new Map<string, readonly [number, number] | undefined>();
+  for (const r of manifest.rows) r.urls.forEach((u, i) => firstOf.set(`${r.row}:${i}`, u.dupOf));
+  const groups = new Map<string, UrlGroup>();
+  for (const img of images) {
+    const url = img.sourceUrl ?? '';
+    const dupOf = firstOf.get(`${img.rowNumber}:${img.urlIndex}`);
+    let g = groups.get(url);
+    if (!g) groups.set(url, (g = { url, images: [], ...(dupOf ? { firstOccurrence: dupOf } : {}) }));
+    g.images.push(img);
+    // The first occurrence itself is open here: this chunk fetches the URL.
+    if (!dupOf) delete g.firstOccurrence;
+  }
+  return [...groups.values()];
+}
+
+type ChunkCtx = { batchId: string; chunkId: string };
+
+async function fetchGroup(
+  d: IngestDeps,
+  c: ChunkCtx,
+  g: UrlGroup,
+  o: { retry: RetryPolicy; sleep: (ms: number) => Promise<void>; log: Logger },
+): Promise<void> {
+  const ids = g.images.map((i) => i.id);
+  const time = <T>(stage: 'fetch' | 'storage_put' | 'db', work: () => Promise<T>) =>
+    d.metrics ? d.metrics.time(stage, work) : work();
+  await time('db', () =>
+    d.prisma.image.updateMany({
+      where: { id: { in: ids }, status: 'pending' },
+      data: { status: 'fetching', startedAt: new Date() },
+    }),
+  );
+  const outcome = await time('fetch', () =>
+    fetchOriginal(d.fetcher, g.url, {
+      retry: o.retry,
+      sleep: o.sleep,
+      ...(d.signal ? { stopping: d.signal } : {}),
+      stopped: () => new WorkerStoppingError('the worker is stopping; the URL is left for another delivery'),
+    }),
+  );
+  if (!outcome.ok) {
+    o.log.debug({ code: outcome.code, rows: g.images.map((i) => i.rowNumber) }, 'URL failed');
+    const counted = await time('db', () => failImages(d.prisma, c, ids, outcome.code, outcome.message));
+    for (let i = 0; i < counted; i++) d.metrics?.image({ status: 'failed', code: outcome.code });
+    return;
+  }
+  d.metrics?.bytes('fetch', outcome.body.length);
+  const key = originalKey(c.batchId, ids[0]!, outcome.extension);
+  await time('storage_put', () =>
+    d.store.put(key, outcome.body, { contentType: outcome.contentType, contentLength: outcome.body.length }),
+  );
+  d.metrics?.bytes('storage_put', outcome.body.length);
+  await time('db', () =>
+    recordOriginal(d.prisma, c, ids, {
+      originalKey: key,
+      contentType: outcome.contentType,
+      bytes: outcome.body.length,
+    }),
+  );
+}
+
+/**
+ * Gives the images the original of the URL's first occurrence: `done` when it had one (or failed fetching, and so
+ * do these), `wait` while it is still being fetched or its chunk has not created it yet.
+ */
+async function takeFromFirstOccurrence(prisma: IngestDb, c: ChunkCtx, g: UrlGroup): Promise<'done' | 'wait'> {
+  const [row, urlIndex] = g.firstOccurrence!;
+  const first = await prisma.image.findFirst({
+    where: { batchId: c.batchId, rowNumber: row, urlIndex },
+    select: { status: true, originalKey: true, contentType: true, bytes: true, errorCode: true, errorMessage: true },
+  });
+  if (first?.originalKey) {
+    await recordOriginal(
+      prisma,
+      c,
+      g.images.map((i) => i.id),
+      {
+        originalKey: first.originalKey,
+        contentType: first.contentType,
+        bytes: first.bytes,
+      },
+    );
+    return 'done';
+  }
+  if (first?.status === 'failed') {
+    await failImages(
+      prisma,
+      c,
+      g.images.map((i) => i.id),
+      first.errorCode ?? 'fetch_failed',
+      first.errorMessage ?? 'the same URL failed earlier in this batch',
+    );
+    return 'done';
+  }
+  if (first?.status === 'cancelled') return 'done';
+  return 'wait';
+}
+
+/** The original is stored: the images go back to `pending` with it and their resize jobs are written, in one transaction. */
+async function recordOriginal(
+  prisma: IngestDb,
+  c: ChunkCtx,
+  imageIds: string[],
+  original: { originalKey: string; contentType: string | null; bytes: number | null },
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    let taken = 0;
+    for (const id of imageIds) {
+      const { count } = await tx.image.updateMany({
+        where: { id, batchId: c.batchId, status: { in: [...OPEN] }, originalKey: null },
+        data: { ...original, status: 'pending' },
+      });
+      if (count === 0) continue;
+      taken++;
+      await enqueue(tx, 'resize.image', { v: 1, batchId: c.batchId, imageId: id });
+    }
+    if (taken > 0) await tx.chunk.update({ where: { id: c.chunkId }, data: { fetched: { increment: taken } } });
+  });
+}
+
+/** Fails the images (each counted once by finishImage); answers how many this call ended. */
+async function failImages(
+  prisma: IngestDb,
+  c: ChunkCtx,
+  imageIds: string[],
+  code: string,
+  message: string,
+): Promise<number> {
+  let counted = 0;
+  for (const id of imageIds) {
+    const r = await finishImage(prisma, c.batchId, id, { status: 'failed', code, message });
+    if (r.counted) counted++;
+  }
+  // Live progress only; settleChunk recounts from the images when the chunk ends.
+  if (counted > 0) await prisma.chunk.update({ where: { id: c.chunkId }, data: { failed: { increment: counted } } });
+  return counted;
+}
+
+/** Counts from the images themselves (exact whatever happened before), and the chunk's end state. */
+async function settleChunk(prisma: IngestDb, chunkId: string) {
+  const [open, fetched, failed] = await Promise.all([
+    prisma.image.count({ where: { chunkId, status: { in: [...OPEN] }, originalKey: null } }),
+    prisma.image.count({ where: { chunkId, originalKey: { not: null } } }),
+    prisma.image.count({ where: { chunkId, originalKey: null, status: 'failed' } }),
+  ]);
+  // Open images left means the batch stopped (pause, cancel): the chunk goes back to pending for a resume.
+  const status = open === 0 ? ('completed' as const) : ('pending' as const);
+  await prisma.chunk.updateMany({
+    where: { id: chunkId, status: 'processing' },
+    data: { status, fetched, failed, completedAt: open === 0 ? new Date() : null },
+  });
+  return { status, fetched, failed, open };
+}
+
+async function failChunk(prisma: IngestDb, chunk: { id: string; batchId: string }, message: string): Promise<void> {
+  const open = await prisma.image.findMany({
+    where: { chunkId: chunk.id, status: { in: [...OPEN] }, originalKey: null },
+    select: { id: true },
+  });
+  for (const img of open)
+    await finishImage(prisma, chunk.batchId, img.id, { status: 'failed', code: 'internal_error', message });
+  const [fetched, failed] = await Promise.all([
+    prisma.image.count({ where: { chunkId: chunk.id, originalKey: { not: null } } }),
+    prisma.image.count({ where: { chunkId: chunk.id, originalKey: null, status: 'failed' } }),
+  ]);
+  await prisma.chunk.update({
+    where: { id: chunk.id },
+    data: { status: 'failed', fetched, failed, completedAt: new Date() },
+  });
+}
