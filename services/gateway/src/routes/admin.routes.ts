@@ -1,0 +1,131 @@
+// Operator routes (admins only): queue status with stuck images, cleanup, and the reset of a stuck batch.
+import { z } from 'zod';
+import { resetStuckImages } from '@pixmill/batch-state';
+import { jobKinds } from '@pixmill/contracts';
+import { authOf } from '../auth/auth-context';
+import { cleanup } from '../admin/queue-cleanup';
+import { outboxBacklog, queueDepths, stuckImages } from '../admin/queue-status';
+import { asHttp } from '../batch-control/batch-state-http';
+import { batchSummary } from '../batches/batch-view';
+import { findOwnedBatch } from '../batches/owned-batch';
+import type { RouteModule } from './route-module';
+
+const StatusQuery = z.object({
+  stuck_minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(30)
+    .describe('Images taken longer ago than this and not finished are stuck'),
+});
+const CleanupBody = z.object({
+  purge_dead_letters: z
+    .union([z.boolean(), z.array(z.enum(jobKinds as [string, ...string[]]))])
+    .default(false)
+    .describe('true for every queue, or the job kinds whose dead letters to drop'),
+  published_jobs_older_than_days: z
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .optional()
+    .describe('Delete outbox rows published longer ago than this (finished jobs)'),
+  purge_deleted_batches: z
+    .boolean()
+    .default(false)
+    .describe('Hard-delete soft-deleted batches whose retention has passed, with their stored objects'),
+});
+const ResetBody = z.object({
+  stuck_minutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(30)
+    .describe('Images taken longer ago than this go back to pending (0: every image in flight)'),
+});
+
+export const adminRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, transport, store, log } = deps;
+
+  api.get(
+    '/api/v1/admin/queue/status',
+    {
+      summary: 'Queues: depth, consumers, dead letters; outbox backlog; stuck images',
+      tags: ['admin'],
+      access: 'admin',
+      query: StatusQuery,
+      responses: { 200: { description: 'The status' } },
+    },
+    async (req, res) => {
+      const q = StatusQuery.parse(req.query);
+      const before = new Date(Date.now() - q.stuck_minutes * 60_000);
+      const [queues, outbox, stuck] = await Promise.all([
+        queueDepths(transport),
+        outboxBacklog(prisma),
+        stuckImages(prisma, before),
+      ]);
+      res.set('Cache-Control', 'no-store').json({
+        queues,
+        outbox,
+        stuck_images: { threshold_minutes: q.stuck_minutes, ...stuck },
+        generated_at: new Date().toISOString(),
+      });
+    },
+  );
+
+  api.post(
+    '/api/v1/admin/queue/cleanup',
+    {
+      summary: 'Purge dead letters, old finished jobs and expired soft-deleted batches',
+      tags: ['admin'],
+      access: 'admin',
+      body: CleanupBody,
+      responses: { 200: { description: 'What was removed' } },
+    },
+    async (req, res) => {
+      const b = CleanupBody.parse(req.body ?? {});
+      const kinds =
+        b.purge_dead_letters === true ? jobKinds : b.purge_dead_letters === false ? [] : b.purge_dead_letters;
+      res.json(
+        await cleanup(
+          { prisma, transport, store, log },
+          {
+            deadLetters: kinds as typeof jobKinds,
+            ...(b.published_jobs_older_than_days !== undefined
+              ? { publishedOlderThanDays: b.published_jobs_older_than_days }
+              : {}),
+            purgeDeletedBatches: b.purge_deleted_batches,
+          },
+        ),
+      );
+    },
+  );
+
+  api.post(
+    '/api/v1/admin/batch/:id/reset',
+    {
+      summary: 'Re-queue the stuck images of a batch',
+      description:
+        'Images taken longer ago than `stuck_minutes` go back to pending; a running batch has all its open work queued again. ' +
+        '409 `batch_state_error` for a batch that is not queued, processing or paused.',
+      tags: ['admin'],
+      access: 'admin',
+      params: z.object({ id: z.string() }),
+      body: ResetBody,
+      responses: {
+        200: { description: 'Reset' },
+        404: { description: 'No such batch' },
+        409: { description: 'The batch is not running or paused' },
+      },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const b = ResetBody.parse(req.body ?? {});
+      const r = await asHttp(() => resetStuckImages(prisma, batch.id, new Date(Date.now() - b.stuck_minutes * 60_000)));
+      const after = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
+      res.json({ action: 'reset', ...batchSummary(after), reset_images: r.resetImages, enqueued: r.enqueued });
+    },
+  );
+};

@@ -1,0 +1,288 @@
+// Control of a batch as a state machine: start, force-start, pause, resume, cancel, retry-failed, clone, soft-delete,
+// restore, DELETE. An action the current state does not allow answers 409 `batch_state_error` naming both.
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import {
+  actionAllowed,
+  BATCH_ACTIONS,
+  BatchStateError,
+  cancelBatch,
+  pauseBatch,
+  resumeBatch,
+  retryFailedImages,
+  startBatch,
+  type BatchAction,
+} from '@pixmill/batch-state';
+import type { Batch } from '@pixmill/db';
+import { authOf } from '../auth/auth-context';
+import { asHttp, toBatchStateHttp } from '../batch-control/batch-state-http';
+import { cloneBatch } from '../batch-control/clone-batch';
+import { deleteBatch, restoreBatch, softDeleteBatch } from '../batch-control/delete-batch';
+import { assertStartable } from '../batch-control/validate-batch';
+import { batchSummary } from '../batches/batch-view';
+import { findOwnedBatch } from '../batches/owned-batch';
+import type { RouteModule } from './route-module';
+
+const BatchParams = z.object({ id: z.string() });
+const ForceStartBody = z.object({
+  skip_validation: z.boolean().default(false).describe('Start without the pre-start checks (recipe, originals)'),
+});
+const CloneBody = z.object({
+  new_name: z.string().trim().min(1).max(200).optional().describe('Default: "<name> (copy)"'),
+  copy_results: z
+    .boolean()
+    .default(false)
+    .describe('Keep finished images with their outcome and outputs (copied); otherwise every image runs again'),
+  auto_start: z.boolean().default(false).describe('Queue the clone at once; otherwise start it with /start'),
+});
+const SoftDeleteBody = z.object({
+  retention_days: z.number().int().min(0).max(3650).default(30).describe('Days before the batch is purged for good'),
+});
+const DeleteQuery = z.object({
+  force: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe('Cancel and delete a batch that is still queued or processing'),
+});
+
+const ActionResult = z.object({
+  action: z.string(),
+  batch_id: z.uuid(),
+  status: z.string(),
+  total_images: z.number().int(),
+  processed_images: z.number().int(),
+  successful_count: z.number().int(),
+  failed_count: z.number().int(),
+});
+
+const refusals = (action: BatchAction) =>
+  `Not allowed in the batch's current state (allowed from: ${BATCH_ACTIONS[action].join(', ')}); \`code\` is \`batch_state_error\`, \`details\` name \`current_state\` and \`action\``;
+
+const spec = (action: BatchAction, summary: string, description: string) => ({
+  summary,
+  description,
+  tags: ['batch control'],
+  access: 'user' as const,
+  params: BatchParams,
+  responses: {
+    200: { description: 'Done; the batch as it is now', schema: ActionResult },
+    404: { description: 'No such batch of yours' },
+    409: { description: refusals(action) },
+  },
+});
+
+export const batchControlRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, store, log } = deps;
+
+  const owned = (req: Parameters<RequestHandler>[0]) => findOwnedBatch(prisma, authOf(req), String(req.params.id));
+  const reread = (id: string) => prisma.batch.findUniqueOrThrow({ where: { id } });
+  const answer = (action: string, b: Batch, extra: Record<string, unknown> = {}) => ({
+    action,
+    ...batchSummary(b),
+    ...extra,
+  });
+
+  api.post(
+    '/api/v1/batches/:id/start',
+    {
+      ...spec(
+        'start',
+        'Start a batch created with auto_start=false',
+        'Checks the batch first (recipe, images, originals in storage): 422 `batch_validation_failed` lists what is wrong.',
+      ),
+      responses: {
+        ...spec('start', '', '').responses,
+        422: { description: 'The batch cannot run as it is; `details.problems` says why' },
+      },
+    },
+    async (req, res) => {
+      const batch = await owned(req);
+      if (!actionAllowed('start', batch.status)) throw toBatchStateHttp(new BatchStateError('start', batch.status));
+      await assertStartable(prisma, store, batch);
+      const r = await asHttp(() => startBatch(prisma, batch.id, 'start'));
+      res.json(answer('start', await reread(batch.id), { enqueued: r.enqueued }));
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/force-start',
+    {
+      ...spec(
+        'force-start',
+        'Start or resume a batch, optionally without the pre-start checks',
+        'From `pending` or `paused`. With `skip_validation: true` the checks of /start are skipped: images that cannot run fail one by one.',
+      ),
+      body: ForceStartBody,
+      responses: {
+        ...spec('force-start', '', '').responses,
+        422: { description: 'The checks failed (send skip_validation to start anyway)' },
+      },
+    },
+    async (req, res) => {
+      const batch = await owned(req);
+      const body = ForceStartBody.parse(req.body ?? {});
+      if (!actionAllowed('force-start', batch.status))
+        throw toBatchStateHttp(new BatchStateError('force-start', batch.status));
+      if (!body.skip_validation) await assertStartable(prisma, store, batch);
+      const r = await asHttp(() => startBatch(prisma, batch.id, 'force-start'));
+      res.json(
+        answer('force-start', await reread(batch.id), { enqueued: r.enqueued, validated: !body.skip_validation }),
+      );
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/pause',
+    spec(
+      'pause',
+      'Pause a running batch',
+      'Workers stop taking its images within seconds; images already being processed finish and are counted.',
+    ),
+    async (req, res) => {
+      const batch = await owned(req);
+      await asHttp(() => pauseBatch(prisma, batch.id));
+      res.json(answer('pause', await reread(batch.id)));
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/resume',
+    spec('resume', 'Resume a paused batch', 'Its images still pending are queued again.'),
+    async (req, res) => {
+      const batch = await owned(req);
+      const r = await asHttp(() => resumeBatch(prisma, batch.id));
+      res.json(answer('resume', await reread(batch.id), { enqueued: r.enqueued }));
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/cancel',
+    spec(
+      'cancel',
+      'Cancel a batch',
+      'Images not yet taken become `cancelled` and nothing more is processed (images in flight finish). ' +
+        'Cancelled images do not count as processed: `cancelled_count` is `total_images - processed_images`. ' +
+        'A batch with a webhook_url gets a `batch.cancelled` event.',
+    ),
+    async (req, res) => {
+      const batch = await owned(req);
+      const r = await asHttp(() => cancelBatch(prisma, batch.id));
+      const after = await reread(batch.id);
+      res.json(
+        answer('cancel', after, {
+          cancelled_images: r.cancelledImages,
+          cancelled_count: after.totalImages - after.processedImages,
+        }),
+      );
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/retry-failed',
+    spec(
+      'retry-failed',
+      'Run the failed images of a finished batch again',
+      'Only failed images run again; the counters drop them until they finish. 409 also when there is no failed image.',
+    ),
+    async (req, res) => {
+      const batch = await owned(req);
+      const r = await asHttp(() => retryFailedImages(prisma, batch.id));
+      res.json(
+        answer('retry-failed', await reread(batch.id), { retried_images: r.retriedImages, enqueued: r.enqueued }),
+      );
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/clone',
+    {
+      summary: 'Make a new batch from this one',
+      description:
+        'Same recipe, input and webhook (URL and secret). Stored objects (originals, and outputs with `copy_results`) are ' +
+        'copied, so the clone does not depend on the source. Allowed in any state.',
+      tags: ['batch control'],
+      access: 'user',
+      params: BatchParams,
+      body: CloneBody,
+      responses: {
+        201: { description: 'The new batch', schema: ActionResult.extend({ cloned_from: z.uuid() }) },
+        404: { description: 'No such batch of yours' },
+      },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const batch = await owned(req);
+      const body = CloneBody.parse(req.body ?? {});
+      const clone = await cloneBatch({ prisma, store, log }, batch, {
+        ownerId: auth.userId,
+        name: body.new_name ?? `${batch.name ?? 'batch'} (copy)`.slice(0, 200),
+        copyResults: body.copy_results,
+        autoStart: body.auto_start,
+      });
+      res.status(201).json(answer('clone', clone, { cloned_from: batch.id, copy_results: body.copy_results }));
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/soft-delete',
+    {
+      ...spec(
+        'soft-delete',
+        'Hide a batch; it is purged after its retention',
+        'Hidden from lists (`include_soft_deleted=true` shows it), still readable by id, restorable until purged. ' +
+          'A running batch must be paused or cancelled first.',
+      ),
+      body: SoftDeleteBody,
+    },
+    async (req, res) => {
+      const batch = await owned(req);
+      const body = SoftDeleteBody.parse(req.body ?? {});
+      const r = await asHttp(() => softDeleteBatch(prisma, batch, body.retention_days));
+      res.json(
+        answer('soft-delete', await reread(batch.id), {
+          deleted_at: r.deletedAt.toISOString(),
+          purge_after: r.purgeAfter.toISOString(),
+        }),
+      );
+    },
+  );
+
+  api.post(
+    '/api/v1/batches/:id/restore',
+    spec('restore', 'Bring back a soft-deleted batch', 'Until it is purged. 409 when the batch is not deleted.'),
+    async (req, res) => {
+      const batch = await owned(req);
+      await asHttp(() => restoreBatch(prisma, batch));
+      res.json(answer('restore', await reread(batch.id)));
+    },
+  );
+
+  api.delete(
+    '/api/v1/batches/:id',
+    {
+      summary: 'Delete a batch and everything it stored',
+      description:
+        'Removes its rows and its originals, outputs and uploaded input from storage. A queued or processing batch ' +
+        'needs `force=true` (it is cancelled first).',
+      tags: ['batch control'],
+      access: 'user',
+      params: BatchParams,
+      query: DeleteQuery,
+      responses: {
+        200: {
+          description: 'Deleted',
+          schema: z.object({ batch_id: z.uuid(), deleted: z.literal(true), objects_deleted: z.number().int() }),
+        },
+        404: { description: 'No such batch of yours' },
+        409: { description: refusals('delete') },
+      },
+    },
+    async (req, res) => {
+      const batch = await owned(req);
+      const q = DeleteQuery.parse(req.query);
+      const r = await asHttp(() => deleteBatch({ prisma, store, log }, batch, { force: q.force }));
+      res.json({ batch_id: batch.id, deleted: true, objects_deleted: r.objects });
+    },
+  );
+};

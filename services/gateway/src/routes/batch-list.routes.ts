@@ -1,0 +1,121 @@
+// The caller's batches (an admin's: everyone's), newest first, filtered and paged.
+import { z } from 'zod';
+import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
+import { authOf } from '../auth/auth-context';
+import { batchSummary } from '../batches/batch-view';
+import { ValidationError } from '../errors';
+import type { RouteModule } from './route-module';
+
+const STATUSES = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'] as const;
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+export const BatchListQuery = z.object({
+  status: z
+    .string()
+    .optional()
+    .describe(`One status or several, comma-separated: ${STATUSES.join(', ')}`),
+  include_soft_deleted: flag.describe('Also list soft-deleted batches (they carry `deleted_at`)'),
+  start_date: z.coerce.date().optional().describe('Created at or after (ISO 8601)'),
+  end_date: z.coerce.date().optional().describe('Created at or before (ISO 8601)'),
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const BatchListItem = z.object({
+  batch_id: z.uuid(),
+  batch_name: z.string().nullable(),
+  status: z.enum(STATUSES),
+  source: z.string(),
+  total_images: z.number().int(),
+  processed_images: z.number().int(),
+  successful_count: z.number().int(),
+  failed_count: z.number().int(),
+  cancelled_count: z.number().int(),
+  progress: z.number(),
+  is_active: z.boolean(),
+  created_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  completed_at: z.iso.datetime().nullable(),
+  deleted_at: z.iso.datetime().nullable(),
+  purge_after: z.iso.datetime().nullable(),
+  cloned_from: z.uuid().nullable(),
+});
+const BatchList = z.object({
+  page: z.number().int(),
+  per_page: z.number().int(),
+  total: z.number().int(),
+  total_pages: z.number().int(),
+  items: z.array(BatchListItem),
+});
+
+export function parseStatuses(raw: string | undefined): BatchStatus[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const list = raw.split(',').map((s) => s.trim());
+  const bad = list.filter((s) => !(STATUSES as readonly string[]).includes(s));
+  if (bad.length) throw new ValidationError(`unknown status ${bad.join(', ')}`, { allowed: STATUSES });
+  return list as BatchStatus[];
+}
+
+export function batchListItem(b: Batch) {
+  const s = batchSummary(b);
+  return {
+    ...s,
+    source: b.sourceKind,
+    // Cancelled images are not processed; see batch-state's batch-transitions.ts.
+    cancelled_count: b.status === 'cancelled' ? b.totalImages - b.processedImages : 0,
+    is_active: b.status === 'queued' || b.status === 'processing',
+    deleted_at: b.deletedAt?.toISOString() ?? null,
+    purge_after: b.purgeAfter?.toISOString() ?? null,
+    cloned_from: b.clonedFromId,
+  };
+}
+
+export const batchListRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma } = deps;
+  api.get(
+    '/api/v1/batches',
+    {
+      summary: 'Your batches, newest first',
+      description:
+        'Soft-deleted batches are hidden unless `include_soft_deleted=true`. Admins see every user’s batches.',
+      tags: ['batches'],
+      access: 'user',
+      query: BatchListQuery,
+      responses: { 200: { description: 'A page of batches', schema: BatchList } },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const q = BatchListQuery.parse(req.query);
+      const statuses = parseStatuses(q.status);
+      const where: Prisma.BatchWhereInput = {
+        ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }),
+        ...(statuses ? { status: { in: statuses } } : {}),
+        ...(q.include_soft_deleted ? {} : { deletedAt: null }),
+        ...(q.start_date || q.end_date
+          ? {
+              createdAt: { ...(q.start_date ? { gte: q.start_date } : {}), ...(q.end_date ? { lte: q.end_date } : {}) },
+            }
+          : {}),
+      };
+      const [total, rows] = await Promise.all([
+        prisma.batch.count({ where }),
+        prisma.batch.findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          skip: (q.page - 1) * q.per_page,
+          take: q.per_page,
+        }),
+      ]);
+      res.set('Cache-Control', 'no-store').json({
+        page: q.page,
+        per_page: q.per_page,
+        total,
+        total_pages: Math.ceil(total / q.per_page),
+        items: rows.map(batchListItem),
+      });
+    },
+  );
+};

@@ -1,0 +1,307 @@
+// Exports of batch results: one batch as CSV, JSON or XLSX (streamed), its preview and summary, several batches
+// as a ZIP, a filtered export across batches, the formats, the input template and export statistics.
+import { z } from 'zod';
+import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
+import { authOf } from '../auth/auth-context';
+import { findOwnedBatch } from '../batches/owned-batch';
+import { NotFoundError } from '../errors';
+import {
+  describeFilters,
+  ExportFormatParam,
+  ExportQuery,
+  filterFields,
+  IMAGE_STATUSES,
+  PreviewQuery,
+  toFilters,
+} from '../exports/export-query';
+import { batchRows, exportColumns, type ExportFilters, type ExportRow, type RowSource } from '../exports/export-rows';
+import { exportStatistics } from '../exports/export-statistics';
+import { exportSummary } from '../exports/export-summary';
+import { EXPORT_FORMATS, type ExportMeta } from '../exports/export-writers';
+import { exportBaseName, sendExport, sendZip } from '../exports/send-export';
+import type { RouteModule } from './route-module';
+
+const BatchParams = z.object({ id: z.string() });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BATCH_STATUSES = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'] as const;
+
+const MultipleBody = z.object({
+  batch_ids: z.array(z.string()).min(1).max(50).describe('Up to 50 of your batches'),
+  format: ExportFormatParam.default('csv'),
+  ...filterFields,
+});
+const FilteredBody = z.object({
+  format: ExportFormatParam.default('csv'),
+  batch_ids: z.array(z.string()).max(500).optional().describe('Only these batches (default: all of yours)'),
+  batch_status: z.array(z.enum(BATCH_STATUSES)).optional().describe('Only batches in these states'),
+  image_status: z.array(z.enum(IMAGE_STATUSES)).optional().describe('Only images in these states'),
+  created_from: z.coerce.date().optional().describe('Batches created at or after'),
+  created_to: z.coerce.date().optional().describe('Batches created at or before'),
+  limit: z.number().int().min(1).max(100_000).default(10_000).describe('Most rows in the export'),
+  ...filterFields,
+});
+const StatisticsQuery = z.object({
+  days: z.coerce.number().int().min(1).max(3650).default(30),
+  all_users: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe('Admins: everyone’s exports'),
+});
+const fileBody = (what: string) => ({
+  description: `${what}; \`Content-Disposition\` names the file`,
+  content: Object.fromEntries(
+    Object.values(EXPORT_FORMATS).map((f) => [f.contentType.split(';')[0]!, { schema: { type: 'string' } }]),
+  ),
+});
+
+const exportMeta = (b: Batch, filters: Record<string, unknown>): ExportMeta => ({
+  title: `batch ${b.id}`,
+  filters,
+  summary: [
+    ['batch_id', b.id],
+    ['batch_name', b.name ?? ''],
+    ['status', b.status],
+    ['total_images', b.totalImages],
+    ['processed_images', b.processedImages],
+    ['successful_count', b.succeededImages],
+    ['failed_count', b.failedImages],
+    ['created_at', b.createdAt.toISOString()],
+    ['completed_at', b.completedAt?.toISOString() ?? ''],
+  ],
+});
+
+export const exportsRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, store, settings } = deps;
+  const src: RowSource = { prisma, store, urlTtlSeconds: settings.DOWNLOAD_URL_TTL_SECONDS };
+
+  api.get(
+    '/api/v1/export/batch/:id',
+    {
+      summary: 'Export the results of a batch (CSV, JSON or XLSX)',
+      description:
+        'One row per image and output variant: source, status, error, output URL (signed), size, timings. Streamed. ' +
+        'Cells that start with = + - @ tab or CR get a leading apostrophe in CSV and XLSX.',
+      tags: ['exports'],
+      access: 'user',
+      params: BatchParams,
+      query: ExportQuery,
+      responses: { 200: fileBody('The export'), 404: { description: 'No such batch of yours' } },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const batch = await findOwnedBatch(prisma, auth, String(req.params.id));
+      const q = ExportQuery.parse(req.query);
+      const f = toFilters(q);
+      const filters = describeFilters(f);
+      await sendExport(res, {
+        format: q.format,
+        baseName: exportBaseName(batch.name, batch.id),
+        rows: batchRows(src, batch, f),
+        columns: exportColumns(f.metadata),
+        meta: exportMeta(batch, filters),
+        log: { prisma, userId: auth.userId, batchIds: [batch.id], filters },
+      });
+    },
+  );
+
+  api.get(
+    '/api/v1/export/batch/:id/preview',
+    {
+      summary: 'The first rows of an export, as JSON',
+      tags: ['exports'],
+      access: 'user',
+      params: BatchParams,
+      query: PreviewQuery,
+      responses: {
+        200: { description: 'Up to `limit` (max 100) rows' },
+        404: { description: 'No such batch of yours' },
+      },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const q = PreviewQuery.parse(req.query);
+      const f = toFilters(q);
+      const rows: ExportRow[] = [];
+      for await (const r of batchRows(src, batch, f, q.limit)) rows.push(r);
+      res.set('Cache-Control', 'no-store').json({ batch_id: batch.id, columns: exportColumns(f.metadata), rows });
+    },
+  );
+
+  api.get(
+    '/api/v1/export/batch/:id/summary',
+    {
+      summary: 'What an export of a batch would hold: counts and estimated size per format',
+      tags: ['exports'],
+      access: 'user',
+      params: BatchParams,
+      query: PreviewQuery.omit({ limit: true }),
+      responses: { 200: { description: 'Counts and estimates' }, 404: { description: 'No such batch of yours' } },
+    },
+    async (req, res) => {
+      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const f = toFilters(PreviewQuery.omit({ limit: true }).parse(req.query));
+      res.set('Cache-Control', 'no-store').json(await exportSummary(src, batch, f));
+    },
+  );
+
+  api.post(
+    '/api/v1/export/batches/multiple',
+    {
+      summary: 'Export several batches as a ZIP of one file per batch',
+      tags: ['exports'],
+      access: 'user',
+      body: MultipleBody,
+      responses: {
+        200: { description: 'A ZIP archive', content: { 'application/zip': { schema: { type: 'string' } } } },
+        404: { description: 'One of the batches is not yours or does not exist (`details.batch_id`)' },
+      },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const q = MultipleBody.parse(req.body);
+      const ids = [...new Set(q.batch_ids)];
+      const batches: Batch[] = [];
+      for (const id of ids) {
+        try {
+          batches.push(await findOwnedBatch(prisma, auth, id));
+        } catch (err) {
+          if (err instanceof NotFoundError) throw new NotFoundError('no such batch', { batch_id: id });
+          throw err;
+        }
+      }
+      const f = toFilters(q);
+      const filters = describeFilters(f);
+      await sendZip(res, {
+        format: q.format,
+        fileName: `pixmill-export-${new Date().toISOString().slice(0, 10)}.zip`,
+        columns: exportColumns(f.metadata),
+        entries: batches.map((b) => ({
+          name: exportBaseName(b.name, b.id),
+          rows: () => batchRows(src, b, f),
+          meta: exportMeta(b, filters),
+        })),
+        log: { prisma, userId: auth.userId, batchIds: batches.map((b) => b.id), filters },
+      });
+    },
+  );
+
+  api.post(
+    '/api/v1/export/filtered',
+    {
+      summary: 'Export images across your batches, filtered, up to a limit',
+      description: 'Batches newest first, rows in input order within each; `limit` caps the rows (max 100,000).',
+      tags: ['exports'],
+      access: 'user',
+      body: FilteredBody,
+      responses: {
+        200: fileBody('The export'),
+        404: { description: 'A batch in `batch_ids` is not yours or does not exist (`details.batch_id`)' },
+      },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const q = FilteredBody.parse(req.body);
+      const f: ExportFilters = toFilters(q);
+      const mine = auth.role === 'admin' ? {} : { ownerId: auth.userId };
+      if (q.batch_ids) {
+        // Named batches must all be the caller's: a foreign id is the same 404 as everywhere else.
+        const ids = [...new Set(q.batch_ids)];
+        const valid = ids.filter((id) => UUID.test(id));
+        const found = new Set(
+          (await prisma.batch.findMany({ where: { id: { in: valid }, ...mine }, select: { id: true } })).map(
+            (b) => b.id,
+          ),
+        );
+        const missing = ids.find((id) => !found.has(id));
+        if (missing !== undefined) throw new NotFoundError('no such batch', { batch_id: missing });
+      }
+      const where: Prisma.BatchWhereInput = {
+        ...mine,
+        deletedAt: null,
+        ...(q.batch_ids ? { id: { in: q.batch_ids } } : {}),
+        ...(q.batch_status ? { status: { in: q.batch_status as BatchStatus[] } } : {}),
+        ...(q.created_from || q.created_to
+          ? {
+              createdAt: {
+                ...(q.created_from ? { gte: q.created_from } : {}),
+                ...(q.created_to ? { lte: q.created_to } : {}),
+              },
+            }
+          : {}),
+      };
+      const batches = await prisma.batch.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      const filters = describeFilters(f, {
+        limit: q.limit,
+        ...(q.batch_status ? { batch_status: q.batch_status } : {}),
+        ...(q.created_from ? { created_from: q.created_from.toISOString() } : {}),
+        ...(q.created_to ? { created_to: q.created_to.toISOString() } : {}),
+      });
+      const rows = async function* () {
+        let left = q.limit;
+        for (const b of batches) {
+          for await (const r of batchRows(src, b, f, left)) {
+            left--;
+            yield r;
+          }
+          if (left <= 0) return;
+        }
+      };
+      await sendExport(res, {
+        format: q.format,
+        baseName: `pixmill-filtered-${new Date().toISOString().slice(0, 10)}`,
+        rows: rows(),
+        columns: exportColumns(f.metadata),
+        meta: {
+          title: 'filtered export',
+          filters,
+          summary: [['batches', batches.length]],
+        },
+        log: { prisma, userId: auth.userId, batchIds: batches.map((b) => b.id), filters },
+      });
+    },
+  );
+
+  api.get(
+    '/api/v1/export/formats',
+    {
+      summary: 'Export formats and their columns',
+      tags: ['exports'],
+      access: 'user',
+      responses: { 200: { description: 'The formats' } },
+    },
+    (_req, res) => {
+      res.json({
+        formats: Object.entries(EXPORT_FORMATS).map(([name, f]) => ({
+          format: name,
+          content_type: f.contentType,
+          extension: f.extension,
+          description: f.description,
+        })),
+        columns: exportColumns(false),
+        metadata_columns: exportColumns(true).slice(exportColumns(false).length),
+        filters: Object.keys(filterFields),
+      });
+    },
+  );
+
+  api.get(
+    '/api/v1/export/statistics',
+    {
+      summary: 'Statistics of your exports',
+      tags: ['exports'],
+      access: 'user',
+      query: StatisticsQuery,
+      responses: { 200: { description: 'Totals, by format, by day and the latest exports' } },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const q = StatisticsQuery.parse(req.query);
+      const everyone = q.all_users && auth.role === 'admin';
+      const since = new Date(Date.now() - q.days * 86_400_000);
+      res
+        .set('Cache-Control', 'no-store')
+        .json(await exportStatistics(prisma, { ...(everyone ? {} : { userId: auth.userId }), since }));
+    },
+  );
+};

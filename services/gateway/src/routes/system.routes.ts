@@ -1,0 +1,64 @@
+// System statistics for API clients: batches by status, images processed and success rate (the caller's; an
+// admin's: everyone's), and the depth of each job queue.
+import { z } from 'zod';
+import { authOf } from '../auth/auth-context';
+import { queueDepths } from '../admin/queue-status';
+import type { RouteModule } from './route-module';
+
+const Stats = z.object({
+  scope: z.enum(['own', 'all']),
+  batches: z.object({ total: z.number().int(), by_status: z.record(z.string(), z.number().int()) }),
+  images: z.object({
+    total: z.number().int(),
+    processed: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    success_rate: z.number().nullable(),
+  }),
+  queues: z.record(z.string(), z.unknown()),
+  generated_at: z.iso.datetime(),
+});
+
+export const systemRoutes: RouteModule = ({ deps, api }) => {
+  const { prisma, transport } = deps;
+  api.get(
+    '/api/v1/system/stats',
+    {
+      summary: 'Batches by status, images processed, success rate and queue depths',
+      description: 'Counts cover your batches (soft-deleted ones included); an admin’s cover everyone’s.',
+      tags: ['system'],
+      access: 'user',
+      responses: { 200: { description: 'The statistics', schema: Stats } },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const where = auth.role === 'admin' ? {} : { ownerId: auth.userId };
+      const [byStatus, sums, queues] = await Promise.all([
+        prisma.batch.groupBy({ by: ['status'], where, _count: { _all: true } }),
+        prisma.batch.aggregate({
+          where,
+          _sum: { totalImages: true, processedImages: true, succeededImages: true, failedImages: true },
+        }),
+        queueDepths(transport),
+      ]);
+      const processed = sums._sum.processedImages ?? 0;
+      const succeeded = sums._sum.succeededImages ?? 0;
+      res.set('Cache-Control', 'no-store').json({
+        scope: auth.role === 'admin' ? 'all' : 'own',
+        batches: {
+          total: byStatus.reduce((n, g) => n + g._count._all, 0),
+          by_status: Object.fromEntries(byStatus.map((g) => [g.status, g._count._all])),
+        },
+        images: {
+          total: sums._sum.totalImages ?? 0,
+          processed,
+          succeeded,
+          failed: sums._sum.failedImages ?? 0,
+          success_rate: processed > 0 ? Math.round((succeeded / processed) * 10000) / 100 : null,
+        },
+        queues,
+        generated_at: new Date().toISOString(),
+      });
+    },
+  );
+};
