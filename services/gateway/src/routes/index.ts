@@ -1,13 +1,19 @@
 // Every router of the gateway, in mount order. Adding an area is one file in this folder and one line here.
+import { adminRoutes } from './admin.routes';
 import { apiKeysRoutes } from './api-keys.routes';
+import { batchControlRoutes } from './batch-control.routes';
+import { batchInsightsRoutes } from './batch-insights.routes';
+import { batchListRoutes } from './batch-list.routes';
 import { batchesRoutes } from './batches.routes';
 import { exportTemplateRoutes } from './export-template.routes';
+import { exportsRoutes } from './exports.routes';
 import { filesRoutes } from './files.routes';
 import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
 import { openapiRoutes } from './openapi.routes';
 import { resizeRoutes } from './resize.routes';
 import { shortRoutes } from './short-routes.routes';
+import { systemRoutes } from './system.routes';
 import { urlBatchesRoutes } from './url-batches.routes';
 import type { RouteModule } from './route-module';
 import { usersRoutes } from './users.routes';
@@ -19,12 +25,18 @@ export const routeModules: RouteModule[] = [
   usersRoutes,
   apiKeysRoutes,
   batchesRoutes,
+  batchListRoutes,
+  batchControlRoutes,
+  batchInsightsRoutes,
   urlBatchesRoutes,
   shortRoutes,
   exportTemplateRoutes,
+  exportsRoutes,
   webhooksRoutes,
   resizeRoutes,
   filesRoutes,
+  systemRoutes,
+  adminRoutes,
   openapiRoutes,
 ];
 
