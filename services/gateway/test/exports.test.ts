@@ -91,7 +91,7 @@ describe('export of one batch', () => {
 
     const xlsx = await get(`/api/v1/export/batch/${batch.id}?format=xlsx`).buffer(true).parse(binary).expect(200);
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(xlsx.body as Buffer);
+    await wb.xlsx.load(Uint8Array.from(xlsx.body as Buffer).buffer);
     const sheet = wb.getWorksheet('results')!;
     const header = (sheet.getRow(1).values as unknown[]).slice(1);
     const col = (name: string) => header.indexOf(name) + 1;
@@ -122,7 +122,7 @@ describe('export of one batch', () => {
     expect(res.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     expect(res.headers['content-disposition']).toMatch(/filename=".*\.xlsx"/);
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(res.body as Buffer);
+    await wb.xlsx.load(Uint8Array.from(res.body as Buffer).buffer);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['results', 'summary']);
     const results = wb.getWorksheet('results')!;
     expect(results.rowCount).toBe(5);
