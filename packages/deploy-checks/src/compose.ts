@@ -59,7 +59,22 @@ export function composeSchemaErrors(doc: unknown): string[] {
   ajv.addFormat('duration', /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/);
   ajv.addFormat('ports', /^((\[[0-9a-fA-F:.]+\]|[0-9.]+):)?([0-9]+(-[0-9]+)?:)?[0-9]+(-[0-9]+)?(\/(tcp|udp|sctp))?$/);
   ajv.addFormat('expose', /^[0-9]+(-[0-9]+)?(\/(tcp|udp|sctp))?$/);
-  const validate = ajv.compile(composeSchema as object);
+  // Its $schema is written `http://...2019-09/schema#`, which Ajv does not know by that name (the dialect is the
+  // same), and it names its subschemas with draft 4's `id`, which 2019-09 refuses: both are dropped.
+  const { $schema: _dialect, ...schema } = withoutDraft4Ids(composeSchema) as Record<string, unknown>;
+  const validate = ajv.compile(schema);
   if (validate(doc)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+}
+
+function withoutDraft4Ids(node: unknown, parentKey = ''): unknown {
+  if (Array.isArray(node)) return node.map((x) => withoutDraft4Ids(x));
+  if (!node || typeof node !== 'object') return node;
+  // Inside these maps a key named `id` is a property of the document, not a schema id.
+  const isMap = parentKey === 'properties' || parentKey === 'patternProperties' || parentKey === 'definitions';
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => isMap || k !== 'id' || typeof v !== 'string')
+      .map(([k, v]) => [k, withoutDraft4Ids(v, k)]),
+  );
 }

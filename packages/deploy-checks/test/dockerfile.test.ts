@@ -1,0 +1,83 @@
+// The Dockerfile and .dockerignore, statically. (hadolint is not packaged for Debian nor on npm; dockerfilelint, from
+// npm, is the linter here. The build steps themselves are replayed in build-dryrun.test.ts.)
+import { settingsShape } from '@pixmill/config';
+import { execForm, parseDockerfile, parseDockerignore, readRepoFile, type Stage } from '../src';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dockerfilelint = require('dockerfilelint') as {
+  run(dir: string, content: string): { title: string; line: number }[];
+};
+
+const text = readRepoFile('Dockerfile');
+const df = parseDockerfile(text);
+const runtime = df.stages[df.stages.length - 1] as Stage;
+const ops = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op === op).map((i) => i.args);
+
+describe('Dockerfile', () => {
+  it('passes dockerfilelint', () => {
+    expect(dockerfilelint.run('.', text)).toEqual([]);
+  });
+
+  it('the linter flags a bad Dockerfile (so a pass means something)', () => {
+    const bad = 'FROM node:latest\nRUN apt-get install curl\nEXPOSE 99999\nADD . /app\n';
+    expect(dockerfilelint.run('.', bad).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('builds in one stage and runs in a slim one, pinned to a Node version', () => {
+    expect(df.stages.map((s) => s.name)).toEqual(['build', 'runtime']);
+    for (const s of df.stages) expect(s.from).toBe('node:${NODE_VERSION}-bookworm-slim');
+    expect(df.globalArgs.NODE_VERSION).toMatch(/^20\.\d+\.\d+$/);
+    expect(ops(df.stages[0] as Stage, 'RUN').join('\n')).toMatch(
+      /pnpm deploy --filter "@pixmill\/\$\{SERVICE\}" --prod/,
+    );
+  });
+
+  it('runs as the unprivileged node user, in exec form, the command compose and k8s run', () => {
+    expect(ops(runtime, 'USER')).toEqual(['node']);
+    expect(ops(runtime, 'ENTRYPOINT')).toEqual([]);
+    const [cmd] = ops(runtime, 'CMD');
+    expect(execForm(cmd as string)).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+  });
+
+  it('exposes the default ports of the gateway and of the workers', () => {
+    const ports = ops(runtime, 'EXPOSE')
+      .flatMap((a) => a.split(/\s+/))
+      .map(Number);
+    const defaultOf = (key: 'PORT' | 'HEALTH_PORT') => settingsShape[key].parse(undefined);
+    expect(ports.sort()).toEqual([defaultOf('PORT'), defaultOf('HEALTH_PORT')].sort());
+  });
+});
+
+describe('.dockerignore', () => {
+  const ignore = parseDockerignore(readRepoFile('.dockerignore'));
+
+  it('keeps out dependencies, history, local data, secrets and tests', () => {
+    for (const p of [
+      'node_modules/x',
+      'packages/db/node_modules/pg/index.js',
+      '.git/HEAD',
+      '.env',
+      'services/gateway/.env.local',
+      'data/pglite/base',
+      'packages/queue/test/outbox.test.ts',
+      'packages/db/src/generated/prisma/client.ts',
+    ]) {
+      expect({ p, excluded: ignore.excludes(p) }).toEqual({ p, excluded: true });
+    }
+  });
+
+  it('lets in what the build needs', () => {
+    for (const p of [
+      'package.json',
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+      'tsconfig.base.json',
+      'packages/db/migrations/0001_init/migration.sql',
+      'packages/db/prisma/schema.prisma',
+      'packages/db/src/testing.ts',
+      'services/resize/src/main.ts',
+    ]) {
+      expect({ p, excluded: ignore.excludes(p) }).toEqual({ p, excluded: false });
+    }
+  });
+});
