@@ -27,6 +27,8 @@ export type SeedBatch = {
   sourceKind?: SourceKind;
   createdAt?: Date;
   startedAt?: Date;
+  /** When the batch row last changed (health reads it as the last activity). */
+  updatedAt?: Date;
 };
 
 export type Seeded = { id: string; imageIds: string[]; originalKeys: string[]; outputKeys: string[] };
@@ -52,6 +54,7 @@ export async function seedBatch(gw: TestGateway, ownerId: string, b: SeedBatch =
       webhookUrl: b.webhookUrl ?? null,
       webhookSecret: b.webhookUrl ? 'whsec_test' : null,
       createdAt: b.createdAt ?? new Date(),
+      ...(b.updatedAt ? { updatedAt: b.updatedAt } : {}),
       startedAt: b.startedAt ?? (['pending', 'queued'].includes(status) ? null : new Date(Date.now() - 60_000)),
       completedAt: ['completed', 'failed', 'cancelled'].includes(status) ? new Date() : null,
     },

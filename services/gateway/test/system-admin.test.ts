@@ -184,6 +184,7 @@ describe('health and analyze', () => {
     const bad = await seedBatch(gw, alice.id, {
       status: 'processing',
       startedAt: long,
+      updatedAt: long,
       images: [
         ...Array.from({ length: 6 }, () => ({ status: 'failed' as const, errorCode: 'corrupt', processedAt: long })),
         { status: 'succeeded' as const, processedAt: long },

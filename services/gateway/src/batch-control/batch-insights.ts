@@ -120,7 +120,10 @@ export function batchHealth(b: Batch, f: BatchFailures, now = new Date()) {
   const success = Math.round((successRate ?? 1) * 60);
 
   // Speed: 20 points unless a running batch stalls (nothing finished for STALL_MS) or images are stuck.
-  const since = f.lastActivity ?? b.startedAt ?? b.createdAt;
+  // The batch row changes with every counted image and every resume, so a batch just resumed is not stalled.
+  const since = new Date(
+    Math.max(f.lastActivity?.getTime() ?? 0, b.updatedAt.getTime(), (b.startedAt ?? b.createdAt).getTime()),
+  );
   const stalled = active && now.getTime() - since.getTime() > STALL_MS;
   const elapsedMin =
     b.startedAt === null ? 0 : Math.max(0, ((b.completedAt ?? now).getTime() - b.startedAt.getTime()) / 60_000);
