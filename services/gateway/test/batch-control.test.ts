@@ -222,6 +222,44 @@ describe('clone', () => {
     const jobs = await outboxFor(cloneId, 'resize.image');
     expect(jobs.map((j) => (j.payload as { imageId: string }).imageId)).toEqual([images[2]!.id]);
   });
+  it('of a URL batch: copies its chunks, input CSV and manifests; URLs that never gave an original are fetched again', async () => {
+    const src = await seedBatch(gw, alice.id, {
+      status: 'completed',
+      sourceKind: 'csv',
+      images: [
+        { status: 'succeeded', sourceUrl: 'https://img.example/a.jpg' },
+        { status: 'failed', original: false, sourceUrl: 'https://img.example/b.jpg' },
+      ],
+    });
+    const { prisma, store } = gw.deps;
+    const chunk = await prisma.chunk.create({
+      data: { batchId: src.id, seq: 1, firstRow: 1, rowCount: 2, status: 'completed', completedAt: new Date() },
+    });
+    await prisma.image.updateMany({ where: { batchId: src.id }, data: { chunkId: chunk.id } });
+    await prisma.batch.update({ where: { id: src.id }, data: { sourceKey: `uploads/${src.id}/input.csv` } });
+    await store.put(`uploads/${src.id}/input.csv`, Buffer.from('url\n'));
+    const manifest = { v: 1, batchId: src.id, seq: 1, firstRow: 1, rowCount: 2, rows: [] };
+    await store.put(`uploads/${src.id}/chunks/000001.json`, Buffer.from(JSON.stringify(manifest)));
+
+    const res = await post(`/api/v1/batches/${src.id}/clone`, { auto_start: true }).expect(201);
+    const cloneId = res.body.batch_id as string;
+    const clone = await prisma.batch.findUniqueOrThrow({ where: { id: cloneId }, include: { chunks: true } });
+    expect(clone).toMatchObject({ sourceKind: 'csv', sourceKey: `uploads/${cloneId}/input.csv`, status: 'queued' });
+    expect(clone.chunks.map((c) => [c.seq, c.status])).toEqual([[1, 'pending']]);
+    const copied = await store.get(`uploads/${cloneId}/chunks/000001.json`);
+    const parts: Buffer[] = [];
+    for await (const c of copied as AsyncIterable<Buffer>) parts.push(c);
+    expect(JSON.parse(Buffer.concat(parts).toString())).toEqual({ ...manifest, batchId: cloneId });
+    expect(await existing(gw, [`uploads/${cloneId}/input.csv`])).toHaveLength(1);
+    const images = await prisma.image.findMany({ where: { batchId: cloneId }, orderBy: { rowNumber: 'asc' } });
+    expect(images.map((i) => [i.status, i.chunkId, i.originalKey === null])).toEqual([
+      ['pending', clone.chunks[0]!.id, false],
+      ['pending', clone.chunks[0]!.id, true],
+    ]);
+    // The image with an original is resized; the chunk is ingested again for the other.
+    expect(await outboxFor(cloneId, 'resize.image')).toHaveLength(1);
+    expect(await outboxFor(cloneId, 'ingest.chunk')).toHaveLength(1);
+  });
 });
 
 describe('soft delete, restore and list', () => {
