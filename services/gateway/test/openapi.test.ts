@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import request from 'supertest';
 import { toOpenApiPath } from '../src/openapi/registry';
 import { startGateway, type TestGateway } from './support';
@@ -52,6 +53,12 @@ describe('OpenAPI document', () => {
     );
     expect(documented()).toEqual(mounted);
     expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('validates against the OpenAPI 3.1 schema', async () => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    // validate() dereferences in place: give it a copy.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
   });
 
   it('gives every operation a unique id', () => {
