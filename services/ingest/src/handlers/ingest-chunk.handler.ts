@@ -9,13 +9,14 @@ import type { Settings } from '@pixmill/config';
 import type { IngestChunkJob } from '@pixmill/contracts';
 import type { BatchStatus, PrismaClient } from '@pixmill/db';
 import type { Logger, PipelineMetrics } from '@pixmill/observability';
-import { enqueue, type JobContext } from '@pixmill/queue';
+import type { JobContext } from '@pixmill/queue';
 import type { SafeFetcher } from '@pixmill/safe-fetch';
 import type { ObjectStore } from '@pixmill/storage';
 import { ensureChunkImages } from '../chunk-images';
 import { readChunkManifest, type ChunkManifest } from '../chunk-manifest';
 import { DEFAULT_FETCH_RETRY, fetchOriginal, type RetryPolicy } from '../fetch-original';
 import { createLimiter, type Limiter } from '../limiter';
+import { createOriginalRecorder, type OriginalRecorder } from '../original-recorder';
 
 export type IngestDb = Pick<PrismaClient, '$transaction' | 'batch' | 'chunk' | 'image'>;
 
@@ -113,8 +114,14 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
         select: { id: true, rowNumber: true, urlIndex: true, sourceUrl: true },
         orderBy: [{ rowNumber: 'asc' }, { urlIndex: 'asc' }],
       });
+      // One statement for the chunk rather than one per URL: these images are being fetched (or wait for a repeat).
+      await d.prisma.image.updateMany({
+        where: { chunkId: chunk.id, status: 'pending', originalKey: null },
+        data: { status: 'fetching', startedAt: new Date() },
+      });
       const groups = groupByUrl(images, manifest);
-      const chunkCtx = { batchId: chunk.batchId, chunkId: chunk.id };
+      const recorder = createOriginalRecorder(d.prisma, { batchId: chunk.batchId, chunkId: chunk.id });
+      const chunkCtx = { batchId: chunk.batchId, chunkId: chunk.id, recorder };
 
       const waiting: UrlGroup[] = [];
       await settleAll(
@@ -124,9 +131,11 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
             if (r === 'wait') waiting.push(g);
             return;
           }
-          await limit(async () => {
-            if (await stillRunning()) await fetchGroup(d, chunkCtx, g, { retry, sleep, log });
-          });
+          // The slot is the fetch and the storage write; recording waits for its batch outside it.
+          const fetched = await limit(async () =>
+            (await stillRunning()) ? fetchGroup(d, chunkCtx, g, { retry, sleep, log }) : undefined,
+          );
+          await fetched?.recorded;
         }),
       );
 
@@ -145,15 +154,18 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
           'the first occurrence of some URLs never got an original; fetching them here',
         );
         await settleAll(
-          pending.map((g) =>
-            limit(async () => {
-              if (await stillRunning())
-                await fetchGroup(d, chunkCtx, { url: g.url, images: g.images }, { retry, sleep, log });
-            }),
-          ),
+          pending.map(async (g) => {
+            const fetched = await limit(async () =>
+              (await stillRunning())
+                ? fetchGroup(d, chunkCtx, { url: g.url, images: g.images }, { retry, sleep, log })
+                : undefined,
+            );
+            await fetched?.recorded;
+          }),
         );
       }
 
+      await recorder.flush();
       const settled = await settleChunk(d.prisma, chunk.id);
       if (settled.open > 0 && d.signal?.aborted)
         throw new WorkerStoppingError('the worker is stopping; the rest of the chunk is left for another delivery');
@@ -195,23 +207,18 @@ function groupByUrl(images: OpenImage[], manifest: ChunkManifest): UrlGroup[] {
   return [...groups.values()];
 }
 
-type ChunkCtx = { batchId: string; chunkId: string };
+type ChunkCtx = { batchId: string; chunkId: string; recorder: OriginalRecorder };
 
 async function fetchGroup(
   d: IngestDeps,
   c: ChunkCtx,
   g: UrlGroup,
   o: { retry: RetryPolicy; sleep: (ms: number) => Promise<void>; log: Logger },
-): Promise<void> {
+): Promise<{ recorded: Promise<unknown> }> {
   const ids = g.images.map((i) => i.id);
   const time = <T>(stage: 'fetch' | 'storage_put' | 'db', work: () => Promise<T>) =>
     d.metrics ? d.metrics.time(stage, work) : work();
-  await time('db', () =>
-    d.prisma.image.updateMany({
-      where: { id: { in: ids }, status: 'pending' },
-      data: { status: 'fetching', startedAt: new Date() },
-    }),
-  );
+
   const outcome = await time('fetch', () =>
     fetchOriginal(d.fetcher, g.url, {
       retry: o.retry,
@@ -224,7 +231,7 @@ async function fetchGroup(
     o.log.debug({ code: outcome.code, rows: g.images.map((i) => i.rowNumber) }, 'URL failed');
     const counted = await time('db', () => failImages(d.prisma, c, ids, outcome.code, outcome.message));
     for (let i = 0; i < counted; i++) d.metrics?.image({ status: 'failed', code: outcome.code });
-    return;
+    return { recorded: Promise.resolve() };
   }
   d.metrics?.bytes('fetch', outcome.body.length);
   const key = originalKey(c.batchId, ids[0]!, outcome.extension);
@@ -232,13 +239,12 @@ async function fetchGroup(
     d.store.put(key, outcome.body, { contentType: outcome.contentType, contentLength: outcome.body.length }),
   );
   d.metrics?.bytes('storage_put', outcome.body.length);
-  await time('db', () =>
-    recordOriginal(d.prisma, c, ids, {
-      originalKey: key,
-      contentType: outcome.contentType,
-      bytes: outcome.body.length,
-    }),
+  const recorded = time('db', () =>
+    c.recorder.record(ids, { originalKey: key, contentType: outcome.contentType, bytes: outcome.body.length }),
   );
+  // Awaited by the caller right after the fetch slot is released; this only keeps a failure from going unhandled.
+  recorded.catch(() => undefined);
+  return { recorded };
 }
 
 /**
@@ -252,15 +258,9 @@ async function takeFromFirstOccurrence(prisma: IngestDb, c: ChunkCtx, g: UrlGrou
     select: { status: true, originalKey: true, contentType: true, bytes: true, errorCode: true, errorMessage: true },
   });
   if (first?.originalKey) {
-    await recordOriginal(
-      prisma,
-      c,
+    await c.recorder.record(
       g.images.map((i) => i.id),
-      {
-        originalKey: first.originalKey,
-        contentType: first.contentType,
-        bytes: first.bytes,
-      },
+      { originalKey: first.originalKey, contentType: first.contentType, bytes: first.bytes },
     );
     return 'done';
   }
@@ -276,28 +276,6 @@ async function takeFromFirstOccurrence(prisma: IngestDb, c: ChunkCtx, g: UrlGrou
   }
   if (first?.status === 'cancelled') return 'done';
   return 'wait';
-}
-
-/** The original is stored: the images go back to `pending` with it and their resize jobs are written, in one transaction. */
-async function recordOriginal(
-  prisma: IngestDb,
-  c: ChunkCtx,
-  imageIds: string[],
-  original: { originalKey: string; contentType: string | null; bytes: number | null },
-): Promise<void> {
-  await prisma.$transaction(async (tx) => {
-    let taken = 0;
-    for (const id of imageIds) {
-      const { count } = await tx.image.updateMany({
-        where: { id, batchId: c.batchId, status: { in: [...OPEN] }, originalKey: null },
-        data: { ...original, status: 'pending' },
-      });
-      if (count === 0) continue;
-      taken++;
-      await enqueue(tx, 'resize.image', { v: 1, batchId: c.batchId, imageId: id });
-    }
-    if (taken > 0) await tx.chunk.update({ where: { id: c.chunkId }, data: { fetched: { increment: taken } } });
-  });
 }
 
 /** Fails the images (each counted once by finishImage); answers how many this call ended. */
@@ -325,8 +303,14 @@ async function settleChunk(prisma: IngestDb, chunkId: string) {
     prisma.image.count({ where: { chunkId, originalKey: { not: null } } }),
     prisma.image.count({ where: { chunkId, originalKey: null, status: 'failed' } }),
   ]);
-  // Open images left means the batch stopped (pause, cancel): the chunk goes back to pending for a resume.
+  // Open images left means the batch stopped (pause, worker stopping): they and the chunk go back to pending.
   const status = open === 0 ? ('completed' as const) : ('pending' as const);
+  if (open > 0) {
+    await prisma.image.updateMany({
+      where: { chunkId, status: 'fetching', originalKey: null },
+      data: { status: 'pending', startedAt: null },
+    });
+  }
   await prisma.chunk.updateMany({
     where: { id: chunkId, status: 'processing' },
     data: { status, fetched, failed, completedAt: open === 0 ? new Date() : null },

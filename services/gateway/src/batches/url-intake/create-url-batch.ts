@@ -55,17 +55,3 @@ export async function createUrlBatch(prisma: Pick<PrismaClient, '$transaction'>,
     { timeout: 60_000 },
   );
 }
-
-/**
- * Queues the chunks of a URL batch that still have work (pending ones): what starting a batch created with
- * `auto_start=false`, or resuming a paused one, does for URL batches (image batches enqueue their images instead).
- */
-export async function enqueuePendingChunks(tx: Prisma.TransactionClient, batchId: string): Promise<number> {
-  const chunks = await tx.chunk.findMany({
-    where: { batchId, status: 'pending' },
-    select: { id: true },
-    orderBy: { seq: 'asc' },
-  });
-  for (const c of chunks) await enqueue(tx, 'ingest.chunk', { v: 1, batchId, chunkId: c.id });
-  return chunks.length;
-}
