@@ -30,7 +30,7 @@ export class UrlIntake {
   private header: string[] = [];
   private rowCount = 0;
   private urlCount = 0;
-  // Hash of a URL → its first position (row * MAX_URLS_PER_CELL + index). 200k URLs cost ~15 MB here.
+  // URL (or hash of a long one) → its first position (row * MAX_URLS_PER_CELL + index): ~20 MB for 200k URLs.
   private readonly firstSeen = new Map<string, number>();
   private current?: PendingChunk;
   private readonly chunks: ChunkPlan[] = [];
@@ -121,7 +121,8 @@ export class UrlIntake {
   }
 
   private position(url: string, row: number, index: number): { url: string; dupOf?: UrlPosition } {
-    const key = createHash('sha256').update(url).digest('base64').slice(0, 22);
+    // Short URLs are their own key (no garbage per URL); long ones are hashed to bound the map's memory.
+    const key = url.length <= 96 ? url : createHash('sha256').update(url).digest('base64');
     const first = this.firstSeen.get(key);
     if (first === undefined) {
       this.firstSeen.set(key, row * MAX_URLS_PER_CELL + index);
