@@ -1,0 +1,14 @@
+/** `pnpm test:abuse`: the abuse suite (services/standalone/test/abuse), on the machine's real services, loopback only. */
+const base = require('./jest.config.js');
+
+module.exports = {
+  testEnvironment: base.testEnvironment,
+  transform: base.transform,
+  moduleFileExtensions: base.moduleFileExtensions,
+  testPathIgnorePatterns: base.testPathIgnorePatterns,
+  testMatch: ['<rootDir>/services/standalone/test/abuse/**/*.abuse.ts'],
+  globalSetup: '<rootDir>/services/standalone/test/abuse/support/global-setup.ts',
+  globalTeardown: '<rootDir>/services/standalone/test/abuse/support/global-teardown.ts',
+  testTimeout: 180_000,
+  maxWorkers: 2,
+};
