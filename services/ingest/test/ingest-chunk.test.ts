@@ -21,6 +21,7 @@ const stubbed: Record<string, string> = {
   'router.test': '192.168.1.1',
   'metadata.test': '169.254.169.254',
   'ula.test': 'fd00::1',
+  'mdns.test': '224.0.0.251',
 };
 const lookup: Lookup = async (host) => {
   asked.push(host);
@@ -256,7 +257,7 @@ describe('bad URLs fail their own image with a reason; good rows in the same chu
     expect(await resizeJobs(env.prisma, batchId)).toHaveLength(2);
   });
 
-  it('refuses names whose DNS answer is private, link-local or metadata, and the literals, before any connection', async () => {
+  it('refuses names whose DNS answer is private, link-local, metadata or multicast, and the literals, before any connection', async () => {
     const urls = [
       'http://intranet.test/a.png',
       'http://router.test/a.png',
@@ -267,6 +268,9 @@ describe('bad URLs fail their own image with a reason; good rows in the same chu
       'http://169.254.169.254/latest/meta-data/',
       'http://[fd00::1]/a.png',
       'http://[::ffff:169.254.169.254]/',
+      'http://mdns.test/a.png',
+      'http://224.0.0.1/a.png',
+      'http://[ff02::1]/a.png',
     ];
     asked.length = 0;
     const { batchId, chunkIds } = await env.batch([urls]);
@@ -274,7 +278,7 @@ describe('bad URLs fail their own image with a reason; good rows in the same chu
     const images = await imagesOf(env.prisma, batchId);
     expect(images.map((i) => i.errorCode)).toEqual(urls.map(() => 'blocked_address'));
     // The names were refused at the address check on their (stubbed) answers; literals never reached DNS.
-    expect(new Set(asked)).toEqual(new Set(['intranet.test', 'router.test', 'metadata.test', 'ula.test']));
+    expect(new Set(asked)).toEqual(new Set(['intranet.test', 'router.test', 'metadata.test', 'ula.test', 'mdns.test']));
   });
 
   it('times out on a server that never answers, after its retries', async () => {
