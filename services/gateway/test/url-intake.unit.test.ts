@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { detectShape, urlsOf, urlSeparator } from '../src/batches/url-intake/csv-shape';
 import { readCsv, readerFor } from '../src/batches/url-intake/csv-records';
 import type { ChunkManifest } from '../src/batches/url-intake/chunk-manifest';
+import { receiveCsv } from '../src/batches/url-intake/receive-csv';
 import { rowStatus, safeCell } from '../src/batches/url-intake/results-csv';
 import { UrlIntake } from '../src/batches/url-intake/url-intake';
 import { ValidationError } from '../src/errors';
@@ -177,5 +178,48 @@ describe('results cells', () => {
     expect(rowStatus(1, [img('failed')])).toBe('failed');
     expect(rowStatus(2, [img('succeeded'), undefined])).toBe('pending');
     expect(rowStatus(1, [img('pending')])).toBe('pending');
+  });
+});
+
+describe('receiving a CSV stream', () => {
+  const stored = new Map<string, Buffer>();
+  const store = {
+    put: async (key: string, body: Readable | Buffer) => {
+      const parts: Buffer[] = [];
+      if (Buffer.isBuffer(body)) parts.push(body);
+      else for await (const p of body as AsyncIterable<Buffer>) parts.push(p);
+      stored.set(key, Buffer.concat(parts));
+      return { bytes: stored.get(key)!.length };
+    },
+  };
+  const receive = (chunks: Buffer[]) =>
+    receiveCsv(Readable.from(chunks), {
+      store,
+      batchId: '00000000-0000-4000-8000-000000000002',
+      maxBytes: 1024 * 1024,
+      limits: { chunkSize: 10, maxRows: 100, maxUrls: 100 },
+    });
+
+  it('takes UTF-8 whose characters are split between chunks, and stores the bytes unchanged', async () => {
+    const text = Buffer.from('url,name\nhttp://a.test/1.jpg,Caf\u00e9 cr\u00e8me \u{1F600}\n');
+    const at = text.indexOf(0xc3) + 1; // inside the two bytes of "é"
+    const emoji = text.indexOf(0xf0) + 2; // inside the four bytes of the emoji
+    const r = await receive([text.subarray(0, at), text.subarray(at, emoji), text.subarray(emoji)]);
+    expect(r).toMatchObject({ rows: 1, urls: 1 });
+    expect(stored.get(r.sourceKey)).toEqual(text);
+  });
+
+  it('refuses text that is not UTF-8, and a header of absurd width', async () => {
+    const latin1 = Buffer.from('url,name\r\nhttp://a.test/1.jpg,Caf\xe9\r\n', 'latin1');
+    await expect(receive([latin1])).rejects.toMatchObject({ code: 'not_utf8', status: 400 });
+    // A lone lead byte at the very end is a truncated character.
+    await expect(receive([Buffer.from('url\nhttp://a.test/1.jpg\n'), Buffer.from([0xe2, 0x82])])).rejects.toMatchObject(
+      { code: 'not_utf8' },
+    );
+    const wide = `url${',c'.repeat(1500)}\nhttp://a.test/1.jpg\n`;
+    await expect(receive([Buffer.from(wide)])).rejects.toMatchObject({
+      code: 'malformed_csv',
+      details: { row: 0, line: 1 },
+    });
   });
 });

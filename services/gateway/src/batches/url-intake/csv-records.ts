@@ -6,6 +6,9 @@ import { ValidationError } from '../../errors';
 
 export type CsvRecord = { row: number; cells: string[] };
 
+/** Columns a header may have: far more than any real sheet, few enough that no row can be made huge through them. */
+export const MAX_COLUMNS = 1000;
+
 /** Where the parser is, updated as it emits each record (before the reader consumes it). */
 type Position = { records: number; lastLine: number };
 
@@ -47,6 +50,8 @@ export async function* readCsv(
   try {
     for await (const { cells: record, line } of reader.parser as AsyncIterable<{ cells: string[]; line: number }>) {
       if (!header) {
+        if (record.length > MAX_COLUMNS)
+          throw malformed(0, line, `the header has ${record.length} columns; at most ${MAX_COLUMNS}`);
         header = record.map((h) => h.trim());
         onHeader(header);
         continue;

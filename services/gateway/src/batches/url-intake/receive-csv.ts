@@ -1,5 +1,6 @@
 // An uploaded CSV, streamed once: every byte goes on to storage (input.csv, kept for the results CSV) and through
 // the parser at the same time, with backpressure from both. Nothing holds the file in memory.
+import { isUtf8 } from 'node:buffer';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { ObjectStore } from '@pixmill/storage';
 import { PayloadTooLargeError, ValidationError } from '../../errors';
@@ -26,6 +27,7 @@ export async function receiveCsv(source: Readable, o: ReceiveCsvOptions): Promis
   );
   let bytes = 0;
   let sniffed = false;
+  const utf8 = utf8Checker();
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
@@ -41,7 +43,11 @@ export async function receiveCsv(source: Readable, o: ReceiveCsvOptions): Promis
         const problem = notText(chunk.subarray(0, SNIFF_BYTES));
         if (problem) return cb(new ValidationError(`the file is not a CSV: ${problem}`, undefined, 'not_a_csv'));
       }
+      if (!utf8.push(chunk)) return cb(notUtf8(utf8.checked));
       cb(null, chunk);
+    },
+    flush(cb) {
+      cb(utf8.end() ? null : notUtf8(utf8.checked));
     },
   });
   const toStore = new PassThrough();
@@ -97,4 +103,43 @@ function notText(head: Buffer): string | undefined {
     return 'it is UTF-16 text; save it as UTF-8';
   if (head.includes(0)) return 'it contains binary data';
   return undefined;
+}
+
+/**
+ * Checks a byte stream is UTF-8 as it passes (a multi-byte character may be split between chunks: its start is
+ * carried over). Spreadsheets often save "CSV" in a legacy code page; guessing would garble names and URLs.
+ */
+function utf8Checker() {
+  let carry = Buffer.alloc(0);
+  const state = {
+    checked: 0,
+    push(chunk: Buffer): boolean {
+      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+      const cut = lastCompleteChar(data);
+      if (!isUtf8(data.subarray(0, cut))) return false;
+      state.checked += cut;
+      carry = Buffer.from(data.subarray(cut));
+      return true;
+    },
+    end: (): boolean => carry.length === 0,
+  };
+  return state;
+}
+
+/** Index just after the last complete UTF-8 sequence in `b` (the rest may continue in the next chunk). */
+function lastCompleteChar(b: Buffer): number {
+  let i = b.length - 1;
+  while (i >= 0 && b.length - i <= 4 && (b[i]! & 0xc0) === 0x80) i--;
+  if (i < 0 || b.length - i > 4) return b.length; // no lead byte near the end: let the check judge it all
+  const lead = b[i]!;
+  const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return b.length - i >= size ? b.length : i;
+}
+
+function notUtf8(nearByte: number): ValidationError {
+  return new ValidationError(
+    `the file is not UTF-8 text (near byte ${nearByte}); save it as "CSV UTF-8"`,
+    { near_byte: nearByte },
+    'not_utf8',
+  );
 }
