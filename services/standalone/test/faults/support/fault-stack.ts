@@ -39,6 +39,8 @@ export type FaultStack = {
   startAll(o?: { resizeWorkers?: number }): Promise<void>;
   /** A request to the gateway as the admin. */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** The admin's Authorization header, for requests made another way. */
+  auth(): { authorization: string };
   gatewayUrl: string;
   close(): Promise<void>;
 };
@@ -172,6 +174,7 @@ export async function startFaultStack(o: StackOptions = {}): Promise<FaultStack>
         ]);
       },
       gatewayUrl,
+      auth: () => ({ authorization: `Bearer ${token}` }),
       api(path, init = {}) {
         return fetch(`${gatewayUrl}${path}`, {
           ...init,

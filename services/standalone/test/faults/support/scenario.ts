@@ -12,7 +12,7 @@ export type Ending = {
   batches: SubmittedBatch[];
   startedAt: number;
   /** Called once the batches ended: the recovery time in seconds, or null when there was no gap to recover from. */
-  recovery: () => number | null;
+  recovery: () => Promise<number | null> | number | null;
   recoveryMeasure: string;
   notes?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   timeoutMs?: number;
@@ -27,7 +27,7 @@ export async function finishScenario(stack: FaultStack, e: Ending): Promise<Scen
     title: e.title,
     fault: e.fault,
     batches,
-    recoverySeconds: e.recovery(),
+    recoverySeconds: await e.recovery(),
     recoveryMeasure: e.recoveryMeasure,
     totalSeconds: Math.round((endedAt - e.startedAt) / 100) / 10,
     notes: (await e.notes?.()) ?? {},

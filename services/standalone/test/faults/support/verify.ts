@@ -178,3 +178,17 @@ export async function waitForQuiet(stack: FaultStack, batches: SubmittedBatch[],
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Seconds from `since` (ms since epoch) to the first image of these batches that ended after it, read from the
+ * images' own `processed_at` (every service runs on this machine's clock): how long work took to flow again after
+ * a fault ended. Null when no image ended after it.
+ */
+export async function firstImageEndedAfter(stack: FaultStack, batchIds: string[], since: number): Promise<number | null> {
+  const first = await stack.prisma.image.findFirst({
+    where: { batchId: { in: batchIds }, processedAt: { gt: new Date(since) } },
+    orderBy: { processedAt: 'asc' },
+    select: { processedAt: true },
+  });
+  return first?.processedAt ? Math.round((first.processedAt.getTime() - since) / 100) / 10 : null;
+}
