@@ -44,13 +44,24 @@ it('PostgreSQL down 10 s mid-batch: services retry and recover, nothing lost or 
     fault: `private PostgreSQL cluster stopped (pg_ctl -m fast) ${OUTAGE_MS / 1000} s with images in flight`,
     batches,
     startedAt,
-    recovery: () => firstImageEndedAfter(s, batches.map((b) => b.batchId), backAt),
+    recovery: () =>
+      firstImageEndedAfter(
+        s,
+        batches.map((b) => b.batchId),
+        backAt,
+      ),
     recoveryMeasure: 'database accepting connections again → next image of the batches ended',
     notes: () => ({
       outage_seconds: Math.round((backAt - stoppedAt) / 100) / 10,
       queue_retry_delays_ms: 'defaults (1000,5000,30000,120000)',
-      handler_failures_retried: [...s.procs.values()].reduce((n, p) => n + p.countLog('job failed; retry scheduled'), 0),
-      dead_lettered: [...s.procs.values()].reduce((n, p) => n + p.countLog('job failed on its last attempt; dead-lettered'), 0),
+      handler_failures_retried: [...s.procs.values()].reduce(
+        (n, p) => n + p.countLog('job failed; retry scheduled'),
+        0,
+      ),
+      dead_lettered: [...s.procs.values()].reduce(
+        (n, p) => n + p.countLog('job failed on its last attempt; dead-lettered'),
+        0,
+      ),
     }),
   });
   expectNothingLost(result);

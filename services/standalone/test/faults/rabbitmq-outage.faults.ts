@@ -40,7 +40,12 @@ it('RabbitMQ down 20 s mid-batch: the outbox buffers, consumers reconnect, nothi
   const processedDuringOutage = (await processed()) - processedAtStop;
   await broker.start();
   const backAt = Date.now();
-  await until('the outbox to drain', async () => (await s.prisma.outboxMessage.count({ where: { publishedAt: null } })) === 0, 180_000, 100);
+  await until(
+    'the outbox to drain',
+    async () => (await s.prisma.outboxMessage.count({ where: { publishedAt: null } })) === 0,
+    180_000,
+    100,
+  );
   const drainedAfter = (Date.now() - backAt) / 1000;
 
   const result = await finishScenario(s, {
@@ -49,7 +54,12 @@ it('RabbitMQ down 20 s mid-batch: the outbox buffers, consumers reconnect, nothi
     fault: `private RabbitMQ node stopped ${OUTAGE_MS / 1000} s (plus its restart) with images in flight; a batch submitted meanwhile`,
     batches,
     startedAt,
-    recovery: () => firstImageEndedAfter(s, batches.map((b) => b.batchId), backAt),
+    recovery: () =>
+      firstImageEndedAfter(
+        s,
+        batches.map((b) => b.batchId),
+        backAt,
+      ),
     recoveryMeasure: 'broker serving again → next image of the batches ended',
     notes: () => ({
       outage_seconds: Math.round((backAt - stoppedAt) / 100) / 10,

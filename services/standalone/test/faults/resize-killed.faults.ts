@@ -30,7 +30,10 @@ it('resize worker killed -9 three times mid-batch: every image ends once, output
     const victim = s.procs.get('resize')!;
     // Let it take work first, so the kill lands with images in its hands.
     const port = victim.env.HEALTH_PORT;
-    await until(`resize worker to finish images before kill ${k + 1}`, async () => (await jobsDone(port, 'resize.image')) >= 8);
+    await until(
+      `resize worker to finish images before kill ${k + 1}`,
+      async () => (await jobsDone(port, 'resize.image')) >= 8,
+    );
     const inFlight = await s.prisma.image.findMany({
       where: { batchId: { in: ids }, status: 'processing' },
       select: { id: true },

@@ -64,14 +64,25 @@ async function created(res: Response, what: string): Promise<Created> {
 
 export async function submitUploadBatch(
   stack: FaultStack,
-  o: { name: string; count?: number; bad?: number; files?: UploadFile[]; idempotencyKey?: string },
+  o: {
+    name: string;
+    count?: number;
+    bad?: number;
+    files?: UploadFile[];
+    idempotencyKey?: string;
+    /** `false`: the batch waits in `pending` until started. */
+    autoStart?: boolean;
+  },
 ): Promise<SubmittedBatch> {
   const count = o.count ?? 200;
   const bad = o.bad ?? 4;
   const files = o.files ?? (await uploadFiles(o.name, count, bad));
   const res = await stack.api('/api/v1/batches', {
     method: 'POST',
-    body: uploadForm(files, batchFields(stack, o.name)),
+    body: uploadForm(files, {
+      ...batchFields(stack, o.name),
+      ...(o.autoStart === false ? { auto_start: 'false' } : {}),
+    }),
     headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {},
   });
   const body = await created(res, `upload batch ${o.name}`);

@@ -9,7 +9,7 @@ import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../../gateway/test/support/amqp-cleanup';
 import { startReceiver, type Receiver } from '../../../../notifier/test/support/webhook-receiver';
 import { startImageServer, type ImageServer } from './image-server';
-import { startPrivatePostgres, startPrivateRabbitMq, type PrivateService } from './private-infra';
+import { sparePort, startPrivatePostgres, startPrivateRabbitMq, type PrivateService } from './private-infra';
 import { startServiceProcess, type ServiceName, type ServiceProcess } from './service-process';
 
 export type StackOptions = {
@@ -96,7 +96,8 @@ export async function startFaultStack(o: StackOptions = {}): Promise<FaultStack>
     cleanups.push(() => s3.close());
     const images = await startImageServer();
     cleanups.push(() => images.close());
-    const receiver = await startReceiver();
+    // Below the ephemeral port range, so nothing else takes its port while a scenario has it stopped.
+    const receiver = await startReceiver(await sparePort());
     cleanups.push(() => receiver.close());
 
     const gatewayPort = await freePort();
@@ -144,7 +145,7 @@ export async function startFaultStack(o: StackOptions = {}): Promise<FaultStack>
     };
 
     const start: FaultStack['start'] = async (label, service, env = {}) => {
-      const healthPort = service === 'gateway' ? {} : { HEALTH_PORT: String(await freePort()) };
+      const healthPort: Record<string, string> = service === 'gateway' ? {} : { HEALTH_PORT: String(await freePort()) };
       const p = startServiceProcess(label, service, { ...common, ...healthPort, ...env });
       all.push(p);
       procs.set(label, p);

@@ -38,7 +38,7 @@ async function script(name: string, args: string[]): Promise<void> {
  * reconnecting to its port, and a port in the ephemeral range could be taken as one of their local ports (or a
  * client could connect to itself), so the service could not come back on it.
  */
-async function sparePort(): Promise<number> {
+export async function sparePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (port === 25_672) continue; // the machine's RabbitMQ distribution port

@@ -16,10 +16,12 @@ export type Ending = {
   recoveryMeasure: string;
   notes?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   timeoutMs?: number;
+  /** When the batches ended, if the scenario already waited for them (default: waits here). */
+  endedAt?: number;
 };
 
 export async function finishScenario(stack: FaultStack, e: Ending): Promise<ScenarioResult> {
-  const endedAt = await waitForQuiet(stack, e.batches, e.timeoutMs ?? 180_000);
+  const endedAt = e.endedAt ?? (await waitForQuiet(stack, e.batches, e.timeoutMs ?? 180_000));
   const batches = [];
   for (const b of e.batches) batches.push(await checkBatch(stack, b));
   const result: ScenarioResult = {
@@ -54,7 +56,13 @@ export function expectNothingLost(r: ScenarioResult): void {
     duplicatedOutputs: t.duplicatedOutputs,
     duplicateWebhooks: t.duplicateWebhooks,
     webhooksDelivered: t.webhooksDelivered,
-  }).toEqual({ lost: 0, missingOutputs: 0, duplicatedOutputs: 0, duplicateWebhooks: 0, webhooksDelivered: r.batches.length });
+  }).toEqual({
+    lost: 0,
+    missingOutputs: 0,
+    duplicatedOutputs: 0,
+    duplicateWebhooks: 0,
+    webhooksDelivered: r.batches.length,
+  });
   for (const b of r.batches) expect(b.status).toBe('completed');
 }
 

@@ -104,7 +104,9 @@ export async function checkBatch(stack: FaultStack, b: SubmittedBatch): Promise<
     if (r.json.type !== 'batch.completed') problems.push(`a ${r.json.type} webhook`);
     const d = r.json.data;
     if (d.successful_count !== truth.succeeded || d.failed_count !== truth.failed)
-      problems.push(`webhook counts ${d.successful_count}/${d.failed_count}, images ${truth.succeeded}/${truth.failed}`);
+      problems.push(
+        `webhook counts ${d.successful_count}/${d.failed_count}, images ${truth.succeeded}/${truth.failed}`,
+      );
   }
   if (completions.length !== 1) problems.push(`${completions.length} completion webhooks received`);
   const recordedOk = await prisma.webhookDelivery.count({ where: { batchId: b.batchId, status: 'succeeded' } });
@@ -184,7 +186,11 @@ export async function waitForQuiet(stack: FaultStack, batches: SubmittedBatch[],
  * images' own `processed_at` (every service runs on this machine's clock): how long work took to flow again after
  * a fault ended. Null when no image ended after it.
  */
-export async function firstImageEndedAfter(stack: FaultStack, batchIds: string[], since: number): Promise<number | null> {
+export async function firstImageEndedAfter(
+  stack: FaultStack,
+  batchIds: string[],
+  since: number,
+): Promise<number | null> {
   const first = await stack.prisma.image.findFirst({
     where: { batchId: { in: batchIds }, processedAt: { gt: new Date(since) } },
     orderBy: { processedAt: 'asc' },
