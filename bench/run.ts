@@ -4,10 +4,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runImageBench } from './image-batch.bench';
+import { runUrlBench } from './url-batch.bench';
 import { runWebhookLatencyBench } from './webhook-latency.bench';
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   'image-batch': runImageBench,
+  'url-batch': () => runUrlBench(),
   'webhook-latency': runWebhookLatencyBench,
 };
 

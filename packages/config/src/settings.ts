@@ -80,6 +80,9 @@ export const settingsShape = {
   MAX_CSV_ROWS: int(200_000, 1).describe('Most data rows (or URLs) in one URL batch (413 above).'),
   MAX_INPUT_PIXELS: int(50_000_000, 1).describe('Largest decoded image in pixels; bigger inputs fail as image bombs.'),
   RESIZE_CONCURRENCY: int(2, 1).describe('Images one resize worker processes at once (about one per core).'),
+  RESIZE_PREFETCH: int(8, 1).describe(
+    'Resize jobs one worker holds at once: downloads, uploads and database work overlap while sharp runs RESIZE_CONCURRENCY of them.',
+  ),
   RESIZE_TIMEOUT_MS: int(60_000, 100).describe('Time limit for processing one image.'),
   CHUNK_SIZE: int(500, 1).describe('URLs per ingest chunk job.'),
   FETCH_CONCURRENCY: int(8, 1).describe('URLs one ingest worker fetches at once.'),

@@ -5,7 +5,7 @@ import type { Clients } from '@pixmill/runtime';
 import { createSafeFetcher, type Lookup, type SafeFetcher } from '@pixmill/safe-fetch';
 import type { RetryPolicy } from './fetch-original';
 import { makeIngestChunkHandler } from './handlers/ingest-chunk.handler';
-import { createLimiter } from './limiter';
+import pLimit from 'p-limit';
 
 export type IngestWorkerOptions = {
   /** DNS for image URLs; tests point names at private addresses with it (no traffic is sent to them). */
@@ -43,7 +43,7 @@ export async function startIngestWorker(c: Clients, o: IngestWorkerOptions = {})
     settings: c.settings,
     worker: `${hostname()}/${process.pid}`,
     // One budget for the worker: with two chunks held, the next chunk's fetches start while the last one's finish.
-    limiter: createLimiter(c.settings.FETCH_CONCURRENCY),
+    limiter: pLimit(c.settings.FETCH_CONCURRENCY),
     signal: stopping.signal,
     metrics: pipelineMetrics(c.registry),
     ...(o.retry ? { retry: o.retry } : {}),

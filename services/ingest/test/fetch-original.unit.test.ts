@@ -1,7 +1,6 @@
 // Fetching one URL with retries, judged by its bytes: driven by a fake fetcher (our own interface), no network.
 import { FetchError } from '@pixmill/safe-fetch';
 import { backoff, fetchErrorCode, fetchOriginal } from '../src/fetch-original';
-import { createLimiter } from '../src/limiter';
 import { PNG } from './support/image-server';
 
 type Answer = Buffer | FetchError;
@@ -115,33 +114,5 @@ describe('fetchOriginal', () => {
       expect(ms).toBeGreaterThanOrEqual(base);
       expect(ms).toBeLessThanOrEqual(base * 1.25);
     }
-  });
-});
-
-describe('limiter', () => {
-  it('never runs more than its limit at once, and runs everything', async () => {
-    const limit = createLimiter(3);
-    let active = 0;
-    let peak = 0;
-    const done: number[] = [];
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        limit(async () => {
-          active++;
-          peak = Math.max(peak, active);
-          await new Promise((r) => setTimeout(r, 1 + (i % 3)));
-          active--;
-          done.push(i);
-        }),
-      ),
-    );
-    expect(peak).toBe(3);
-    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  });
-
-  it('frees its slot when a task throws', async () => {
-    const limit = createLimiter(1);
-    await expect(limit(async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
-    expect(await limit(async () => 7)).toBe(7);
   });
 });

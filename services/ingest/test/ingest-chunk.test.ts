@@ -6,7 +6,7 @@ import { promises as dns } from 'node:dns';
 import type { Lookup } from '@pixmill/safe-fetch';
 import type { ObjectStore } from '@pixmill/storage';
 import { WorkerStoppingError } from '../src/handlers/ingest-chunk.handler';
-import { createLimiter } from '../src/limiter';
+import pLimit from 'p-limit';
 import { startImageServer, startTrap, PNG, type ImageServer } from './support/image-server';
 import { imagesOf, resizeJobs, startIngestEnv, type IngestEnv } from './support/ingest-env';
 
@@ -127,7 +127,7 @@ describe('ingesting a chunk', () => {
       if (path === '/img/p1.png') await env.prisma.batch.update({ where: { id: batchId }, data: { status: 'paused' } });
     };
     // One fetch at a time: the pause, made while the first is answered, is seen before the next starts.
-    await env.run(batchId, chunkIds[0]!, { deps: { limiter: createLimiter(1) } });
+    await env.run(batchId, chunkIds[0]!, { deps: { limiter: pLimit(1) } });
     expect([img.hits('/img/p1.png'), img.hits('/img/p2.png'), img.hits('/img/p3.png')]).toEqual([1, 0, 0]);
     const chunk = await env.prisma.chunk.findUniqueOrThrow({ where: { id: chunkIds[0] } });
     expect(chunk.status).toBe('pending');

@@ -10,6 +10,9 @@ export async function startResizeWorker(c: Clients): Promise<{ stop(): Promise<v
     settings: c.settings,
     metrics: pipelineMetrics(c.registry),
   });
-  const consumer = await c.transport.consume('resize.image', handler, { prefetch: c.settings.RESIZE_CONCURRENCY });
+  // More jobs in flight than sharp slots: with small images the time goes to I/O, which then overlaps.
+  const consumer = await c.transport.consume('resize.image', handler, {
+    prefetch: Math.max(c.settings.RESIZE_PREFETCH, c.settings.RESIZE_CONCURRENCY),
+  });
   return { stop: () => consumer.cancel() };
 }

@@ -15,7 +15,7 @@ import type { ObjectStore } from '@pixmill/storage';
 import { ensureChunkImages } from '../chunk-images';
 import { readChunkManifest, type ChunkManifest } from '../chunk-manifest';
 import { DEFAULT_FETCH_RETRY, fetchOriginal, type RetryPolicy } from '../fetch-original';
-import { createLimiter, type Limiter } from '../limiter';
+import pLimit, { type Limit } from 'p-limit';
 import { createOriginalRecorder, type OriginalRecorder } from '../original-recorder';
 
 export type IngestDb = Pick<PrismaClient, '$transaction' | 'batch' | 'chunk' | 'image'>;
@@ -29,7 +29,7 @@ export type IngestDeps = {
   /** Recorded on the chunk row: which worker took it. */
   worker: string;
   /** Shared by every chunk this worker holds, so FETCH_CONCURRENCY bounds the worker, not each chunk. */
-  limiter?: Limiter;
+  limiter?: Limit;
   retry?: RetryPolicy;
   /** How long duplicates of a URL another chunk is fetching wait for it before fetching it themselves. */
   duplicateWaitMs?: number;
@@ -60,7 +60,7 @@ type OpenImage = { id: string; rowNumber: number | null; urlIndex: number; sourc
 type UrlGroup = { url: string; images: OpenImage[]; firstOccurrence?: readonly [number, number] };
 
 export const makeIngestChunkHandler = (d: IngestDeps) => {
-  const limit = d.limiter ?? createLimiter(d.settings.FETCH_CONCURRENCY);
+  const limit = d.limiter ?? pLimit(d.settings.FETCH_CONCURRENCY);
   const retry = d.retry ?? DEFAULT_FETCH_RETRY;
   const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const duplicateWaitMs = d.duplicateWaitMs ?? d.settings.FETCH_TIMEOUT_MS + 10_000;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pLimit, { type Limit } from 'p-limit';
 import { claimImage, finishImage, type ImageOutcome } from '@pixmill/batch-state';
 import type { Settings } from '@pixmill/config';
 import type { ResizeImageJob } from '@pixmill/contracts';
@@ -14,7 +15,10 @@ export type ResizeDeps = {
   prisma: Pick<PrismaClient, '$transaction' | 'image'>;
   store: Pick<ObjectStore, 'get' | 'put'>;
   log: Logger;
-  settings: Pick<Settings, 'MAX_INPUT_PIXELS' | 'RESIZE_TIMEOUT_MS' | 'MAX_FILE_BYTES' | 'QUEUE_MAX_ATTEMPTS'>;
+  settings: Pick<
+    Settings,
+    'MAX_INPUT_PIXELS' | 'RESIZE_TIMEOUT_MS' | 'RESIZE_CONCURRENCY' | 'MAX_FILE_BYTES' | 'QUEUE_MAX_ATTEMPTS'
+  >;
   /** Stage timings and bytes, images by outcome (`pipelineMetrics(registry)`). */
   metrics: Pick<PipelineMetrics, 'time' | 'bytes' | 'image'>;
 };
@@ -24,7 +28,13 @@ export type ResizeDeps = {
  * acked; infrastructure errors throw so the queue retries, and on the last attempt the image fails rather than
  * staying `processing` forever.
  */
-export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImageJob, ctx: JobContext) => {
+export const makeResizeImageHandler = (d: ResizeDeps) => {
+  // sharp is CPU-bound: at most RESIZE_CONCURRENCY images decode and encode at once, however many jobs are in flight.
+  const sharpSlots = pLimit(d.settings.RESIZE_CONCURRENCY);
+  return (job: ResizeImageJob, ctx: JobContext) => handle(d, sharpSlots, job, ctx);
+};
+
+async function handle(d: ResizeDeps, sharpSlots: Limit, job: ResizeImageJob, ctx: JobContext): Promise<void> {
   const log = d.log.child({ batchId: job.batchId, imageId: job.imageId, attempt: ctx.attempt });
   const m = d.metrics;
   const claim = await m.time('db', () => claimImage(d.prisma, job.batchId, job.imageId));
@@ -80,11 +90,13 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
     let processed: Awaited<ReturnType<typeof processImage>>;
     try {
       const original = input;
-      processed = await m.time('process', () =>
-        processImage(original, recipe, {
-          maxInputPixels: d.settings.MAX_INPUT_PIXELS,
-          timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
-        }),
+      processed = await sharpSlots(() =>
+        m.time('process', () =>
+          processImage(original, recipe, {
+            maxInputPixels: d.settings.MAX_INPUT_PIXELS,
+            timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
+          }),
+        ),
       );
       for (const o of processed.outputs) m.bytes('process', o.bytes);
     } catch (err) {
@@ -113,4 +125,4 @@ export const makeResizeImageHandler = (d: ResizeDeps) => async (job: ResizeImage
       message: `processing failed ${ctx.attempt} times: ${(err as Error).message}`,
     });
   }
-};
+}
