@@ -13,11 +13,19 @@ afterAll(() => stack?.close());
 it('resize worker killed -9 three times mid-batch: every image ends once, outputs exact, one webhook', async () => {
   stack = await startFaultStack();
   const s = stack;
-  await s.startAll({ resizeWorkers: 2 });
+  // The victim runs the defaults (up to RESIZE_PREFETCH jobs in hand when it dies); the survivor takes one image at
+  // a time, so it cannot finish the batches alone while the victim restarts and every kill lands mid-batch.
+  await Promise.all([
+    s.start('gateway', 'gateway'),
+    s.start('ingest', 'ingest'),
+    s.start('notifier', 'notifier'),
+    s.start('resize', 'resize'),
+    s.start('resize-2', 'resize', { RESIZE_PREFETCH: '1', RESIZE_CONCURRENCY: '1' }),
+  ]);
 
   const startedAt = Date.now();
   const batches: SubmittedBatch[] = await Promise.all([
-    submitUploadBatch(s, { name: 's1-upload', count: 200 }),
+    submitUploadBatch(s, { name: 's1-upload', count: 300 }),
     submitUrlBatch(s, { name: 's1-urls', count: 50 }),
   ]);
   const ids = batches.map((b) => b.batchId);
@@ -26,6 +34,7 @@ it('resize worker killed -9 three times mid-batch: every image ends once, output
 
   const takeovers: number[] = [];
   let inFlightAtKills = 0;
+  const openAtKills: number[] = [];
   for (let k = 0; k < KILLS; k++) {
     const victim = s.procs.get('resize')!;
     // Let it take work first, so the kill lands with images in its hands.
@@ -38,7 +47,9 @@ it('resize worker killed -9 three times mid-batch: every image ends once, output
       where: { batchId: { in: ids }, status: 'processing' },
       select: { id: true },
     });
-    expect(await openImages()).toBeGreaterThan(0); // mid-batch
+    const open = await openImages();
+    expect(open).toBeGreaterThan(0); // mid-batch
+    openAtKills.push(open);
     await victim.kill9();
     const killedAt = Date.now();
     inFlightAtKills += inFlight.length;
@@ -60,13 +71,14 @@ it('resize worker killed -9 three times mid-batch: every image ends once, output
   const result = await finishScenario(s, {
     n: 1,
     title: 'resize worker killed (-9) mid-batch, 3 times, another running; restarted',
-    fault: `${KILLS} × SIGKILL of one of 2 resize workers, each restarted at once`,
+    fault: `${KILLS} × SIGKILL of one of 2 resize workers (holding up to 8 jobs), each restarted at once`,
     batches,
     startedAt,
     recovery: () => Math.round(Math.max(...takeovers) * 10) / 10,
     recoveryMeasure: 'kill → every image in flight at the kill finished (worst of the kills)',
     notes: async () => ({
       images_in_flight_at_kills: inFlightAtKills,
+      images_still_open_at_each_kill: openAtKills,
       images_claimed_more_than_once: await s.prisma.image.count({
         where: { batchId: { in: ids }, attempts: { gt: 1 } },
       }),
