@@ -14,6 +14,7 @@ module.exports = {
   ],
   testPathIgnorePatterns: ['/node_modules/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/infra/jest/loopback-only.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

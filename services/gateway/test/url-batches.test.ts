@@ -3,8 +3,9 @@
 // The ingest and resize workers are not running here: tests write what they would (images, outputs) directly.
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
+import { signResultsLink } from '@pixmill/batch-state';
 import type { ObjectStore } from '@pixmill/storage';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { startGateway, TEST_JWT_SECRET, type TestGateway, type TestUser } from './support';
 
 let gw: TestGateway;
 let alice: TestUser;
@@ -12,7 +13,14 @@ let bob: TestUser;
 
 beforeAll(async () => {
   gw = await startGateway({
-    settings: { CHUNK_SIZE: 2, MAX_CSV_ROWS: 50, MAX_CSV_BYTES: 64 * 1024, MAX_FILE_BYTES: 1000 },
+    settings: {
+      CHUNK_SIZE: 2,
+      MAX_CSV_ROWS: 50,
+      MAX_CSV_BYTES: 64 * 1024,
+      MAX_FILE_BYTES: 1000,
+      // A webhook receiver address the creation check accepts; nothing is delivered in these tests.
+      FETCH_ALLOW_HOSTS: ['127.0.0.1:9'],
+    },
   });
   [alice, bob] = await Promise.all([gw.createUser(), gw.createUser()]);
 });
@@ -407,7 +415,7 @@ describe('short forms', () => {
       completion_percentage: 0,
       total_images: 2,
       processed_images: 0,
-      webhook_status: 'not_configured',
+      webhook_status: 'not_sent',
     });
     const early = await request(gw.app).get(`/api/download/${id}`).set(auth(alice)).expect(404);
     expect(early.body.error.details).toMatchObject({ status: 'queued' });
@@ -420,15 +428,33 @@ describe('short forms', () => {
     expect(rows.map((r) => r[2])).toEqual(['Status', 'succeeded', 'succeeded']);
   });
 
-  it('reports the webhook as waiting while the batch runs', async () => {
+  it('reports the webhook as not sent while the batch runs', async () => {
     const up = await postCsv(alice, 'url\nhttp://img.test/w.jpg\n', {
       path: '/api/upload',
-      fields: { webhook_url: 'https://hooks.example.com/pixmill' },
+      fields: { webhook_url: 'http://127.0.0.1:9/pixmill' },
     });
-    // The webhook URL's host must resolve; without DNS here it may be refused, which is its own correct answer.
-    if (up.status !== 202) return expect(up.body.error.code).toBe('invalid_webhook_url');
+    expect(up.status).toBe(202);
     const status = await request(gw.app).get(`/api/status/${up.body.request_id}`).set(auth(alice)).expect(200);
-    expect(status.body.webhook_status).toBe('waiting');
+    expect(status.body.webhook_status).toBe('not_sent');
+  });
+
+  it('serves results.csv without credentials to a signed link for that batch only', async () => {
+    const mine = await postCsv(alice, 'url\nhttp://img.test/s.jpg\n').expect(202);
+    const other = await postCsv(alice, 'url\nhttp://img.test/o.jpg\n').expect(202);
+    const path = `/api/v1/batches/${mine.body.batch_id}/results.csv`;
+    const token = signResultsLink(TEST_JWT_SECRET, mine.body.batch_id);
+    const res = await request(gw.app).get(`${path}?token=${token}`).expect(200);
+    expect(res.text.split('\n')[0]).toContain('Output Image Urls');
+    // The token names one batch, and a forged or expired one is no credential at all.
+    await request(gw.app).get(`/api/v1/batches/${other.body.batch_id}/results.csv?token=${token}`).expect(401);
+    await request(gw.app)
+      .get(`${path}?token=${token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`)
+      .expect(401);
+    const expired = signResultsLink(TEST_JWT_SECRET, mine.body.batch_id, {
+      now: new Date(Date.now() - 8 * 86_400_000),
+    });
+    await request(gw.app).get(`${path}?token=${expired}`).expect(401);
+    await request(gw.app).get(path).expect(401);
   });
 
   it('refuses an upload that is not multipart', async () => {

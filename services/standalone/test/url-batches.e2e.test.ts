@@ -217,7 +217,7 @@ describe('the short forms', () => {
     expect(await p.api(`/api/status/${id}`, { auth: alice }).then((r) => r.json())).toMatchObject({
       request_status: 'pending',
       completion_percentage: 0,
-      webhook_status: 'not_configured',
+      webhook_status: 'not_sent',
     });
 
     // Start it as the start route does for URL batches: one ingest job per pending chunk, through the outbox.

@@ -33,12 +33,12 @@ export class ApiRouter {
       if (handlers.length === 0) throw new Error(`route ${method.toUpperCase()} ${path} has no handler`);
       this.openapi.add(method, path, spec);
       // Auth before body parsing, so an anonymous client can't make us parse large bodies.
-      const guard =
-        spec.access === 'admin'
-          ? [this.guards.requireAuth, this.guards.requireAdmin]
-          : spec.access === 'user'
-            ? [this.guards.requireAuth]
-            : [];
+      const { requireAuth, requireAdmin } = this.guards;
+      const signedLink = spec.signedLink;
+      const userGuard: RequestHandler = signedLink
+        ? (req, res, next) => (signedLink(req) ? next() : requireAuth(req, res, next))
+        : requireAuth;
+      const guard = spec.access === 'admin' ? [requireAuth, requireAdmin] : spec.access === 'user' ? [userGuard] : [];
       const body = spec.body ? jsonBody(spec.jsonLimit) : [];
       this.router[method](path, ...guard, ...body, ...handlers);
     };

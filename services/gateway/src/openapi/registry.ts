@@ -33,6 +33,11 @@ export type OperationSpec = {
   /** Schemas of path parameters; parameters without one are documented as strings. */
   params?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
+  /**
+   * For `access: 'user'` routes that may also be opened by a signed link (e.g. a webhook's results URL): when this
+   * answers true the request carries its own proof and needs no credentials; the handler then finds no `req.auth`.
+   */
+  signedLink?: (req: import('express').Request) => boolean;
   /** Kept for older clients; a newer route does the same. */
   deprecated?: boolean;
   operationId?: string;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { batchSummary } from '../batches/batch-view';
+import { webhookStatuses, type WebhookStatus } from '../batches/webhook-status';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
@@ -59,7 +60,7 @@ export function parseStatuses(raw: string | undefined): BatchStatus[] | undefine
   return list as BatchStatus[];
 }
 
-export function batchListItem(b: Batch) {
+export function batchListItem(b: Batch & { webhookStatus?: WebhookStatus }) {
   const s = batchSummary(b);
   return {
     ...s,
@@ -114,8 +115,14 @@ export const batchListRoutes: RouteModule = ({ deps, api }) => {
         per_page: q.per_page,
         total,
         total_pages: Math.ceil(total / q.per_page),
-        items: rows.map(batchListItem),
+        items: await withWebhookStatuses(prisma, rows),
       });
     },
   );
 };
+
+/** List items with their `webhook_status`, read for the whole page in one query. */
+async function withWebhookStatuses(prisma: Parameters<typeof webhookStatuses>[0], rows: Batch[]) {
+  const statuses = await webhookStatuses(prisma, rows);
+  return rows.map((b) => batchListItem({ ...b, webhookStatus: statuses.get(b.id) }));
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { batchDetail, batchSummary } from '../batches/batch-view';
+import { webhookStatusOf } from '../batches/webhook-status';
 import { imageView } from '../batches/image-view';
 import { findOwnedBatch } from '../batches/owned-batch';
 import { streamBatchEvents } from '../batches/batch-events';
@@ -148,7 +149,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      res.json(batchDetail(batch));
+      res.json(batchDetail({ ...batch, webhookStatus: await webhookStatusOf(prisma, batch) }));
     },
   );
 
@@ -168,7 +169,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       res
         .set('X-Polling-Interval', active ? '2' : '30')
         .set('Cache-Control', 'no-store')
-        .json(batchSummary(batch));
+        .json(batchSummary({ ...batch, webhookStatus: await webhookStatusOf(prisma, batch) }));
     },
   );
 

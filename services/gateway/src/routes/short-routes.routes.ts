@@ -6,7 +6,7 @@ import { findOwnedBatch } from '../batches/owned-batch';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
 import { shortStatusView } from '../batches/url-intake/url-batch-view';
-import { webhookStatus } from '../batches/url-intake/webhook-status';
+import { webhookStatusOf } from '../batches/webhook-status';
 import { NotFoundError, ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
@@ -94,7 +94,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      res.set('Cache-Control', 'no-store').json(shortStatusView(batch, await webhookStatus(prisma, batch)));
+      res.set('Cache-Control', 'no-store').json(shortStatusView(batch, await webhookStatusOf(prisma, batch)));
     },
   );
 

@@ -2,9 +2,15 @@
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
 import { findOwnedBatch } from '../batches/owned-batch';
+import { verifyResultsLink } from '../batches/results-link';
+import { NotFoundError } from '../errors';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
 import { chunkView } from '../batches/url-intake/url-batch-view';
 import type { RouteModule } from './route-module';
+
+const ResultsQuery = z.object({
+  token: z.string().optional().describe('Signed link token (from a webhook), instead of credentials'),
+});
 
 const BatchParams = z.object({ id: z.string() });
 const ChunksQuery = z.object({
@@ -15,6 +21,9 @@ const ChunksQuery = z.object({
 
 export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, store, settings } = deps;
+  const ResultsQuery = z.object({
+    token: z.string().optional().describe('Signed link token (from a webhook), instead of credentials'),
+  });
 
   api.get(
     '/api/v1/batches/:id/chunks',
@@ -69,13 +78,22 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
       tags: ['batches'],
       access: 'user',
       params: BatchParams,
+      query: ResultsQuery,
+      // Webhook receivers have no credentials: the `results_csv_url` of a webhook carries a signed, expiring token.
+      signedLink: (req) =>
+        typeof req.query.token === 'string' &&
+        verifyResultsLink(deps.jwtSecret, String(req.params.id), req.query.token),
       responses: {
         200: { description: 'The results CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
         404: { description: 'No such batch of yours' },
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const id = String(req.params.id);
+      const batch = req.auth
+        ? await findOwnedBatch(prisma, authOf(req), id)
+        : await prisma.batch.findUnique({ where: { id } }); // the signed token named this very batch
+      if (!batch) throw new NotFoundError('no such batch');
       await sendResultsCsv(res, { prisma, store, ttlSeconds: settings.DOWNLOAD_URL_TTL_SECONDS }, batch);
     },
   );
