@@ -21,9 +21,6 @@ const ChunksQuery = z.object({
 
 export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, store, settings } = deps;
-  const ResultsQuery = z.object({
-    token: z.string().optional().describe('Signed link token (from a webhook), instead of credentials'),
-  });
 
   api.get(
     '/api/v1/batches/:id/chunks',
