@@ -56,7 +56,6 @@ it('poison message: dead-lettered after the limit while 250 other images complet
   // The rest flowed: both batches end while the poison sits in the dead-letter queue.
   const endedAt = await waitForQuiet(s, batches, 180_000);
   const [dead] = await peekDeadLetters(s.amqpUrl, `${s.prefix}.resize.image.dlq`);
-  const poisonDeliveries = s.procs.get('resize')!.countLog('job failed; retry scheduled') + 1;
   // Its batch is held, not lost: visible to the operator, its image untouched.
   const held = await s.prisma.batch.findUniqueOrThrow({ where: { id: poison.batchId } });
   const heldImage = await s.prisma.image.findUniqueOrThrow({ where: { id: poisonImage!.id } });
@@ -90,7 +89,7 @@ it('poison message: dead-lettered after the limit while 250 other images complet
     recoveryMeasure: 'cause removed + admin reset → the poisoned image processed (the other batches never stopped)',
     notes: () => ({
       poison_dead_lettered_seconds_after_start: Math.round(deadLetteredAfter * 10) / 10,
-      poison_deliveries: poisonDeliveries,
+      poison_deliveries: dead?.headers['x-pixmill-attempt'] ?? null,
       dead_letter: dead
         ? {
             imageId: (dead.body as { imageId?: string }).imageId,
@@ -104,7 +103,6 @@ it('poison message: dead-lettered after the limit while 250 other images complet
   });
   expectNothingLost(result);
   // The poison went round exactly QUEUE_MAX_ATTEMPTS times, and the dead letter says which image and why.
-  expect(poisonDeliveries).toBe(MAX_ATTEMPTS);
   expect(result.notes.dead_letter).toEqual({ imageId: poisonImage!.id, reason: 'max-attempts', attempt: MAX_ATTEMPTS });
   expect(held.status).toBe('queued');
   expect(heldImage.status).toBe('pending');

@@ -1,7 +1,7 @@
 // A RabbitMQ node and a PostgreSQL cluster of the suite's own (infra/faults/*.sh), on spare loopback ports with their
 // own data folders, so a scenario can stop and restart them without touching the machine's, which others use.
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,8 +52,40 @@ export async function sparePort(): Promise<number> {
   throw new Error('no spare loopback port found');
 }
 
+/** A data folder of this process: its pid is written in it, so a later run can tell it was left behind. */
+async function ownFolder(kind: 'rmq' | 'pg'): Promise<string> {
+  await reapLeftovers();
+  const dir = await mkdtemp(path.join(tmpdir(), `pixfault-${kind}-`));
+  await writeFile(path.join(dir, 'owner.pid'), String(process.pid));
+  return dir;
+}
+
+/**
+ * Stops and removes nodes and clusters of earlier runs whose test process died without cleaning up (a CI timeout
+ * kills jest with SIGKILL): found by their folder, and only when the process that made them is gone.
+ */
+async function reapLeftovers(): Promise<void> {
+  for (const name of await readdir(tmpdir())) {
+    const m = /^pixfault-(rmq|pg)-/.exec(name);
+    if (!m) continue;
+    const dir = path.join(tmpdir(), name);
+    const owner = Number(await readFile(path.join(dir, 'owner.pid'), 'utf8').catch(() => 'NaN'));
+    if (!Number.isInteger(owner) || owner === process.pid || alive(owner)) continue;
+    await script(m[1] === 'rmq' ? 'rabbitmq.sh' : 'postgres.sh', ['destroy', dir]).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function startPrivateRabbitMq(): Promise<PrivateService> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'pixfault-rmq-'));
+  const dir = await ownFolder('rmq');
   const port = await sparePort();
   let dist = await sparePort();
   while (dist === port) dist = await sparePort();
@@ -70,7 +102,7 @@ export async function startPrivateRabbitMq(): Promise<PrivateService> {
 
 /** A fresh cluster with a migrated `pixmill` database. */
 export async function startPrivatePostgres(): Promise<PrivateService> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'pixfault-pg-'));
+  const dir = await ownFolder('pg');
   const port = await sparePort();
   const start = () => script('postgres.sh', ['start', dir, String(port)]);
   await start();
