@@ -167,7 +167,18 @@ function limitedImage(
   });
 }
 
+/** What busboy (multer's parser) throws for a body that is not well-formed multipart: the client's fault, not ours. */
+const MALFORMED_MULTIPART =
+  /^(Unexpected end of (form|file)|Malformed part header|Multipart: Boundary not found|Malformed content type)$/;
+
 function toHttpError(err: unknown, limits: UploadLimits, csv?: Pick<CsvUploadOptions, 'fields' | 'maxBytes'>): unknown {
+  if (err instanceof Error && !(err instanceof MulterError) && MALFORMED_MULTIPART.test(err.message)) {
+    return new ValidationError(
+      `malformed upload: ${err.message}`,
+      { reason: 'malformed_multipart' },
+      'malformed_upload',
+    );
+  }
   if (!(err instanceof MulterError)) return err;
   switch (err.code) {
     case 'LIMIT_FILE_SIZE': {
