@@ -10,6 +10,8 @@ module.exports = {
   transform: base.transform,
   moduleFileExtensions: base.moduleFileExtensions,
   testPathIgnorePatterns: base.testPathIgnorePatterns,
+  // Loopback only, as every test: the services it starts are told only loopback addresses too.
+  setupFiles: base.setupFiles,
   testMatch: ['<rootDir>/services/standalone/test/faults/**/*.faults.ts'],
   testTimeout: 240_000,
   maxWorkers: 1,
