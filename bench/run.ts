@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runImageBench } from './image-batch.bench';
+import { runSoakBench } from './soak.bench';
 import { runUrlBench } from './url-batch.bench';
 import { runWebhookLatencyBench } from './webhook-latency.bench';
 
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   'image-batch': runImageBench,
   'url-batch': () => runUrlBench(),
   'webhook-latency': runWebhookLatencyBench,
+  soak: runSoakBench,
 };
 
 async function main() {

@@ -1,12 +1,15 @@
 // Forged, stale and stolen credentials, and password guessing: every one is a 401 (or 429 for guessing) JSON error.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../../gateway/src/auth/jwt';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
 
 const fromGateway = createRequire(require.resolve('@pixmill/gateway/package.json'));
-const jwt = fromGateway('jsonwebtoken') as typeof import('jsonwebtoken');
+// jsonwebtoken is the gateway's dependency, not this package's: borrowed, with the one call used here typed.
+const jwt = fromGateway('jsonwebtoken') as {
+  sign(payload: object, key: string | KeyObject, o: { algorithm: 'HS256' | 'HS512' | 'RS256' }): string;
+};
 
 const LOGIN_LIMIT = 10;
 

@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => a?.close());
 
 describe('request bodies', () => {
-  const json = (path: string, body: string | Buffer, headers: Record<string, string> = {}, auth: Auth | {} = alice) =>
+  const json = (path: string, body: string | Buffer, headers: Record<string, string> = {}, auth: Auth | Record<string, never> = alice) =>
     a.p.api(path, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, body });
 
   it('oversized JSON', async () => {

@@ -1,0 +1,307 @@
+// Soak: 50 clients, each uploading a small batch, polling its progress until it ends, and starting again, for
+// SOAK_SECONDS (default 300) — against the all-in-one process as `pnpm start` runs it with nothing configured
+// (embedded database, in-process queue, local disk), then against the four services as separate processes on
+// PostgreSQL, RabbitMQ and S3 protocol. Reports throughput, request latency, errors (target 0) and each process's
+// resident memory at the start of the measured load and at its end (target: growth at most 10 %).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createTestDatabase } from '@pixmill/db/testing';
+import { startTestS3 } from '@pixmill/storage/testing';
+import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
+import { freePort } from './image-batch.bench';
+import { startService, waitForHttp, type ServiceProcess } from './support/processes';
+
+const CLIENTS = 50;
+const IMAGES_PER_BATCH = 3;
+const POLL_MS = 1000;
+/** Memory is compared from the end of this warm-up (caches, pools and JIT settled) to the end of the load. */
+const WARMUP_FRACTION = 0.1;
+const ADMIN_PASSWORD = 'soak-admin-password';
+
+// A benchmark parameter, not a pixmill setting: how long each of the two runs lasts.
+const soakSeconds = () => {
+  const v = Number(process.env.SOAK_SECONDS ?? 300);
+  if (!Number.isFinite(v) || v < 10) throw new Error('SOAK_SECONDS must be a number of seconds, at least 10');
+  return v;
+};
+
+type Sample = { kind: 'upload' | 'poll'; ms: number; ok: boolean };
+
+type RunStats = {
+  seconds: number;
+  batches: number;
+  images: number;
+  requests: number;
+  errors: number;
+  errorKinds: Record<string, number>;
+  latency: { all: number[]; upload: number[]; poll: number[] };
+};
+
+const rssMb = (pid: number): number => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+};
+
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+async function smallImages(): Promise<Buffer[]> {
+  return Promise.all(
+    [
+      [320, 240],
+      [240, 320],
+      [200, 200],
+    ].map(([w, h]) =>
+      sharp({
+        create: {
+          width: w!,
+          height: h!,
+          channels: 3,
+          background: '#808080',
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      })
+        .jpeg()
+        .toBuffer(),
+    ),
+  );
+}
+
+async function login(base: string, username: string, password: string): Promise<Record<string, string>> {
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+  return { Authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}` };
+}
+
+/** One user per client (each has its own API budget, as separate customers would). */
+async function clientUsers(base: string): Promise<Record<string, string>[]> {
+  const admin = await login(base, 'admin', ADMIN_PASSWORD);
+  return Promise.all(
+    Array.from({ length: CLIENTS }, async (_, i) => {
+      const username = `soak-${i}`;
+      const password = `soak-password-${i}`;
+      const res = await fetch(`${base}/api/v1/users`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      if (res.status !== 201 && res.status !== 409) throw new Error(`create ${username}: ${res.status}`);
+      return login(base, username, password);
+    }),
+  );
+}
+
+/**
+ * Runs the clients until `deadline`; a batch started before it is followed to its end. `onWarm` is called once,
+ * when the warm-up is over (memory is read there).
+ */
+async function load(
+  base: string,
+  users: Record<string, string>[],
+  images: Buffer[],
+  seconds: number,
+  onWarm: () => void,
+): Promise<RunStats> {
+  const samples: Sample[] = [];
+  const errorKinds: Record<string, number> = {};
+  const error = (kind: string) => (errorKinds[kind] = (errorKinds[kind] ?? 0) + 1);
+  let batches = 0;
+  let imagesDone = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const warmAt = started + seconds * 1000 * WARMUP_FRACTION;
+  let warmed = false;
+  const warmTimer = setInterval(() => {
+    if (!warmed && performance.now() >= warmAt) {
+      warmed = true;
+      onWarm();
+    }
+  }, 200);
+
+  const timed = async (kind: Sample['kind'], url: string, init: RequestInit): Promise<Response | undefined> => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url, init);
+      const ok = res.status >= 200 && res.status < 300;
+      samples.push({ kind, ms: performance.now() - t0, ok });
+      if (!ok) error(`${kind} http ${res.status}`);
+      return res;
+    } catch (err) {
+      samples.push({ kind, ms: performance.now() - t0, ok: false });
+      error(`${kind} ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
+  await Promise.all(
+    users.map(async (auth, client) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const form = new FormData();
+        images.forEach((img, i) =>
+          form.append('files[]', new Blob([new Uint8Array(img)], { type: 'image/jpeg' }), `c${client}-${n}-${i}.jpg`),
+        );
+        const up = await timed('upload', `${base}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
+        if (!up || up.status !== 201) {
+          await up?.arrayBuffer();
+          await new Promise((r) => setTimeout(r, POLL_MS));
+          continue;
+        }
+        const { batch_id } = (await up.json()) as { batch_id: string };
+        for (;;) {
+          await new Promise((r) => setTimeout(r, POLL_MS));
+          const res = await timed('poll', `${base}/api/v1/batches/${batch_id}/progress`, { headers: auth });
+          if (!res || res.status !== 200) {
+            await res?.arrayBuffer();
+            continue;
+          }
+          const p = (await res.json()) as { status: string; successful_count: number; failed_count: number };
+          if (!['completed', 'failed', 'cancelled'].includes(p.status)) continue;
+          batches++;
+          imagesDone += p.successful_count + p.failed_count;
+          if (p.status !== 'completed' || p.failed_count > 0) error(`batch ${p.status} with ${p.failed_count} failed`);
+          break;
+        }
+      }
+    }),
+  );
+  clearInterval(warmTimer);
+  const sorted = (kind?: Sample['kind']) =>
+    samples
+      .filter((s) => !kind || s.kind === kind)
+      .map((s) => s.ms)
+      .sort((x, y) => x - y);
+  return {
+    seconds: (performance.now() - started) / 1000,
+    batches,
+    images: imagesDone,
+    requests: samples.length,
+    errors: Object.values(errorKinds).reduce((s, n) => s + n, 0),
+    errorKinds,
+    latency: { all: sorted(), upload: sorted('upload'), poll: sorted('poll') },
+  };
+}
+
+type Memory = Record<string, { idle: number; start: number; end: number }>;
+
+function report(mode: string, stats: RunStats, memory: Memory): Record<string, unknown> {
+  const l = stats.latency;
+  const out: Record<string, unknown> = {
+    [`${mode}.seconds`]: round(stats.seconds, 1),
+    [`${mode}.batches_completed`]: stats.batches,
+    [`${mode}.images_per_second`]: round(stats.images / stats.seconds),
+    [`${mode}.requests_per_second`]: round(stats.requests / stats.seconds),
+    [`${mode}.latency_p50_ms`]: round(pct(l.all, 50), 1),
+    [`${mode}.latency_p99_ms`]: round(pct(l.all, 99), 1),
+    [`${mode}.upload_p50_ms`]: round(pct(l.upload, 50), 1),
+    [`${mode}.upload_p99_ms`]: round(pct(l.upload, 99), 1),
+    [`${mode}.poll_p50_ms`]: round(pct(l.poll, 50), 1),
+    [`${mode}.poll_p99_ms`]: round(pct(l.poll, 99), 1),
+    [`${mode}.errors`]: stats.errors,
+  };
+  if (stats.errors) out[`${mode}.error_kinds`] = JSON.stringify(stats.errorKinds);
+  for (const [name, m] of Object.entries(memory)) {
+    out[`${mode}.${name}.rss_idle_mb`] = m.idle;
+    out[`${mode}.${name}.rss_start_mb`] = m.start;
+    out[`${mode}.${name}.rss_end_mb`] = m.end;
+    out[`${mode}.${name}.rss_growth_pct`] = round(((m.end - m.start) / m.start) * 100, 1);
+  }
+  return out;
+}
+
+/** Reads every process's memory when idle, at the end of the warm-up and at the end of the load, then stops them. */
+async function measure(
+  mode: string,
+  base: string,
+  processes: ServiceProcess[],
+  seconds: number,
+): Promise<Record<string, unknown>> {
+  await waitForHttp(`${base}/healthz`, 120_000);
+  const users = await clientUsers(base);
+  const images = await smallImages();
+  const memory: Memory = {};
+  for (const p of processes) memory[p.name] = { idle: rssMb(p.child.pid!), start: 0, end: 0 };
+  console.log(`soak ${mode}: ${CLIENTS} clients for ${seconds} s`);
+  const stats = await load(base, users, images, seconds, () => {
+    for (const p of processes) memory[p.name]!.start = rssMb(p.child.pid!);
+  });
+  for (const p of processes) memory[p.name]!.end = rssMb(p.child.pid!);
+  for (const p of processes) {
+    const code = await p.stop();
+    if (code !== 0) throw new Error(`${p.name} exited with ${code}`);
+  }
+  return report(mode, stats, memory);
+}
+
+/** `pnpm start` with nothing configured: one process, embedded everything, in a fresh DATA_DIR. */
+async function allInOne(seconds: number): Promise<Record<string, unknown>> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'pixmill-soak-'));
+  const port = await freePort();
+  const proc = startService('pixmill', 'services/standalone/src/main.ts', {
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ADMIN_PASSWORD,
+    LOG_LEVEL: 'warn',
+  });
+  try {
+    return await measure('all_in_one', `http://127.0.0.1:${port}`, [proc], seconds);
+  } finally {
+    await proc.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The four services as their own processes on PostgreSQL, RabbitMQ and S3 protocol (s3rver in this process). */
+async function separate(seconds: number): Promise<Record<string, unknown>> {
+  const db = await createTestDatabase();
+  const s3 = await startTestS3();
+  const port = await freePort();
+  const prefix = `soak-${randomBytes(4).toString('hex')}`;
+  const env = {
+    DATABASE_URL: db.url,
+    AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    QUEUE_PREFIX: prefix,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_PASSWORD,
+    LOG_LEVEL: 'warn',
+  };
+  const procs: ServiceProcess[] = [];
+  try {
+    procs.push(startService('gateway', 'services/gateway/src/main.ts', { ...env, PORT: String(port) }));
+    for (const name of ['ingest', 'resize', 'notifier'])
+      procs.push(startService(name, `services/${name}/src/main.ts`, { ...env, HEALTH_PORT: String(await freePort()) }));
+    return await measure('separate', `http://127.0.0.1:${port}`, procs, seconds);
+  } finally {
+    for (const p of procs) await p.stop();
+    await deleteQueuesWithPrefix(prefix).catch(() => undefined);
+    await s3.close();
+    await db.drop();
+  }
+}
+
+export async function runSoakBench(): Promise<Record<string, unknown>> {
+  const seconds = soakSeconds();
+  const figures: Record<string, unknown> = {
+    clients: CLIENTS,
+    images_per_batch: IMAGES_PER_BATCH,
+    seconds_per_run: seconds,
+  };
+  Object.assign(figures, await allInOne(seconds));
+  Object.assign(figures, await separate(seconds));
+  figures.target_errors = 0;
+  figures.target_rss_growth_pct = 10;
+  return figures;
+}
