@@ -6,6 +6,8 @@ module.exports = {
   transform: base.transform,
   moduleFileExtensions: base.moduleFileExtensions,
   testPathIgnorePatterns: base.testPathIgnorePatterns,
+  // Loopback only, as every test (the suite adds its own DNS stub and tripwire on top: support/net-guard.ts).
+  setupFiles: base.setupFiles,
   testMatch: ['<rootDir>/services/standalone/test/abuse/**/*.abuse.ts'],
   globalSetup: '<rootDir>/services/standalone/test/abuse/support/global-setup.ts',
   globalTeardown: '<rootDir>/services/standalone/test/abuse/support/global-teardown.ts',

@@ -38,8 +38,12 @@ beforeAll(async () => {
 afterAll(() => a?.close());
 
 describe('request bodies', () => {
-  const json = (path: string, body: string | Buffer, headers: Record<string, string> = {}, auth: Auth | Record<string, never> = alice) =>
-    a.p.api(path, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, body });
+  const json = (
+    path: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+    auth: Auth | Record<string, never> = alice,
+  ) => a.p.api(path, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, body });
 
   it('oversized JSON', async () => {
     await a.cases.check('2 MB JSON body (limit 1 MB)', '413 payload_too_large', async () =>

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { photo, pngBomb, truncatedJpeg } from '../support/images';
 import { startTrap } from '../support/url-server';
-import { jsonError } from './support/cases';
+import { errorOf, jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
 import {
   jpegHeaderPolyglot,
@@ -283,7 +283,6 @@ describe('a 1 GB upload', () => {
         console.log(
           `1 GB upload: answered after ${Math.round(lazy.sent() / 2 ** 20)} MiB sent; RSS growth ${growthMb} MiB`,
         );
-        const { errorOf } = await import('./support/cases');
         return `${errorOf(answer.status, answer.type, answer.text)}, RSS growth ${growthMb < 200 ? '< 200 MB' : `${growthMb} MB`}`;
       },
     );

@@ -1,0 +1,75 @@
+// `npx tsx services/standalone/test/abuse/support/readme-table.ts`: writes the README's abuse section (between
+// <!-- abuse:start --> and <!-- abuse:end -->, placed before "## Tests" the first time) from the record the last
+// complete run of `pnpm test:abuse` wrote to bench/results/abuse.json.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CaseRow } from './cases';
+
+const ROOT = path.resolve(__dirname, '../../../../..');
+
+type AbuseRecord = {
+  date: string;
+  machine: { cpus: number; node: string };
+  total: number;
+  passed: number;
+  failed: number;
+  categories: Record<string, { cases: number; passed: number }>;
+  cases: CaseRow[];
+};
+
+const WHAT: Record<string, string> = {
+  ssrf: 'image URLs at every loopback form (hex, decimal, short, octal, v4-mapped, `[::1]`, `0.0.0.0`), names whose stubbed DNS answer is private, link-local, metadata, CGNAT, ULA or mixed, redirects to them, `file:`/`gopher:`/`ftp:`, credentials',
+  webhooks:
+    '`webhook_url` refused at creation for the same forms; a name that rebinds to loopback after the check is refused at delivery; a 302 to the trap is not followed',
+  images:
+    'pixel bomb, PNG declaring 10^12 and 2^62 pixels, truncated JPEG/PNG, polyglots, HTML/PDF named as images, SVG referencing a URL, GIF of 5000 frames, zero-byte, too many files, 1 GB upload',
+  csv: 'binary junk, PNG/XLSX as CSV, UTF-16, Latin-1, 1,000,000 columns (row and header), 10 MB cell, unterminated quote, empty, no URL column, row/URL/byte limits, formula cells in CSV/XLSX exports and results',
+  auth: '`alg: none` (three ways), guessed secrets, HS512/RS256 instead of HS256, expired, no `exp`, foreign or missing `aud`/`iss`, tampered payload, deleted user (token and key), revoked key, login brute force',
+  tenancy:
+    "every documented route with another user's token and API key (enumerated from `/api/v1/openapi.json`), then the victim's batch, outputs and key checked unchanged",
+  http: 'oversized, gzip-bombed, deeply nested, broken and mistyped bodies, malformed multipart, path traversal in `/files/` links, ids, recipe and file names, CR/LF and quotes in file and batch names',
+};
+
+export function render(r: AbuseRecord): string {
+  const rows = Object.entries(r.categories).map(
+    ([c, v]) =>
+      `| ${c} | ${v.cases} | ${v.passed === v.cases ? 'all pass' : `${v.cases - v.passed} FAIL`} | ${WHAT[c] ?? ''} |`,
+  );
+  return [
+    '<!-- abuse:start -->',
+    '## Abuse suite',
+    '',
+    '`pnpm test:abuse` attacks the running all-in-one process (real PostgreSQL, RabbitMQ and S3 protocol) and expects each',
+    'case to end in a clear 4xx JSON error, a failed image with a reason, or a neutralised value, with `/api/v1/health`',
+    'answering 200 right after. Loopback only: private, link-local and metadata addresses are answers of a stubbed DNS,',
+    'a trap server stands where loopback forms point, and a tripwire refuses any socket leaving 127.0.0.0/8 and ::1.',
+    'It prints every case (case, expected, got) and fails on any mismatch. Record: `bench/results/abuse.json`.',
+    '',
+    `Last run: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} cores (shared), Node ${r.machine.node}: ` +
+      `**${r.total} cases, ${r.passed} passed, ${r.failed} failed**.`,
+    '',
+    '| category | cases | result | what |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '<!-- abuse:end -->',
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const record = JSON.parse(readFileSync(path.join(ROOT, 'bench/results/abuse.json'), 'utf8')) as AbuseRecord;
+  const file = path.join(ROOT, 'README.md');
+  const readme = readFileSync(file, 'utf8');
+  const section = render(record);
+  const start = readme.indexOf('<!-- abuse:start -->');
+  const end = readme.indexOf('<!-- abuse:end -->');
+  let next: string;
+  if (start >= 0 && end > start)
+    next = readme.slice(0, start) + section + readme.slice(end + '<!-- abuse:end -->'.length);
+  else {
+    const at = readme.indexOf('\n## Tests');
+    if (at < 0) throw new Error('README has no "## Tests" heading to put the abuse section before');
+    next = `${readme.slice(0, at + 1)}${section}\n\n${readme.slice(at + 1)}`;
+  }
+  writeFileSync(file, next);
+  console.log(`README abuse section: ${record.total} cases from ${record.date}`);
+}
