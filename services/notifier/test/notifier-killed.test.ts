@@ -91,7 +91,9 @@ describe('notifier killed mid-schedule', () => {
       async () => (await h.db.prisma.outboxMessage.findUnique({ where: { messageId: `${eventId}.2` } }))?.publishedAt,
       'the retry published',
     );
-    expect((await h.transport.depth('notify.webhook')).ready).toBe(1);
+    // The retry waits in the queue; the first attempt's own message may wait there too, when the kill landed
+    // between recording the attempt and acking it — its redelivery must then change nothing (asserted below).
+    expect((await h.transport.depth('notify.webhook')).ready).toBeGreaterThanOrEqual(1);
     expect(rx.received('/between')).toHaveLength(1);
 
     const b = startNotifierProcess();
