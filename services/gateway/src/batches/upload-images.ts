@@ -20,10 +20,17 @@ export function receiveImages(
   res: Response,
   o: { store: Pick<ObjectStore, 'put' | 'delete'>; keyPrefix: string; fileFields: string[]; limits: UploadLimits },
 ): Promise<ImageUpload> {
+  const images = imageUploadStorage(o.store, () => o.keyPrefix);
+  let refuse: (err: unknown) => void = () => undefined;
+  const engine: StorageEngine = {
+    _handleFile: (r, file, cb) => limitedImage(images, o.limits.maxFileBytes, r, file, cb, refuse),
+    _removeFile: (r, file, cb) => images._removeFile(r, file, cb),
+  };
   const upload = multer({
-    storage: imageUploadStorage(o.store, () => o.keyPrefix),
+    storage: engine,
     limits: {
-      fileSize: o.limits.maxFileBytes,
+      // One byte over, so the engine (which answers at once) sees an oversized file before multer does.
+      fileSize: o.limits.maxFileBytes + 1,
       files: o.limits.maxFiles,
       fields: 50,
       fieldSize: 256 * 1024,
@@ -31,6 +38,7 @@ export function receiveImages(
     },
   }).fields(o.fileFields.map((name) => ({ name, maxCount: o.limits.maxFiles })));
   return new Promise((resolve, reject) => {
+    refuse = (err) => reject(toHttpError(err, o.limits));
     upload(req, res, (err: unknown) => {
       if (err) return reject(toHttpError(err, o.limits));
       resolve({ files: imagesOf(req, o.fileFields), fields: { ...(req.body as Record<string, string>) } });
@@ -64,6 +72,7 @@ export function receiveBatchUpload(
   },
 ): Promise<BatchUpload> {
   const images = imageUploadStorage(o.store, () => o.keyPrefix);
+  let refuse: (err: unknown) => void = () => undefined;
   let kind: 'images' | 'csv' | undefined;
   let csv: BatchUpload['csv'];
   const mixed = () =>
@@ -77,7 +86,7 @@ export function receiveBatchUpload(
         return cb(mixed());
       }
       kind = isCsv ? 'csv' : 'images';
-      if (!isCsv) return limitedImage(images, o.limits.maxFileBytes, r, file, cb);
+      if (!isCsv) return limitedImage(images, o.limits.maxFileBytes, r, file, cb, refuse);
       receiveCsv(file.stream, {
         store: o.store,
         batchId: o.csv.batchId,
@@ -88,7 +97,11 @@ export function receiveBatchUpload(
           csv = { ...result, originalName: file.originalname };
           cb(null, { size: result.bytes });
         },
-        (err: unknown) => cb(err as Error),
+        (err: unknown) => {
+          // The CSV is refused (too large, malformed...): answer now rather than after the rest of the upload.
+          refuse(err);
+          cb(err as Error);
+        },
       );
     },
     _removeFile(r, file, cb) {
@@ -112,6 +125,7 @@ export function receiveBatchUpload(
     ...o.csv.fields.map((name) => ({ name, maxCount: 1 })),
   ]);
   return new Promise((resolve, reject) => {
+    refuse = (err) => reject(toHttpError(err, o.limits, o.csv));
     upload(req, res, (err: unknown) => {
       if (err) return reject(toHttpError(err, o.limits, o.csv));
       resolve({
@@ -133,6 +147,11 @@ function imagesOf(req: Request, fields: string[]): UploadedImage[] {
 /**
  * Holds one image to `maxBytes` although multer's cap is higher: the stream the image engine reads ends at the
  * limit (the rest of the part is read and dropped), and what was stored is removed again.
+ *
+ * `refuse` answers the request at once. multer reports an error only after reading the whole request (so clients
+ * are not cut off mid-send), which for a 1 GB body refused at 25 MB meant taking in the whole gigabyte before the
+ * 413; now the 413 goes out at the limit while multer drains the rest (bounded by Node's requestTimeout). What was
+ * stored of the file is still removed here, after its upload settles, so the route's own cleanup can't miss it.
  */
 function limitedImage(
   inner: StorageEngine,
@@ -140,6 +159,7 @@ function limitedImage(
   req: Request,
   file: Express.Multer.File,
   cb: (error?: Error | null, info?: Partial<Express.Multer.File>) => void,
+  refuse: (err: unknown) => void,
 ): void {
   let bytes = 0;
   let over = false;
@@ -151,6 +171,9 @@ function limitedImage(
       if (bytes <= maxBytes) return done(null, chunk);
       // Up to the limit goes on (the engine still sees the file's head), then the stream ends.
       over = true;
+      // Answered now, not once the truncated head is stored and removed: meanwhile the rest of the body (dropped
+      // here) would arrive at full speed, and a client sending 1 GB would have sent it all before hearing no.
+      refuse(new MulterError('LIMIT_FILE_SIZE', file.fieldname));
       if (room > 0) this.push(chunk.subarray(0, room));
       this.push(null);
       done();
