@@ -190,7 +190,9 @@ async function load(
   };
 }
 
-type Memory = Record<string, { idle: number; start: number; end: number }>;
+type Memory = Record<string, { idle: number; start: number; mid: number; end: number; timeline: number[] }>;
+/** RSS is also sampled this often during the load, so a plateau can be told from a steady climb. */
+const RSS_SAMPLE_MS = 15_000;
 
 function report(mode: string, stats: RunStats, memory: Memory): Record<string, unknown> {
   const l = stats.latency;
@@ -213,6 +215,17 @@ function report(mode: string, stats: RunStats, memory: Memory): Record<string, u
     out[`${mode}.${name}.rss_start_mb`] = m.start;
     out[`${mode}.${name}.rss_end_mb`] = m.end;
     out[`${mode}.${name}.rss_growth_pct`] = round(((m.end - m.start) / m.start) * 100, 1);
+    out[`${mode}.${name}.rss_growth_second_half_pct`] = round(((m.end - m.mid) / m.mid) * 100, 1);
+    // RSS swings by ±15 % within seconds (GC, malloc arenas), so two single readings can't tell a leak from noise:
+    // the trend compares the mean of the last quarter of the post-warm-up samples with the mean of the first.
+    const warm = m.timeline.slice(Math.ceil((m.timeline.length - 1) * WARMUP_FRACTION) + 1);
+    const q = Math.max(1, Math.floor(warm.length / 4));
+    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    out[`${mode}.${name}.rss_trend_pct`] = round(
+      ((mean(warm.slice(-q)) - mean(warm.slice(0, q))) / mean(warm.slice(0, q))) * 100,
+      1,
+    );
+    out[`${mode}.${name}.rss_every_15s_mb`] = m.timeline.join(' ');
   }
   return out;
 }
@@ -228,11 +241,24 @@ async function measure(
   const users = await clientUsers(base);
   const images = await smallImages();
   const memory: Memory = {};
-  for (const p of processes) memory[p.name] = { idle: rssMb(p.child.pid!), start: 0, end: 0 };
+  for (const p of processes) memory[p.name] = { idle: rssMb(p.child.pid!), start: 0, mid: 0, end: 0, timeline: [] };
   console.log(`soak ${mode}: ${CLIENTS} clients for ${seconds} s`);
+  const sample = () => {
+    for (const p of processes) memory[p.name]!.timeline.push(rssMb(p.child.pid!));
+  };
+  const sampler = setInterval(sample, RSS_SAMPLE_MS);
+  const midway = setTimeout(
+    () => {
+      for (const p of processes) memory[p.name]!.mid = rssMb(p.child.pid!);
+    },
+    (seconds * 1000) / 2,
+  );
+  sample();
   const stats = await load(base, users, images, seconds, () => {
     for (const p of processes) memory[p.name]!.start = rssMb(p.child.pid!);
   });
+  clearInterval(sampler);
+  clearTimeout(midway);
   for (const p of processes) memory[p.name]!.end = rssMb(p.child.pid!);
   for (const p of processes) {
     const code = await p.stop();
@@ -303,5 +329,7 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
   Object.assign(figures, await separate(seconds));
   figures.target_errors = 0;
   figures.target_rss_growth_pct = 10;
+  figures.rss_note =
+    'rss_start/end: one reading at the end of the warm-up and one at the end; rss_trend: mean of the last quarter of the 15 s samples after warm-up against the first quarter';
   return figures;
 }

@@ -1,6 +1,7 @@
 // Hostile images: bombs, lies about size, broken files, polyglots, SVG that would fetch, endless animations, empty
 // files and a 1 GB upload. Each is refused at upload (4xx) or fails its own image with a reason; none takes the
 // service down, and none makes it fetch anything (the trap server stays silent).
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -8,7 +9,7 @@ import sharp from 'sharp';
 import { photo, pngBomb, truncatedJpeg } from '../support/images';
 import { startTrap } from '../support/url-server';
 import { errorOf, jsonError } from './support/cases';
-import { startAbuse, type Abuse, type Auth } from './support/harness';
+import { startAbuse, waitFor, type Abuse, type Auth } from './support/harness';
 import {
   jpegHeaderPolyglot,
   jpegWithScript,
@@ -226,65 +227,92 @@ describe('SVG that references an external URL', () => {
   });
 });
 
+/** Objects under `originals/` in the pipeline's S3 server (s3rver keeps one folder entry per object on disk). */
+function storedOriginals(): number {
+  const root = `${a.p.settings.DATA_DIR}/${a.p.settings.S3_BUCKET}/originals`;
+  try {
+    return readdirSync(root, { recursive: true }).filter((f) => String(f).endsWith('._S3rver_object')).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Streams a multipart upload of one `total`-byte file under `field` to `path`, generated as it is sent, and stops
+ * sending once the answer has arrived (as a client that reads it would). Answers with the error it got, whether that
+ * came before half of the body was sent, and how much this process's memory grew meanwhile.
+ */
+async function streamedUpload(path: string, field: string, total: number): Promise<string> {
+  const boundary = 'abuse-boundary-huge';
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="huge.jpg"\r\n` +
+      'Content-Type: image/jpeg\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const lazy = lazyJpegStream(total);
+  const body = Readable.from(
+    (async function* () {
+      yield head;
+      for await (const chunk of lazy.stream) yield chunk as Buffer;
+      yield tail;
+    })(),
+  );
+  const objectsBefore = storedOriginals();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const answer = await new Promise<{ status: number; text: string; type: string | undefined }>((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: a.p.app.port,
+      method: 'POST',
+      path,
+      headers: { ...alice, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        body.unpipe(req);
+        body.destroy();
+        req.destroy();
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString(),
+          type: res.headers['content-type'],
+        });
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    body.pipe(req);
+  });
+  clearInterval(sampler);
+  const sentMb = Math.round(lazy.sent() / 2 ** 20);
+  const growthMb = Math.round((peak - before) / 2 ** 20);
+  console.log(`${path} ${total / 2 ** 20} MiB upload: answered after ${sentMb} MiB sent; RSS growth ${growthMb} MiB`);
+  // Refused at the limit: the answer comes while the client is still sending, not after the whole body.
+  const when = lazy.sent() < total / 2 ? 'before half of it was sent' : `after ${sentMb} MiB`;
+  // The head stored before the limit is removed once its upload settles, after the answer: wait for that.
+  const left = await waitFor('the refused file removed', async () =>
+    storedOriginals() === objectsBefore ? 0 : undefined,
+  ).catch(() => storedOriginals() - objectsBefore);
+  return `${errorOf(answer.status, answer.type, answer.text)} ${when}, RSS growth ${growthMb < 200 ? '< 200 MB' : `${growthMb} MB`}, ${left} object(s) left`;
+}
+
 describe('a 1 GB upload', () => {
   it('is refused at the size limit while streaming, with bounded memory', async () => {
-    const boundary = 'abuse-boundary-1gb';
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="files[]"; filename="huge.jpg"\r\n` +
-        'Content-Type: image/jpeg\r\n\r\n',
-    );
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const GB = 1024 ** 3;
     await a.cases.check(
-      '1 GB image upload, generated lazily',
-      '413 payload_too_large, RSS growth < 200 MB',
-      async () => {
-        const lazy = lazyJpegStream(GB);
-        const body = Readable.from(
-          (async function* () {
-            yield head;
-            for await (const chunk of lazy.stream) yield chunk as Buffer;
-            yield tail;
-          })(),
-        );
-        const before = process.memoryUsage().rss;
-        let peak = before;
-        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-        const answer = await new Promise<{ status: number; text: string; type: string | undefined }>(
-          (resolve, reject) => {
-            const req = http.request({
-              host: '127.0.0.1',
-              port: a.p.app.port,
-              method: 'POST',
-              path: '/api/v1/batches',
-              headers: { ...alice, 'content-type': `multipart/form-data; boundary=${boundary}` },
-            });
-            req.on('response', (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () => {
-                // A client that reads the refusal stops sending: nothing more is generated.
-                body.unpipe(req);
-                body.destroy();
-                req.destroy();
-                resolve({
-                  status: res.statusCode ?? 0,
-                  text: Buffer.concat(chunks).toString(),
-                  type: res.headers['content-type'],
-                });
-              });
-            });
-            req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-            body.pipe(req);
-          },
-        );
-        clearInterval(sampler);
-        const growthMb = Math.round((peak - before) / 2 ** 20);
-        console.log(
-          `1 GB upload: answered after ${Math.round(lazy.sent() / 2 ** 20)} MiB sent; RSS growth ${growthMb} MiB`,
-        );
-        return `${errorOf(answer.status, answer.type, answer.text)}, RSS growth ${growthMb < 200 ? '< 200 MB' : `${growthMb} MB`}`;
-      },
+      '1 GB image upload, generated lazily (batch)',
+      '413 payload_too_large before half of it was sent, RSS growth < 200 MB, 0 object(s) left',
+      () => streamedUpload('/api/v1/batches', 'files[]', 1024 ** 3),
+    );
+  });
+
+  it('is refused the same way by POST /resize', async () => {
+    await a.cases.check(
+      '1 GB image upload, generated lazily (POST /resize)',
+      '413 payload_too_large before half of it was sent, RSS growth < 200 MB, 0 object(s) left',
+      () => streamedUpload('/api/v1/resize', 'image', 1024 ** 3),
     );
   });
 });

@@ -22,7 +22,7 @@ const WHAT: Record<string, string> = {
   webhooks:
     '`webhook_url` refused at creation for the same forms; a name that rebinds to loopback after the check is refused at delivery; a 302 to the trap is not followed',
   images:
-    'pixel bomb, PNG declaring 10^12 and 2^62 pixels, truncated JPEG/PNG, polyglots, HTML/PDF named as images, SVG referencing a URL, GIF of 5000 frames, zero-byte, too many files, 1 GB upload',
+    'pixel bomb, PNG declaring 10^12 and 2^62 pixels, truncated JPEG/PNG, polyglots, HTML/PDF named as images, SVG referencing a URL, GIF of 5000 frames, zero-byte, too many files, 1 GB uploads (answered at the limit, memory flat)',
   csv: 'binary junk, PNG/XLSX as CSV, UTF-16, Latin-1, 1,000,000 columns (row and header), 10 MB cell, unterminated quote, empty, no URL column, row/URL/byte limits, formula cells in CSV/XLSX exports and results',
   auth: '`alg: none` (three ways), guessed secrets, HS512/RS256 instead of HS256, expired, no `exp`, foreign or missing `aud`/`iss`, tampered payload, deleted user (token and key), revoked key, login brute force',
   tenancy:
