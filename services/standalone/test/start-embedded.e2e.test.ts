@@ -37,7 +37,7 @@ describe('pnpm start with nothing configured', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 120_000; // a loaded 2-core machine can take a while to boot the embedded database
       while (!/password: (\S+)/.test(output)) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not start:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -87,5 +87,5 @@ describe('pnpm start with nothing configured', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 240_000);
 });
