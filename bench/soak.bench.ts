@@ -230,6 +230,26 @@ function report(mode: string, stats: RunStats, memory: Memory): Record<string, u
   return out;
 }
 
+/** Error lines (pino level 50 and up) a process logs, so an error the clients saw can be traced to its cause. */
+function collectErrors(p: ServiceProcess): string[] {
+  const found: string[] = [];
+  let rest = '';
+  p.child.stdout!.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        if ((entry.level ?? 0) >= 50)
+          found.push(`${p.name}: ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.slice(0, 300));
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  return found;
+}
+
 /** Reads every process's memory when idle, at the end of the warm-up and at the end of the load, then stops them. */
 async function measure(
   mode: string,
@@ -237,6 +257,7 @@ async function measure(
   processes: ServiceProcess[],
   seconds: number,
 ): Promise<Record<string, unknown>> {
+  const logged = processes.map(collectErrors);
   await waitForHttp(`${base}/healthz`, 120_000);
   const users = await clientUsers(base);
   const images = await smallImages();
@@ -264,7 +285,11 @@ async function measure(
     const code = await p.stop();
     if (code !== 0) throw new Error(`${p.name} exited with ${code}`);
   }
-  return report(mode, stats, memory);
+  const out = report(mode, stats, memory);
+  const errors = logged.flat();
+  out[`${mode}.server_error_logs`] = errors.length;
+  if (errors.length) out[`${mode}.server_error_log_sample`] = [...new Set(errors)].slice(0, 3).join(' | ');
+  return out;
 }
 
 /** `pnpm start` with nothing configured: one process, embedded everything, in a fresh DATA_DIR. */
