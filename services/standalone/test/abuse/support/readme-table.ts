@@ -51,6 +51,10 @@ export function render(r: AbuseRecord): string {
     '| category | cases | result | what |',
     '| --- | --- | --- | --- |',
     ...rows,
+    '',
+    'Found by it and fixed in the gateway: a malformed multipart body (cut short, or without a boundary) was a 500, now',
+    '400 `malformed_upload`; an oversized upload was refused only once the whole body had arrived (a 1 GB image: after',
+    'the full gigabyte), now at the limit while the rest is drained.',
     '<!-- abuse:end -->',
   ].join('\n');
 }
