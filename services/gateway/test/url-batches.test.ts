@@ -5,6 +5,8 @@ import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { signResultsLink } from '@pixmill/batch-state';
 import type { ObjectStore } from '@pixmill/storage';
+import { BatchDetail } from '../src/batches/batch-view';
+import { seedBatch } from './batch-fixtures';
 import { startGateway, TEST_JWT_SECRET, type TestGateway, type TestUser } from './support';
 
 let gw: TestGateway;
@@ -394,6 +396,30 @@ describe('chunks', () => {
       .set(auth(alice))
       .expect(200);
     expect(pending.body.items.map((c: { seq: number }) => c.seq)).toEqual([2]);
+  });
+
+  it('shows in the batch detail which chunk is being worked on: the lowest not finished, then the last', async () => {
+    const csv = `url\n${[1, 2, 3, 4, 5].map((n) => `http://img.test/c${n}.jpg`).join('\n')}\n`;
+    const id = (await postCsv(alice, csv).expect(202)).body.batch_id as string;
+    const detail = async () =>
+      BatchDetail.parse((await request(gw.app).get(`/api/v1/batches/${id}`).set(auth(alice)).expect(200)).body);
+    const setChunk = (seq: number, status: 'processing' | 'completed' | 'failed') =>
+      gw.deps.prisma.chunk.update({ where: { batchId_seq: { batchId: id, seq } }, data: { status } });
+
+    expect(await detail()).toMatchObject({ chunk_size: 2, total_chunks: 3, current_chunk: 1 });
+    // Chunks finish out of order: the third is done (failed) while the second still runs.
+    await setChunk(1, 'completed');
+    await setChunk(3, 'failed');
+    await setChunk(2, 'processing');
+    expect(await detail()).toMatchObject({ total_chunks: 3, current_chunk: 2 });
+    await setChunk(2, 'completed');
+    expect(await detail()).toMatchObject({ chunk_size: 2, total_chunks: 3, current_chunk: 3 });
+  });
+
+  it('gives a batch of uploaded images no chunks', async () => {
+    const { id } = await seedBatch(gw, alice.id, { sourceKind: 'upload', images: [{}, {}, {}] });
+    const res = await request(gw.app).get(`/api/v1/batches/${id}`).set(auth(alice)).expect(200);
+    expect(res.body).toMatchObject({ source: 'upload', chunk_size: null, total_chunks: 0, current_chunk: null });
   });
 });
 

@@ -251,7 +251,9 @@ describe('webhook deliveries API', () => {
         webhookUrl: 'https://hooks.example/in',
       } as unknown as Batch;
       expect(batchSummary({ ...b, webhookStatus: 'sent' })).toMatchObject({ webhook_status: 'sent' });
-      expect(batchDetail({ ...b, webhookStatus: 'failed' })).toMatchObject({ webhook_status: 'failed' });
+      expect(batchDetail({ ...b, webhookStatus: 'failed' }, { total: 0, current: null })).toMatchObject({
+        webhook_status: 'failed',
+      });
       expect(batchSummary(b)).not.toHaveProperty('webhook_status');
     });
   });

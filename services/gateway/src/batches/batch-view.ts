@@ -1,9 +1,61 @@
 // The API's view of a batch: counts, progress, timing and performance, in the field names clients rely on.
+import { z } from 'zod';
 import type { Batch } from '@pixmill/db';
+import type { ChunkProgress } from './chunk-progress';
 import type { WebhookStatus } from './webhook-status';
 
 /** A batch as read, plus its `webhook_status` when the route looked it up (see webhook-status.ts). */
 type BatchWithWebhook = Batch & { webhookStatus?: WebhookStatus };
+
+const isoOrNull = z.iso.datetime().nullable();
+const numberOrNull = z.number().nullable();
+
+export const BatchSummary = z.object({
+  batch_id: z.uuid(),
+  batch_name: z.string().nullable(),
+  status: z.enum(['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled']),
+  total_images: z.number().int(),
+  processed_images: z.number().int(),
+  successful_count: z.number().int(),
+  failed_count: z.number().int(),
+  progress: z.number().describe('Percent of images processed, one decimal'),
+  created_at: z.iso.datetime(),
+  started_at: isoOrNull,
+  completed_at: isoOrNull,
+  webhook_status: z.enum(['not_sent', 'pending', 'sent', 'failed']).optional(),
+});
+
+export const BatchDetail = BatchSummary.extend({
+  source: z.enum(['upload', 'csv', 'url_list']),
+  chunk_size: z
+    .number()
+    .int()
+    .nullable()
+    .describe('URLs per chunk of a URL batch; null for uploaded images, which are not split into chunks'),
+  total_chunks: z.number().int().describe('Chunks of a URL batch; 0 for uploaded images'),
+  current_chunk: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      '1-based number of the chunk being worked on: the lowest one not finished, or total_chunks once all are; ' +
+        'null for uploaded images',
+    ),
+  is_active: z.boolean(),
+  webhook_url: z.string().nullable(),
+  timing: z.object({
+    elapsed_seconds: z.number(),
+    elapsed_time_minutes: z.number(),
+    eta_seconds: numberOrNull,
+    estimated_completion: isoOrNull,
+  }),
+  performance: z.object({
+    images_per_minute: z.number(),
+    processing_rate_per_minute: z.number(),
+    success_rate: numberOrNull.describe('Percent of processed images that succeeded'),
+    average_time_per_image: numberOrNull.describe('Seconds'),
+  }),
+});
 
 const ACTIVE = new Set(['queued', 'processing']);
 
@@ -12,7 +64,7 @@ export function batchProgress(b: Pick<Batch, 'totalImages' | 'processedImages'>)
   return Math.round((b.processedImages / b.totalImages) * 1000) / 10;
 }
 
-export function batchSummary(b: BatchWithWebhook) {
+export function batchSummary(b: BatchWithWebhook): z.output<typeof BatchSummary> {
   return {
     batch_id: b.id,
     batch_name: b.name,
@@ -29,7 +81,11 @@ export function batchSummary(b: BatchWithWebhook) {
   };
 }
 
-export function batchDetail(b: BatchWithWebhook, now = new Date()) {
+export function batchDetail(
+  b: BatchWithWebhook,
+  chunks: ChunkProgress,
+  now = new Date(),
+): z.output<typeof BatchDetail> {
   const start = b.startedAt?.getTime();
   const end = (b.completedAt ?? now).getTime();
   const elapsedSeconds = start === undefined ? 0 : Math.max(0, (end - start) / 1000);
@@ -39,7 +95,9 @@ export function batchDetail(b: BatchWithWebhook, now = new Date()) {
   return {
     ...batchSummary(b),
     source: b.sourceKind,
-    chunk_size: b.chunkSize,
+    chunk_size: chunks.total > 0 ? b.chunkSize : null,
+    total_chunks: chunks.total,
+    current_chunk: chunks.current,
     is_active: ACTIVE.has(b.status),
     webhook_url: b.webhookUrl,
     timing: {

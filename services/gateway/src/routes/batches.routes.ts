@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
-import { batchDetail, batchSummary } from '../batches/batch-view';
+import { BatchDetail, batchDetail, batchSummary } from '../batches/batch-view';
+import { chunkProgressOf } from '../batches/chunk-progress';
 import { webhookStatusOf } from '../batches/webhook-status';
 import { imageView } from '../batches/image-view';
 import { findOwnedBatch } from '../batches/owned-batch';
@@ -141,15 +142,22 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
   api.get(
     '/api/v1/batches/:id',
     {
-      summary: 'A batch: progress, timing and performance',
+      summary: 'A batch: progress, chunks, timing and performance',
       tags: ['batches'],
       access: 'user',
       params: BatchParams,
-      responses: { 200: { description: 'The batch' }, 404: { description: 'No such batch of yours' } },
+      responses: {
+        200: { description: 'The batch', schema: BatchDetail },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      res.json(batchDetail({ ...batch, webhookStatus: await webhookStatusOf(prisma, batch) }));
+      const [webhookStatus, chunks] = await Promise.all([
+        webhookStatusOf(prisma, batch),
+        chunkProgressOf(prisma, batch),
+      ]);
+      res.json(batchDetail({ ...batch, webhookStatus }, chunks));
     },
   );
 
