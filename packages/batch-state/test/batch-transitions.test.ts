@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BatchStatus, ImageStatus, PrismaClient } from '@pixmill/db';
+import type { BatchStatus, PrismaClient } from '@pixmill/db';
 import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
 import {
   BATCH_ACTIONS,
@@ -13,6 +13,7 @@ import {
   retryFailedImages,
   startBatch,
 } from '../src';
+import { batchFixtures } from './support/batches';
 
 const ALL_STATES: BatchStatus[] = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'];
 
@@ -27,52 +28,10 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
-type Img = { status?: ImageStatus; original?: boolean; chunkId?: string; startedAt?: Date };
-
-/** A batch with images in the given states; counters consistent with them. */
-async function makeBatch(status: BatchStatus, images: Img[], o: { webhookUrl?: string; started?: boolean } = {}) {
-  const id = randomUUID();
-  const count = (s: ImageStatus) => images.filter((i) => (i.status ?? 'pending') === s).length;
-  await prisma.batch.create({
-    data: {
-      id,
-      ownerId,
-      status,
-      sourceKind: 'upload',
-      recipe: { variants: [] },
-      totalImages: images.length,
-      processedImages: count('succeeded') + count('failed'),
-      succeededImages: count('succeeded'),
-      failedImages: count('failed'),
-      webhookUrl: o.webhookUrl ?? null,
-      startedAt: o.started ? new Date(Date.now() - 60_000) : null,
-      completedAt: ['completed', 'failed', 'cancelled'].includes(status) ? new Date() : null,
-    },
-  });
-  const ids: string[] = [];
-  for (const [n, img] of images.entries()) {
-    const imageId = randomUUID();
-    ids.push(imageId);
-    await prisma.image.create({
-      data: {
-        id: imageId,
-        batchId: id,
-        rowNumber: n + 1,
-        status: img.status ?? 'pending',
-        originalKey: img.original === false ? null : `originals/${id}/${imageId}.jpg`,
-        chunkId: img.chunkId ?? null,
-        startedAt: img.startedAt ?? null,
-        ...(img.status === 'failed' ? { errorCode: 'corrupt', errorMessage: 'bad bytes' } : {}),
-      },
-    });
-  }
-  return { id, imageIds: ids };
-}
-
-const outbox = (batchId: string, queue: string) =>
-  prisma.outboxMessage.findMany({ where: { queue, payload: { path: ['batchId'], equals: batchId } } });
-
-const batchOf = (id: string) => prisma.batch.findUniqueOrThrow({ where: { id } });
+const { makeBatch, outbox, batchOf } = batchFixtures(
+  () => prisma,
+  () => ownerId,
+);
 
 describe('control actions by state', () => {
   const cases: [string, (id: string) => Promise<unknown>, readonly BatchStatus[]][] = [
@@ -120,7 +79,7 @@ describe('pause and resume', () => {
     const jobs = await outbox(id, 'resize.image');
     expect(jobs.map((j) => (j.payload as { imageId: string }).imageId).sort()).toEqual(imageIds.slice(0, 2).sort());
     expect(jobs[0]!.payload).toEqual({ v: 1, batchId: id, imageId: expect.any(String) });
-    expect(await claimImage(prisma, id, imageIds[0]!)).toEqual({ claimed: true });
+    expect(await claimImage(prisma, id, imageIds[0]!)).toMatchObject({ claimed: true });
 
     // A second resume is refused by the state guard: nothing is queued twice.
     await expect(resumeBatch(prisma, id)).rejects.toBeInstanceOf(BatchStateError);

@@ -7,6 +7,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -53,6 +54,21 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
     async put(key, body, opts = {}) {
       assertSafeKey(key);
       if (opts.contentType !== undefined) assertContentType(opts.contentType);
+      // A buffer that fits in one part goes as a plain PutObject: Upload's machinery (part queue, body chunker)
+      // costs a worker more CPU per small image than the request itself.
+      if (Buffer.isBuffer(body) && body.length <= PART_SIZE) {
+        assertBufferLength(body, opts.contentLength);
+        await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: body,
+            ContentType: opts.contentType,
+            ContentLength: body.length,
+          }),
+        );
+        return { bytes: body.length };
+      }
       let meter: ByteMeter | undefined;
       if (Buffer.isBuffer(body)) {
         assertBufferLength(body, opts.contentLength);

@@ -18,7 +18,7 @@ import { DEFAULT_FETCH_RETRY, fetchOriginal, type RetryPolicy } from '../fetch-o
 import pLimit, { type Limit } from 'p-limit';
 import { createOriginalRecorder, type OriginalRecorder } from '../original-recorder';
 
-export type IngestDb = Pick<PrismaClient, '$transaction' | 'batch' | 'chunk' | 'image'>;
+export type IngestDb = Pick<PrismaClient, '$transaction' | '$queryRaw' | 'batch' | 'chunk' | 'image'>;
 
 export type IngestDeps = {
   prisma: IngestDb;

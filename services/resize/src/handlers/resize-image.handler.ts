@@ -12,7 +12,7 @@ import { outputKey } from '../output-key';
 import { readObject, ObjectTooLargeError } from '../read-object';
 
 export type ResizeDeps = {
-  prisma: Pick<PrismaClient, '$transaction' | 'image'>;
+  prisma: Pick<PrismaClient, '$queryRaw'>;
   store: Pick<ObjectStore, 'get' | 'put'>;
   log: Logger;
   settings: Pick<
@@ -51,19 +51,14 @@ async function handle(d: ResizeDeps, sharpSlots: Limit, job: ResizeImageJob, ctx
   };
 
   try {
-    const image = await m.time('db', () =>
-      d.prisma.image.findUniqueOrThrow({
-        where: { id: job.imageId },
-        select: { originalKey: true, batch: { select: { recipe: true } } },
-      }),
-    );
     let recipe: Recipe;
     try {
-      recipe = parseRecipe(image.batch.recipe);
+      recipe = parseRecipe(claim.recipe);
     } catch (err) {
       return await finish({ status: 'failed', code: 'invalid_recipe', message: (err as Error).message });
     }
-    if (!image.originalKey)
+    const key = claim.originalKey;
+    if (!key)
       return await finish({
         status: 'failed',
         code: 'missing_original',
@@ -72,7 +67,6 @@ async function handle(d: ResizeDeps, sharpSlots: Limit, job: ResizeImageJob, ctx
 
     let input: Buffer;
     try {
-      const key = image.originalKey;
       input = await m.time('storage_get', () => readObject(d.store, key, d.settings.MAX_FILE_BYTES));
       m.bytes('storage_get', input.length);
     } catch (err) {
