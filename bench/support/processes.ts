@@ -8,8 +8,16 @@ export const ROOT = path.resolve(__dirname, '../..');
 
 export type ServiceProcess = { name: string; child: ChildProcess; peakRssMb(): number; stop(): Promise<number | null> };
 
+/**
+ * Starts one service. `entry` is a TypeScript file (run through tsx's loader) or a built `.js` bundle (plain node,
+ * as deployed). BENCH_PROF=<dir> writes a V8 CPU profile of each service to <dir>/<name>/ when it exits.
+ */
 export function startService(name: string, entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+  const profile = process.env.BENCH_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROF, name)}`]
+    : [];
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...profile, ...loader, path.resolve(ROOT, entry)], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
