@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { detectShape, urlsOf, urlSeparator } from '../src/batches/url-intake/csv-shape';
 import { readCsv, readerFor } from '../src/batches/url-intake/csv-records';
-import type { ChunkManifest } from '../src/batches/url-intake/chunk-manifest';
+import type { ChunkManifest } from '@pixmill/contracts';
 import { receiveCsv } from '../src/batches/url-intake/receive-csv';
 import { rowStatus, safeCell } from '../src/batches/url-intake/results-csv';
 import { UrlIntake } from '../src/batches/url-intake/url-intake';

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Batch, DeliveryStatus } from '@pixmill/db';
 import { batchDetail, batchSummary } from '../src/batches/batch-view';
-import { resultsLinkUrl, signResultsLink, verifyResultsLink } from '../src/batches/results-link';
+import { resultsLinkUrl, signResultsLink, verifyResultsLink } from '@pixmill/batch-state';
 import { webhookStatuses, webhookStatusOf } from '../src/batches/webhook-status';
 import { startGateway, type TestGateway, type TestUser } from './support';
 

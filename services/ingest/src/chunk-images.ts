@@ -1,7 +1,7 @@
 // A chunk's image rows, created once from its manifest. The chunk row is locked while checking, so two deliveries
 // of the same job (a redelivery racing a slow first attempt) never create the rows twice.
 import type { Prisma, PrismaClient } from '@pixmill/db';
-import type { ChunkManifest } from './chunk-manifest';
+import type { ChunkManifest } from '@pixmill/contracts';
 import { MAX_URL_CHARS } from './fetch-original';
 
 export async function ensureChunkImages(

@@ -5,7 +5,7 @@ export {
   WorkerStoppingError,
   type IngestDeps,
 } from './handlers/ingest-chunk.handler';
-export { ChunkManifest, chunkManifestKey, readChunkManifest } from './chunk-manifest';
+export { readChunkManifest } from './chunk-manifest';
 export {
   DEFAULT_FETCH_RETRY,
   fetchOriginal,

@@ -1,6 +1,6 @@
 // Webhooks end to end: upload a batch with webhook_url → images resized → the batch ends and writes its event →
 // outbox → RabbitMQ → notifier → a local receiver that verifies the signatures; the delivery log through the API.
-import { verifyResultsLink } from '../../gateway/src/batches/results-link';
+import { verifyResultsLink } from '@pixmill/batch-state';
 import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '../../notifier/test/support/webhook-receiver';
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
 import { findOwnedBatch } from '../batches/owned-batch';
-import { verifyResultsLink } from '../batches/results-link';
+import { verifyResultsLink } from '@pixmill/batch-state';
 import { NotFoundError } from '../errors';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
 import { chunkView } from '../batches/url-intake/url-batch-view';

@@ -7,7 +7,7 @@ import { createLogger } from '@pixmill/observability';
 import type { Lookup } from '@pixmill/safe-fetch';
 import type { ObjectStore } from '@pixmill/storage';
 import { startTestS3 } from '@pixmill/storage/testing';
-import { chunkManifestKey, type ChunkManifest } from '../../src/chunk-manifest';
+import { chunkManifestKey, type ChunkManifest } from '@pixmill/contracts';
 import { makeIngestChunkHandler, type IngestDeps } from '../../src/handlers/ingest-chunk.handler';
 import { createImageFetcher } from '../../src/worker';
 

@@ -10,7 +10,7 @@ import { parseBatchOptions } from '../batch-options';
 import { createUploadBatch } from '../create-batch';
 import { receiveBatchUpload } from '../upload-images';
 import { ValidationError } from '../../errors';
-import { uploadPrefix } from './chunk-manifest';
+import { uploadPrefix } from '@pixmill/contracts';
 import { createUrlBatch } from './create-url-batch';
 import type { CsvIntakeResult } from './receive-csv';
 import { receiveUrlList, type UrlListBody } from './url-list';

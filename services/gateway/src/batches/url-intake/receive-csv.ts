@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { ObjectStore } from '@pixmill/storage';
 import { PayloadTooLargeError, ValidationError } from '../../errors';
-import { inputCsvKey } from './chunk-manifest';
+import { inputCsvKey } from '@pixmill/contracts';
 import { csvReader, readCsv } from './csv-records';
 import { UrlIntake, type IntakeLimits, type IntakeSummary } from './url-intake';
 

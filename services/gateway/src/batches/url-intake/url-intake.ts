@@ -2,7 +2,7 @@
 // the chunks (row ranges) and their manifests in storage, and for each repeated URL where it first occurred.
 import { createHash } from 'node:crypto';
 import { PayloadTooLargeError, ValidationError } from '../../errors';
-import { chunkManifestKey, type ChunkManifest, type UrlPosition } from './chunk-manifest';
+import { chunkManifestKey, type ChunkManifest, type UrlPosition } from '@pixmill/contracts';
 import { detectShape, urlsOf, type CsvShape } from './csv-shape';
 
 export type IntakeLimits = { chunkSize: number; maxRows: number; maxUrls: number };

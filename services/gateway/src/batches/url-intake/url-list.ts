@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import type { ObjectStore } from '@pixmill/storage';
 import { PayloadTooLargeError } from '../../errors';
-import { inputCsvKey } from './chunk-manifest';
+import { inputCsvKey } from '@pixmill/contracts';
 import type { CsvIntakeResult } from './receive-csv';
 import { UrlIntake, type IntakeLimits } from './url-intake';
 
