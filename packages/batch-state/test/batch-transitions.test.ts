@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { BatchStatus, PrismaClient } from '@pixmill/db';
-import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
+import type { BatchStatus } from '@pixmill/db';
 import {
   BATCH_ACTIONS,
   BatchStateError,
@@ -13,34 +11,20 @@ import {
   retryFailedImages,
   startBatch,
 } from '../src';
-import { batchFixtures } from './support/batches';
+import { useBatchDatabase } from './support/batches';
 
 const ALL_STATES: BatchStatus[] = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'];
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-let ownerId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = db.prisma;
-  ownerId = (await prisma.user.create({ data: { username: `u-${randomUUID()}`, passwordHash: 'x' } })).id;
-});
-afterAll(() => db?.drop());
-
-const { makeBatch, outbox, batchOf } = batchFixtures(
-  () => prisma,
-  () => ownerId,
-);
+const { makeBatch, outbox, batchOf, prisma: db } = useBatchDatabase();
 
 describe('control actions by state', () => {
   const cases: [string, (id: string) => Promise<unknown>, readonly BatchStatus[]][] = [
-    ['start', (id) => startBatch(prisma, id, 'start'), BATCH_ACTIONS.start],
-    ['force-start', (id) => startBatch(prisma, id, 'force-start'), BATCH_ACTIONS['force-start']],
-    ['resume', (id) => resumeBatch(prisma, id), BATCH_ACTIONS.resume],
-    ['pause', (id) => pauseBatch(prisma, id), BATCH_ACTIONS.pause],
-    ['cancel', (id) => cancelBatch(prisma, id), BATCH_ACTIONS.cancel],
-    ['retry-failed', (id) => retryFailedImages(prisma, id), BATCH_ACTIONS['retry-failed']],
+    ['start', (id) => startBatch(db(), id, 'start'), BATCH_ACTIONS.start],
+    ['force-start', (id) => startBatch(db(), id, 'force-start'), BATCH_ACTIONS['force-start']],
+    ['resume', (id) => resumeBatch(db(), id), BATCH_ACTIONS.resume],
+    ['pause', (id) => pauseBatch(db(), id), BATCH_ACTIONS.pause],
+    ['cancel', (id) => cancelBatch(db(), id), BATCH_ACTIONS.cancel],
+    ['retry-failed', (id) => retryFailedImages(db(), id), BATCH_ACTIONS['retry-failed']],
   ];
   for (const [action, run, allowed] of cases) {
     for (const state of ALL_STATES) {
@@ -68,33 +52,33 @@ describe('control actions by state', () => {
 describe('pause and resume', () => {
   it('a paused batch gives no image to workers; resume queues its pending images once', async () => {
     const { id, imageIds } = await makeBatch('processing', [{}, {}, { status: 'succeeded' }], { started: true });
-    await pauseBatch(prisma, id);
-    expect(await claimImage(prisma, id, imageIds[0]!)).toEqual({ claimed: false, reason: 'batch_not_running' });
+    await pauseBatch(db(), id);
+    expect(await claimImage(db(), id, imageIds[0]!)).toEqual({ claimed: false, reason: 'batch_not_running' });
     expect(await outbox(id, 'resize.image')).toHaveLength(0);
 
-    const r = await resumeBatch(prisma, id);
+    const r = await resumeBatch(db(), id);
     // It ran before, so it goes straight back to processing and keeps its start time.
     expect(r.status).toBe('processing');
     expect(r.enqueued).toEqual({ images: 2, chunks: 0 });
     const jobs = await outbox(id, 'resize.image');
     expect(jobs.map((j) => (j.payload as { imageId: string }).imageId).sort()).toEqual(imageIds.slice(0, 2).sort());
     expect(jobs[0]!.payload).toEqual({ v: 1, batchId: id, imageId: expect.any(String) });
-    expect(await claimImage(prisma, id, imageIds[0]!)).toMatchObject({ claimed: true });
+    expect(await claimImage(db(), id, imageIds[0]!)).toMatchObject({ claimed: true });
 
     // A second resume is refused by the state guard: nothing is queued twice.
-    await expect(resumeBatch(prisma, id)).rejects.toBeInstanceOf(BatchStateError);
+    await expect(resumeBatch(db(), id)).rejects.toBeInstanceOf(BatchStateError);
     expect(await outbox(id, 'resize.image')).toHaveLength(2);
   });
 
   it('start of a never-started batch goes to queued and queues pending URL chunks', async () => {
     const { id } = await makeBatch('pending', []);
-    await prisma.chunk.createMany({
+    await db().chunk.createMany({
       data: [
         { batchId: id, seq: 1, firstRow: 1, rowCount: 10, status: 'pending' },
         { batchId: id, seq: 2, firstRow: 11, rowCount: 10, status: 'completed' },
       ],
     });
-    const r = await startBatch(prisma, id);
+    const r = await startBatch(db(), id);
     expect(r).toEqual({ status: 'queued', enqueued: { images: 0, chunks: 1 } });
     expect(await outbox(id, 'ingest.chunk')).toHaveLength(1);
   });
@@ -107,7 +91,7 @@ describe('cancel', () => {
       [{ status: 'processing' }, {}, { status: 'fetching', original: false }, { status: 'succeeded' }],
       { webhookUrl: 'https://example.test/hook', started: true },
     );
-    const r = await cancelBatch(prisma, id);
+    const r = await cancelBatch(db(), id);
     expect(r.cancelledImages).toBe(2);
     expect(r.eventId).toMatch(/^evt_/);
     const events = await outbox(id, 'notify.webhook');
@@ -118,31 +102,31 @@ describe('cancel', () => {
     const b = await batchOf(id);
     expect(b.status).toBe('cancelled');
     expect(b.completedAt).not.toBeNull();
-    const statuses = (await prisma.image.findMany({ where: { batchId: id }, orderBy: { rowNumber: 'asc' } })).map(
+    const statuses = (await db().image.findMany({ where: { batchId: id }, orderBy: { rowNumber: 'asc' } })).map(
       (i) => i.status,
     );
     expect(statuses).toEqual(['processing', 'cancelled', 'cancelled', 'succeeded']);
 
     // The image in flight finishes: counted once, and the batch stays cancelled with no second event.
-    const fin = await finishImage(prisma, id, imageIds[0]!, { status: 'succeeded', outputs: [] });
+    const fin = await finishImage(db(), id, imageIds[0]!, { status: 'succeeded', outputs: [] });
     expect(fin).toEqual({ counted: true, batchEnd: null });
     const after = await batchOf(id);
     expect(after).toMatchObject({ status: 'cancelled', processedImages: 2, succeededImages: 2, failedImages: 0 });
     expect(after.totalImages - after.processedImages).toBe(2);
     expect(await outbox(id, 'notify.webhook')).toHaveLength(1);
     // A cancelled image is never taken again.
-    expect((await claimImage(prisma, id, imageIds[1]!)).claimed).toBe(false);
+    expect((await claimImage(db(), id, imageIds[1]!)).claimed).toBe(false);
   });
 
   it('writes no webhook event for a batch without webhook_url', async () => {
     const { id } = await makeBatch('queued', [{}]);
-    expect((await cancelBatch(prisma, id)).eventId).toBeNull();
+    expect((await cancelBatch(db(), id)).eventId).toBeNull();
     expect(await outbox(id, 'notify.webhook')).toHaveLength(0);
   });
 
   it('of two cancels at once, exactly one succeeds', async () => {
     const { id } = await makeBatch('queued', [{}, {}, {}]);
-    const results = await Promise.allSettled([cancelBatch(prisma, id), cancelBatch(prisma, id)]);
+    const results = await Promise.allSettled([cancelBatch(db(), id), cancelBatch(db(), id)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(rejected.reason).toBeInstanceOf(BatchStateError);
@@ -158,20 +142,20 @@ describe('retry-failed', () => {
         started: true,
       },
     );
-    const r = await retryFailedImages(prisma, id);
+    const r = await retryFailedImages(db(), id);
     expect(r).toEqual({ status: 'processing', retriedImages: 2, enqueued: { images: 2, chunks: 0 } });
     const b = await batchOf(id);
     expect(b).toMatchObject({ processedImages: 1, succeededImages: 1, failedImages: 0, completedAt: null });
     const jobs = (await outbox(id, 'resize.image')).map((j) => (j.payload as { imageId: string }).imageId);
     expect(jobs.sort()).toEqual(imageIds.slice(1).sort());
-    const retried = await prisma.image.findUniqueOrThrow({ where: { id: imageIds[1]! } });
+    const retried = await db().image.findUniqueOrThrow({ where: { id: imageIds[1]! } });
     expect(retried).toMatchObject({ status: 'pending', errorCode: null, errorMessage: null });
 
     // They run again and the batch ends again, exactly once.
-    await claimImage(prisma, id, imageIds[1]!);
-    await finishImage(prisma, id, imageIds[1]!, { status: 'succeeded', outputs: [] });
-    await claimImage(prisma, id, imageIds[2]!);
-    const end = await finishImage(prisma, id, imageIds[2]!, {
+    await claimImage(db(), id, imageIds[1]!);
+    await finishImage(db(), id, imageIds[1]!, { status: 'succeeded', outputs: [] });
+    await claimImage(db(), id, imageIds[2]!);
+    const end = await finishImage(db(), id, imageIds[2]!, {
       status: 'failed',
       code: 'corrupt',
       message: 'still bad',
@@ -182,10 +166,10 @@ describe('retry-failed', () => {
 
   it('refetches URL images that never got an original by reopening their chunk', async () => {
     const { id } = await makeBatch('failed', []);
-    const chunk = await prisma.chunk.create({
+    const chunk = await db().chunk.create({
       data: { batchId: id, seq: 1, firstRow: 1, rowCount: 1, status: 'completed', completedAt: new Date() },
     });
-    await prisma.image.create({
+    await db().image.create({
       data: {
         batchId: id,
         chunkId: chunk.id,
@@ -194,15 +178,15 @@ describe('retry-failed', () => {
         errorCode: 'http_404',
       },
     });
-    await prisma.batch.update({ where: { id }, data: { totalImages: 1, processedImages: 1, failedImages: 1 } });
-    const r = await retryFailedImages(prisma, id);
+    await db().batch.update({ where: { id }, data: { totalImages: 1, processedImages: 1, failedImages: 1 } });
+    const r = await retryFailedImages(db(), id);
     expect(r.enqueued).toEqual({ images: 0, chunks: 1 });
-    expect((await prisma.chunk.findUniqueOrThrow({ where: { id: chunk.id } })).status).toBe('pending');
+    expect((await db().chunk.findUniqueOrThrow({ where: { id: chunk.id } })).status).toBe('pending');
   });
 
   it('refuses a finished batch without failed images, naming the reason', async () => {
     const { id } = await makeBatch('completed', [{ status: 'succeeded' }]);
-    await expect(retryFailedImages(prisma, id)).rejects.toThrow(/no failed images/);
+    await expect(retryFailedImages(db(), id)).rejects.toThrow(/no failed images/);
     expect((await batchOf(id)).status).toBe('completed');
   });
 });
@@ -218,17 +202,17 @@ describe('reset of stuck images', () => {
       ],
       { started: true },
     );
-    const r = await resetStuckImages(prisma, id, new Date(Date.now() - 600_000));
+    const r = await resetStuckImages(db(), id, new Date(Date.now() - 600_000));
     expect(r.resetImages).toBe(1);
     expect(r.enqueued.images).toBe(1);
-    const imgs = await prisma.image.findMany({ where: { id: { in: imageIds } } });
+    const imgs = await db().image.findMany({ where: { id: { in: imageIds } } });
     expect(imgs.find((i) => i.id === imageIds[0])!.status).toBe('pending');
     expect(imgs.find((i) => i.id === imageIds[1])!.status).toBe('processing');
   });
 
   it('resets a paused batch without queueing anything', async () => {
     const { id } = await makeBatch('paused', [{ status: 'processing', startedAt: new Date(0) }]);
-    const r = await resetStuckImages(prisma, id, new Date());
+    const r = await resetStuckImages(db(), id, new Date());
     expect(r).toMatchObject({ status: 'paused', resetImages: 1, enqueued: { images: 0, chunks: 0 } });
     expect(await outbox(id, 'resize.image')).toHaveLength(0);
   });

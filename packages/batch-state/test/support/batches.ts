@@ -1,18 +1,29 @@
 // Batches in a given state, built row by row, for the batch-state tests (which run the real SQL on PostgreSQL).
 import { randomUUID } from 'node:crypto';
 import type { BatchStatus, ImageStatus, PrismaClient } from '@pixmill/db';
+import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
 
 export type Img = { status?: ImageStatus; original?: boolean; chunkId?: string; startedAt?: Date };
 
-export function batchFixtures(db: () => PrismaClient, ownerId: () => string) {
+/** A database of its own for the calling test file (with an owner for its batches), and batches in it. */
+export function useBatchDatabase() {
+  let db: TestDatabase;
+  let ownerId: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ownerId = (await db.prisma.user.create({ data: { username: `u-${randomUUID()}`, passwordHash: 'x' } })).id;
+  });
+  afterAll(() => db?.drop());
+  const prisma = (): PrismaClient => db.prisma;
+
   /** A batch with images in the given states; counters consistent with them. */
   async function makeBatch(status: BatchStatus, images: Img[], o: { webhookUrl?: string; started?: boolean } = {}) {
     const id = randomUUID();
     const count = (s: ImageStatus) => images.filter((i) => (i.status ?? 'pending') === s).length;
-    await db().batch.create({
+    await prisma().batch.create({
       data: {
         id,
-        ownerId: ownerId(),
+        ownerId,
         status,
         sourceKind: 'upload',
         recipe: { variants: [] },
@@ -29,7 +40,7 @@ export function batchFixtures(db: () => PrismaClient, ownerId: () => string) {
     for (const [n, img] of images.entries()) {
       const imageId = randomUUID();
       ids.push(imageId);
-      await db().image.create({
+      await prisma().image.create({
         data: {
           id: imageId,
           batchId: id,
@@ -46,8 +57,8 @@ export function batchFixtures(db: () => PrismaClient, ownerId: () => string) {
   }
 
   const outbox = (batchId: string, queue: string) =>
-    db().outboxMessage.findMany({ where: { queue, payload: { path: ['batchId'], equals: batchId } } });
+    prisma().outboxMessage.findMany({ where: { queue, payload: { path: ['batchId'], equals: batchId } } });
 
-  const batchOf = (id: string) => db().batch.findUniqueOrThrow({ where: { id } });
-  return { makeBatch, outbox, batchOf };
+  const batchOf = (id: string) => prisma().batch.findUniqueOrThrow({ where: { id } });
+  return { prisma, makeBatch, outbox, batchOf };
 }
