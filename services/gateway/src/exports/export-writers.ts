@@ -4,9 +4,9 @@ import { once } from 'node:events';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import ExcelJS from 'exceljs';
 import type { ExportRow } from './export-rows';
 import { neutraliseRow } from './neutralise';
+import { XlsxWorkbookWriter } from './xlsx-workbook-writer';
 
 export const EXPORT_FORMATS = {
   csv: {
@@ -80,9 +80,12 @@ export async function writeExport(
     };
     await pipeline(Readable.from(chunks()), counter.stream, out);
   } else {
+    // When the client goes away the pipeline fails at once; the workbook may be waiting for 'drain' meanwhile.
+    const gone = new AbortController();
     const done = pipeline(counter.stream, out);
+    done.catch((err: unknown) => gone.abort(err));
     try {
-      await writeXlsx(counter.stream, counted(), columns, meta, () => count);
+      await writeXlsx(counter.stream, counted(), columns, meta, () => count, gone.signal);
     } catch (err) {
       counter.stream.destroy(err as Error);
       await done.catch(() => undefined);
@@ -99,14 +102,17 @@ async function writeXlsx(
   columns: string[],
   meta: ExportMeta,
   count: () => number,
+  gone: AbortSignal,
 ): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: false, useSharedStrings: false });
+  const wb = new XlsxWorkbookWriter({ stream, useStyles: false, useSharedStrings: false });
   const sheet = wb.addWorksheet('results');
   sheet.columns = columns.map((c) => ({ header: c, key: c }));
+  const xml = wb.sheetStream(1);
+  if (!xml) throw new Error('exceljs did not open the results sheet through XlsxWorkbookWriter._openStream');
   for await (const row of rows) {
     sheet.addRow(neutraliseRow(row)).commit();
-    // exceljs does not wait for a slow reader: hold on here, so a slow download does not fill memory.
-    if (stream.writableNeedDrain) await once(stream, 'drain');
+    // The sheet's XML waits here, uncompressed, until the zip (and so the client) has taken what came before.
+    if (xml.writableNeedDrain) await once(xml, 'drain', { signal: gone });
   }
   sheet.commit();
   const summary = wb.addWorksheet('summary');
