@@ -190,7 +190,12 @@ async function* imagesInRowOrder(prisma: ResultsDeps['prisma'], batchId: string)
       where: {
         batchId,
         ...(after
-          ? { OR: [{ rowNumber: { gt: after.row } }, { rowNumber: after.row, urlIndex: { gt: after.index } }] }
+          ? {
+              // Implied by the OR, but it is what lets PostgreSQL start the index scan at the page instead of at
+              // the batch's first row (each page would otherwise cost a scan of every row before it).
+              rowNumber: { gte: after.row },
+              OR: [{ rowNumber: { gt: after.row } }, { rowNumber: after.row, urlIndex: { gt: after.index } }],
+            }
           : {}),
       },
       orderBy: [{ rowNumber: 'asc' }, { urlIndex: 'asc' }, { id: 'asc' }],
