@@ -9,6 +9,8 @@ import { WorkerStoppingError } from '../src/handlers/ingest-chunk.handler';
 import pLimit from 'p-limit';
 import { startImageServer, startTrap, PNG, type ImageServer } from './support/image-server';
 import { imagesOf, resizeJobs, startIngestEnv, type IngestEnv } from './support/ingest-env';
+import { chunkManifestKey } from '@pixmill/contracts';
+import { readChunkManifest } from '../src/chunk-manifest';
 
 let img: ImageServer;
 let trap: Awaited<ReturnType<typeof startTrap>>;
@@ -205,6 +207,26 @@ describe('repeated URLs', () => {
     const images = await imagesOf(env.prisma, batchId);
     expect(images.map((i) => [i.rowNumber, i.status, i.contentType])).toEqual([[2, 'pending', 'image/png']]);
     expect(images[0]!.originalKey).not.toBeNull();
+  });
+  it('are fetched on their own when the first occurrence named holds another URL (a hash collision)', async () => {
+    const [a, b] = [u('/img/collide-a.png'), u('/img/collide-b.png')];
+    const { batchId, chunkIds } = await env.batch([[a], [b]]);
+    // What the gateway writes when the two URLs' hashes collide: b marked as a repeat of a.
+    const key = chunkManifestKey(batchId, 2);
+    const manifest = await readChunkManifest(env.store, batchId, 2);
+    manifest.rows[0]!.urls[0]!.dupOf = [1, 0];
+    await env.store.put(key, Buffer.from(JSON.stringify(manifest)));
+
+    await env.run(batchId, chunkIds[0]!);
+    await env.run(batchId, chunkIds[1]!);
+    expect([img.hits('/img/collide-a.png'), img.hits('/img/collide-b.png')]).toEqual([1, 1]);
+    const images = await imagesOf(env.prisma, batchId);
+    expect(images.map((i) => [i.sourceUrl, i.status])).toEqual([
+      [a, 'pending'],
+      [b, 'pending'],
+    ]);
+    expect(images[1]!.originalKey).not.toBeNull();
+    expect(images[1]!.originalKey).not.toBe(images[0]!.originalKey);
   });
 });
 

@@ -130,11 +130,13 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
           if (g.firstOccurrence) {
             const r = await takeFromFirstOccurrence(d.prisma, chunkCtx, g);
             if (r === 'wait') waiting.push(g);
-            return;
+            if (r !== 'fetch') return;
           }
           // The slot is the fetch and the storage write; recording waits for its batch outside it.
           const fetched = await limit(async () =>
-            (await stillRunning()) ? fetchGroup(d, chunkCtx, g, { retry, sleep, log }) : undefined,
+            (await stillRunning())
+              ? fetchGroup(d, chunkCtx, { url: g.url, images: g.images }, { retry, sleep, log })
+              : undefined,
           );
           await fetched?.recorded;
         }),
@@ -143,17 +145,24 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
       // Duplicates of URLs another chunk is fetching right now: wait for that, then fetch them here if it never lands.
       const deadline = Date.now() + duplicateWaitMs;
       let pending = waiting;
+      const fetchNow: UrlGroup[] = [];
       while (pending.length > 0 && Date.now() < deadline && (await stillRunning())) {
         await sleep(DUPLICATE_POLL_MS);
         const still: UrlGroup[] = [];
-        for (const g of pending) if ((await takeFromFirstOccurrence(d.prisma, chunkCtx, g)) === 'wait') still.push(g);
+        for (const g of pending) {
+          const r = await takeFromFirstOccurrence(d.prisma, chunkCtx, g);
+          if (r === 'wait') still.push(g);
+          if (r === 'fetch') fetchNow.push(g);
+        }
         pending = still;
       }
-      if (pending.length > 0 && (await stillRunning())) {
+      if (pending.length > 0)
         log.warn(
           { urls: pending.length },
           'the first occurrence of some URLs never got an original; fetching them here',
         );
+      pending.push(...fetchNow);
+      if (pending.length > 0 && (await stillRunning())) {
         await settleAll(
           pending.map(async (g) => {
             const fetched = await limit(async () =>
@@ -250,14 +259,24 @@ async function fetchGroup(
 
 /**
  * Gives the images the original of the URL's first occurrence: `done` when it had one (or failed fetching, and so
- * do these), `wait` while it is still being fetched or its chunk has not created it yet.
+ * do these), `wait` while it is still being fetched or its chunk has not created it yet, `fetch` when the image
+ * there has another URL (the gateway finds repeats by a hash of the URL, and hashes can collide).
  */
-async function takeFromFirstOccurrence(prisma: IngestDb, c: ChunkCtx, g: UrlGroup): Promise<'done' | 'wait'> {
+async function takeFromFirstOccurrence(prisma: IngestDb, c: ChunkCtx, g: UrlGroup): Promise<'done' | 'wait' | 'fetch'> {
   const [row, urlIndex] = g.firstOccurrence!;
   const first = await prisma.image.findFirst({
     where: { batchId: c.batchId, rowNumber: row, urlIndex },
-    select: { status: true, originalKey: true, contentType: true, bytes: true, errorCode: true, errorMessage: true },
+    select: {
+      sourceUrl: true,
+      status: true,
+      originalKey: true,
+      contentType: true,
+      bytes: true,
+      errorCode: true,
+      errorMessage: true,
+    },
   });
+  if (first && first.sourceUrl !== g.url) return 'fetch';
   if (first?.originalKey) {
     await c.recorder.record(
       g.images.map((i) => i.id),

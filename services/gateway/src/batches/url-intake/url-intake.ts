@@ -1,9 +1,9 @@
 // Turns parsed rows into what a URL batch is made of, in one pass with memory bounded by one chunk: the URL count,
 // the chunks (row ranges) and their manifests in storage, and for each repeated URL where it first occurred.
-import { createHash } from 'node:crypto';
 import { PayloadTooLargeError, ValidationError } from '../../errors';
 import { chunkManifestKey, type ChunkManifest, type UrlPosition } from '@pixmill/contracts';
 import { detectShape, urlsOf, type CsvShape } from './csv-shape';
+import { urlHash } from './url-hash';
 
 export type IntakeLimits = { chunkSize: number; maxRows: number; maxUrls: number };
 
@@ -30,8 +30,8 @@ export class UrlIntake {
   private header: string[] = [];
   private rowCount = 0;
   private urlCount = 0;
-  // URL (or hash of a long one) → its first position (row * MAX_URLS_PER_CELL + index): ~20 MB for 200k URLs.
-  private readonly firstSeen = new Map<string, number>();
+  // Hash of a URL → its first position (row * MAX_URLS_PER_CELL + index): ~10 MB for 200k URLs.
+  private readonly firstSeen = new Map<number, number>();
   private current?: PendingChunk;
   private readonly chunks: ChunkPlan[] = [];
   private readonly writes = new Set<Promise<void>>();
@@ -121,8 +121,7 @@ export class UrlIntake {
   }
 
   private position(url: string, row: number, index: number): { url: string; dupOf?: UrlPosition } {
-    // Short URLs are their own key (no garbage per URL); long ones are hashed to bound the map's memory.
-    const key = url.length <= 96 ? url : createHash('sha256').update(url).digest('base64');
+    const key = urlHash(url);
     const first = this.firstSeen.get(key);
     if (first === undefined) {
       this.firstSeen.set(key, row * MAX_URLS_PER_CELL + index);
