@@ -1,44 +1,11 @@
 // Walks every route of the app, read from its OpenAPI document (which another suite proves equals the router
 // stack), with another user's token aimed at the victim's batch: each must answer 404 or 403 and change nothing.
 // A new route is walked automatically; one that is public or only about the caller's own things must be listed
-// in EXEMPT with the reason.
-import { randomUUID } from 'node:crypto';
+// in TENANCY_EXEMPT (support/tenancy-walk.ts) with the reason.
 import request from 'supertest';
 import { bearer, seedBatch, type Seeded } from './batch-fixtures';
 import { startGateway, type TestGateway, type TestUser } from './support';
-
-const EXEMPT: Record<string, string> = {
-  'get /api/v1/health': 'public health probe',
-  'get /health': 'public health probe',
-  'get /healthz': 'public health probe',
-  'get /metrics': 'public Prometheus endpoint',
-  'get /api/v1/openapi.json': 'public API document',
-  'get /docs': 'public docs page',
-  'post /api/v1/auth/login': 'public: login',
-  'post /api/auth/login': 'public: login (short form)',
-  'get /api/v1/me': "the caller's own account",
-  'post /api/v1/api-keys': "creates a key of the caller's",
-  'get /api/v1/api-keys': "lists the caller's keys (the victim's key is checked through DELETE /api-keys/{id})",
-  'post /api/v1/batches': "creates a batch of the caller's",
-  'get /api/v1/batches': "lists the caller's batches (checked below: the victim's batch is not in it)",
-  'post /api/upload': "creates a batch of the caller's (short form)",
-  'post /api/v1/resize': "creates a job of the caller's",
-  'get /api/v1/export/formats': 'static description',
-  'get /api/v1/export/template': 'static CSV template',
-  'get /api/v1/export/statistics': "the caller's own export log (checked in exports.test.ts)",
-  'get /api/v1/system/stats': "counts of the caller's own batches (checked in system-admin.test.ts)",
-};
-
-/** Bodies for routes that name batches in the body rather than the path. */
-const bodies = (victimBatch: string): Record<string, object> => ({
-  'post /api/v1/export/batches/multiple': { batch_ids: [victimBatch] },
-  'post /api/v1/export/filtered': { batch_ids: [victimBatch] },
-  'post /api/v1/batches/{id}/force-start': { skip_validation: true },
-  'post /api/v1/batches/{id}/clone': { copy_results: true },
-  'post /api/v1/batches/{id}/soft-delete': { retention_days: 0 },
-});
-
-type Doc = { paths: Record<string, Record<string, { security?: unknown[] }>> };
+import { routesOf, TENANCY_EXEMPT, tenancyWalk } from './support/tenancy-walk';
 
 let gw: TestGateway;
 let victim: TestUser;
@@ -59,16 +26,9 @@ beforeAll(async () => {
   victimKeyId = (
     await request(gw.app).post('/api/v1/api-keys').set(bearer(victim.token)).send({ name: 'victim key' }).expect(201)
   ).body.id;
-  const doc = (await request(gw.app).get('/api/v1/openapi.json').expect(200)).body as Doc;
-  routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+  routes = routesOf((await request(gw.app).get('/api/v1/openapi.json').expect(200)).body);
 });
 afterAll(() => gw?.close());
-
-function concretePath(route: string): string {
-  const path = route.slice(route.indexOf(' ') + 1);
-  const id = path.startsWith('/api/v1/api-keys/') ? victimKeyId : target.id;
-  return path.replace('{id}', id).replace(/\{[A-Za-z_]+\}/g, () => randomUUID());
-}
 
 describe("another user's token", () => {
   it('walks a route list that includes the batch, export and admin routes', () => {
@@ -81,17 +41,15 @@ describe("another user's token", () => {
         'post /api/v1/admin/batch/{id}/reset',
       ]),
     );
-    expect(routes.filter((r) => !(r in EXEMPT)).length).toBeGreaterThan(25);
+    expect(routes.filter((r) => !(r in TENANCY_EXEMPT)).length).toBeGreaterThan(25);
   });
 
   it('gets 404 or 403 from every non-exempt route, and changes nothing', async () => {
     const answers: Record<string, number> = {};
-    const body = bodies(target.id);
-    for (const route of routes.filter((r) => !(r in EXEMPT))) {
-      const method = route.slice(0, route.indexOf(' ')) as 'get' | 'post' | 'delete' | 'put' | 'patch';
-      let req = request(gw.app)[method](concretePath(route)).set(bearer(mallory.token));
-      if (method !== 'get' && method !== 'delete') req = req.send(body[route] ?? {});
-      answers[route] = (await req).status;
+    for (const step of tenancyWalk(routes, { batchId: target.id, apiKeyId: victimKeyId })) {
+      let req = request(gw.app)[step.method](step.path).set(bearer(mallory.token));
+      if (step.body) req = req.send(step.body);
+      answers[step.route] = (await req).status;
     }
     const wrong = Object.entries(answers).filter(([, status]) => status !== 404 && status !== 403);
     expect(wrong).toEqual([]);
