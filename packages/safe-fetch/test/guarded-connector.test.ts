@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { parseAllowHosts } from '../src/allow-hosts';
 import { FetchError } from '../src';
 import { createGuardedConnector } from '../src/guarded-connector';
-import { startServer, type LocalServer } from './support/local-server';
+import { startServer, type LocalServer } from '../src/testing';
 
 /** The connector on its own: the last line of defence, whatever URL checks ran (or did not) before it. */
 describe('guarded connector', () => {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { createSafeFetcher, FetchError, type Lookup } from '../src';
-import { startServer, type LocalServer } from './support/local-server';
+import { startServer, type LocalServer } from '../src/testing';
 
 async function failure(p: Promise<unknown>): Promise<FetchError> {
   const err = await p.then(

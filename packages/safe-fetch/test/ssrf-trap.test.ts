@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import { assertFetchableUrl, createSafeFetcher, FetchError, type Lookup } from '../src';
-import { startServer, type LocalServer } from './support/local-server';
+import { startServer, type LocalServer } from '../src/testing';
 
 const base = { connectTimeoutMs: 2_000, timeoutMs: 5_000, maxBytes: 10_000, maxRedirects: 3 };
 

@@ -1,7 +1,7 @@
 // Fetching one URL with retries, judged by its bytes: driven by a fake fetcher (our own interface), no network.
 import { FetchError } from '@pixmill/safe-fetch';
 import { backoff, fetchErrorCode, fetchOriginal } from '../src/fetch-original';
-import { PNG } from './support/image-server';
+import { PNG } from '@pixmill/safe-fetch/testing';
 
 type Answer = Buffer | FetchError;
 const fetcher = (answers: Answer[]) => {

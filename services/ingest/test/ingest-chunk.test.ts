@@ -7,7 +7,7 @@ import type { Lookup } from '@pixmill/safe-fetch';
 import type { ObjectStore } from '@pixmill/storage';
 import { WorkerStoppingError } from '../src/handlers/ingest-chunk.handler';
 import pLimit from 'p-limit';
-import { startImageServer, startTrap, PNG, type ImageServer } from './support/image-server';
+import { startImageServer, startTrap, PNG, type ImageServer } from '@pixmill/safe-fetch/testing';
 import { imagesOf, resizeJobs, startIngestEnv, type IngestEnv } from './support/ingest-env';
 import { chunkManifestKey } from '@pixmill/contracts';
 import { readChunkManifest } from '../src/chunk-manifest';

@@ -4,7 +4,8 @@ import { parseCsv as parse } from './support/csv';
 import sharp from 'sharp';
 import { enqueue } from '@pixmill/queue';
 import { startPipeline, type Pipeline } from './support/pipeline';
-import { startTrap, startUrlServer, type UrlServer } from './support/url-server';
+import { startTrap } from '@pixmill/safe-fetch/testing';
+import { startUrlServer, type UrlServer } from './support/url-server';
 
 type Auth = { Authorization: string };
 type ImageItem = {

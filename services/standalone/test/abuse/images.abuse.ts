@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { photo, pngBomb, truncatedJpeg } from '../support/images';
-import { startTrap } from '../support/url-server';
+import { startTrap } from '@pixmill/safe-fetch/testing';
 import { errorOf, jsonError } from './support/cases';
 import { startAbuse, waitFor, type Abuse, type Auth } from './support/harness';
 import {

@@ -1,7 +1,8 @@
 // SSRF through image URLs: every address form a stranger might use to make ingest fetch from inside. Loopback forms
 // aim at a trap server that must hear nothing; private, link-local and metadata addresses are only ever answers of
 // the stubbed DNS (support/net-guard.ts), refused at the address check, and the tripwire proves nothing left loopback.
-import { startTrap, startUrlServer, type UrlServer } from '../support/url-server';
+import { startTrap } from '@pixmill/safe-fetch/testing';
+import { startUrlServer, type UrlServer } from '../support/url-server';
 import { startAbuse, type Abuse, type Auth, type ImageItem } from './support/harness';
 import { stubDns, stubLookups, trippedConnections } from './support/net-guard';
 

@@ -1,7 +1,8 @@
 // SSRF through webhook URLs: refused when the batch is created (gateway address check), and again at delivery
 // (the notifier's connect-time check), so a name that rebinds to loopback after validation still reaches nothing.
 // Private, link-local and metadata addresses come only from the stubbed DNS; the trap and tripwire must stay silent.
-import { startTrap, startUrlServer, type UrlServer } from '../support/url-server';
+import { startTrap } from '@pixmill/safe-fetch/testing';
+import { startUrlServer, type UrlServer } from '../support/url-server';
 import { startAbuse, waitFor, type Abuse, type Auth } from './support/harness';
 import { stubDns, trippedConnections } from './support/net-guard';
 

@@ -1,4 +1,4 @@
-/** Loopback-only HTTP servers for the tests: every test's traffic stays on 127.0.0.1 / ::1. */
+/** Loopback-only HTTP servers for tests: every test's traffic stays on 127.0.0.1 / ::1. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -64,3 +64,6 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
     });
   });
 }
+
+/** A server outside every allow-list, on 127.0.0.1 and ::1: any connection it accepts is an SSRF hole. */
+export const startTrap = (): Promise<LocalServer> => startServer((_req, res) => res.end('you should not see this'));
