@@ -1,10 +1,13 @@
 # syntax=docker/dockerfile:1
 # One Dockerfile for every pixmill service; the build argument SERVICE picks which one:
 #   docker build --build-arg SERVICE=gateway -t pixmill/gateway .     (and ingest, resize, notifier)
-# The build stage installs the whole workspace from the lockfile (its postinstall generates the Prisma client), then
-# `pnpm deploy` copies the one service and only its production dependencies (workspace packages included, as
-# TypeScript source) into /out. The runtime stage is that folder on a slim glibc Node image, run as the unprivileged
-# `node` user; sharp's prebuilt libvips comes from npm (@img/sharp-libvips-linux-*), so no system libvips is needed.
+# The build stage installs the whole workspace from the lockfile (its postinstall generates the Prisma client),
+# bundles the service into one CommonJS file (infra/build/bundle.mjs -> services/<service>/dist/main.js), then
+# `pnpm deploy` copies the one service (src/ and dist/, its package.json "files") and only its production dependencies
+# (workspace packages included, as TypeScript source) into /out. The runtime stage is that folder on a slim glibc Node
+# image, running dist/main.js with plain node as the unprivileged `node` user. The bundle leaves native addons (sharp,
+# bcrypt) to node_modules; sharp's prebuilt libvips comes from npm (@img/sharp-libvips-linux-*), so no system libvips
+# is needed.
 # packages/deploy-checks runs these same build steps outside Docker in CI (no Docker engine there).
 
 ARG NODE_VERSION=20.20.2
@@ -21,6 +24,8 @@ COPY . .
 RUN pnpm install --frozen-lockfile --offline --store-dir /pnpm/store
 ARG SERVICE
 RUN test -f "services/${SERVICE}/src/main.ts" || { echo "build with --build-arg SERVICE=gateway|ingest|resize|notifier"; exit 1; }
+# Plain node on one bundle needs less memory than tsx's loader on the TypeScript source (see infra/build/bundle.mjs).
+RUN node infra/build/bundle.mjs "${SERVICE}"
 # --ignore-scripts: the Prisma client generated above is copied along; generating it again in /out would need the
 # workspace's tsconfig.base.json.
 RUN pnpm deploy --filter "@pixmill/${SERVICE}" --prod --offline --ignore-scripts --store-dir /pnpm/store /out
@@ -34,12 +39,14 @@ ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     DATA_DIR=/data
 WORKDIR /app
-# Owned by root and read-only to the service; DATA_DIR is the only place it writes (tsx also caches in /tmp).
+# Owned by root and read-only to the service; DATA_DIR is the only place it writes (tsx, which only the migration
+# command uses, also caches in /tmp).
 COPY --from=build /out ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 # 8080: the gateway's PORT. 9090: HEALTH_PORT of the workers (/livez, /readyz, /metrics).
 EXPOSE 8080 9090
-# The migration Job and the compose `migrate` service run, in the gateway image:
+# The migration Job and the compose `migrate` service run, in the gateway image, the TypeScript source through tsx
+# (a short-lived job, and it reads the SQL files next to its source):
 #   node --import tsx node_modules/@pixmill/db/src/migrate.cli.ts
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/main.js"]

@@ -49,12 +49,25 @@ export function productionDependencies(service: string): string[] {
   return Object.keys(pkg.dependencies ?? {});
 }
 
+/** The services infra/build/bundle.mjs bundles (its SERVICES list), each into services/<name>/dist/main.js. */
+export function bundledServices(): string[] {
+  const m = /const SERVICES = \[([^\]]*)\]/.exec(readRepoFile('infra/build/bundle.mjs'));
+  if (!m) throw new Error('no SERVICES list in infra/build/bundle.mjs');
+  return [...(m[1] as string).matchAll(/'([a-z-]+)'/g)].map((x) => x[1] as string).sort();
+}
+
+/** Where infra/build/bundle.mjs writes a service's bundle, relative to the service's folder. */
+export const BUNDLE_FILE = 'dist/main.js';
+
 /**
  * Whether a container command (run from the deployed service's folder, as the image's WORKDIR) names a file the
- * deployed service has: `src/...` of the service itself, or `node_modules/@pixmill/<pkg>/...` of a workspace
- * package it depends on.
+ * deployed service has: its bundle (built in the image, so checked against what the bundler builds rather than the
+ * checkout), `src/...` of the service itself, or `node_modules/@pixmill/<pkg>/...` of a workspace package it depends
+ * on.
  */
 export function commandFileExists(service: string, file: string): boolean {
+  if (file === BUNDLE_FILE)
+    return bundledServices().includes(service) && existsSync(repoPath('services', service, 'src/main.ts'));
   const ws = /^node_modules\/@pixmill\/([a-z-]+)\/(.+)$/.exec(file);
   if (ws) {
     const [, pkg, rest] = ws as unknown as [string, string, string];
@@ -63,9 +76,16 @@ export function commandFileExists(service: string, file: string): boolean {
   return existsSync(repoPath('services', service, file));
 }
 
-/** The command every pixmill container runs: Node with tsx's loader, then a TypeScript entry point. */
+/**
+ * The file a container command runs: `node <file>.js` (a service's bundle, plain Node) or
+ * `node --import tsx <file>.ts` (TypeScript through tsx's loader: the migration command). Anything else (another
+ * flag, a shell) is undefined.
+ */
 export function entryFile(command: readonly string[]): string | undefined {
-  const [node, flag, loader, file, ...rest] = command;
-  if (node !== 'node' || flag !== '--import' || loader !== 'tsx' || !file || rest.length > 0) return undefined;
-  return file;
+  const [node, ...args] = command;
+  if (node !== 'node') return undefined;
+  const [a, b, c, ...rest] = args;
+  if (a?.endsWith('.js') && args.length === 1) return a;
+  if (a === '--import' && b === 'tsx' && c?.endsWith('.ts') && rest.length === 0) return c;
+  return undefined;
 }

@@ -3,7 +3,7 @@
 // runs, and every service comes up healthy against the machine's PostgreSQL and RabbitMQ and an S3 server.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
 import { sampleValue } from '@pixmill/observability/testing';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../services/gateway/test/support/amqp-cleanup';
-import { deployableServices, dryRunBuild, isWorker, type BuiltImage } from '../src';
+import { BUNDLE_FILE, deployableServices, dryRunBuild, isWorker, type BuiltImage } from '../src';
 
 jest.setTimeout(240_000);
 
@@ -89,16 +89,24 @@ describe('the Dockerfile build, replayed outside Docker', () => {
     return i;
   };
 
-  it('ran the build stage steps, from the install to pnpm deploy', () => {
+  it('ran the build stage steps, from the install through the bundle to pnpm deploy', () => {
     expect(steps.some((l) => /pnpm install --frozen-lockfile --offline/.test(l))).toBe(true);
-    expect(steps.filter((l) => /pnpm deploy --filter/.test(l))).toHaveLength(services.length);
+    for (const service of services) {
+      const bundled = steps.findIndex((l) => l.endsWith(`node infra/build/bundle.mjs "${service}"`));
+      const deployed = steps.findIndex((l) => l.includes(`pnpm deploy --filter "@pixmill/${service}"`));
+      expect({ service, bundled: bundled >= 0 && bundled < deployed }).toEqual({ service, bundled: true });
+    }
   });
 
-  it('produces, per service, its entry point and production dependencies only', () => {
+  it('produces, per service, its bundle and production dependencies only', () => {
     for (const service of services) {
-      const { appDir, user } = image(service);
+      const { appDir, user, cmd } = image(service);
       expect(user).toBe('node');
+      expect(cmd).toEqual(['node', BUNDLE_FILE]);
+      // Built in the image (.dockerignore keeps a developer's dist/ out) and carried by pnpm deploy ("files").
+      expect(statSync(path.join(appDir, BUNDLE_FILE)).size).toBeGreaterThan(1024 * 1024);
       expect(existsSync(path.join(appDir, 'src/main.ts'))).toBe(true);
+      // tsx runs the migration command (TypeScript source) in the gateway image.
       expect(existsSync(path.join(appDir, 'node_modules/tsx/package.json'))).toBe(true);
       expect(existsSync(path.join(appDir, 'node_modules/@pixmill/runtime/src/index.ts'))).toBe(true);
       // Generated at install, copied along with @pixmill/db.

@@ -2,6 +2,7 @@
 import { loadSettings, settingsShape } from '@pixmill/config';
 import { shutdownDeadlineMs } from '@pixmill/runtime';
 import {
+  BUNDLE_FILE,
   commandFileExists,
   composeSchemaErrors,
   deployableServices,
@@ -59,13 +60,13 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['minio-data', 'postgres-data', 'rabbitmq-data']);
   });
 
-  it('builds each service from the Dockerfile with its SERVICE and runs its entry point', () => {
+  it('builds each service from the Dockerfile with its SERVICE and runs its bundle', () => {
     for (const service of services) {
       const s = svc(service);
       expect(s.image).toBe(`pixmill/${service}:latest`);
       expect(s.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile', args: { SERVICE: service } });
       const file = entryFile(s.command ?? []);
-      expect(file).toBe('src/main.ts');
+      expect(file).toBe(BUNDLE_FILE);
       expect(commandFileExists(service, file as string)).toBe(true);
       expect(s.depends_on).toMatchObject({
         migrate: { condition: 'service_completed_successfully' },

@@ -1,7 +1,17 @@
 // The Dockerfile and .dockerignore, statically. (hadolint is not packaged for Debian nor on npm; dockerfilelint, from
 // npm, is the linter here. The build steps themselves are replayed in build-dryrun.test.ts.)
 import { settingsShape } from '@pixmill/config';
-import { execForm, parseDockerfile, parseDockerignore, readRepoFile, type Stage } from '../src';
+import {
+  BUNDLE_FILE,
+  bundledServices,
+  deployableServices,
+  entryFile,
+  execForm,
+  parseDockerfile,
+  parseDockerignore,
+  readRepoFile,
+  type Stage,
+} from '../src';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dockerfilelint = require('dockerfilelint') as {
@@ -32,11 +42,21 @@ describe('Dockerfile', () => {
     );
   });
 
-  it('runs as the unprivileged node user, in exec form, the command compose and k8s run', () => {
+  it('bundles the service before pnpm deploy copies it, and the bundler covers every deployed service', () => {
+    const runs = ops(df.stages[0] as Stage, 'RUN');
+    const bundling = runs.findIndex((r) => r === 'node infra/build/bundle.mjs "${SERVICE}"');
+    const deploying = runs.findIndex((r) => r.startsWith('pnpm deploy '));
+    expect(bundling).toBeGreaterThanOrEqual(0);
+    expect(bundling).toBeLessThan(deploying);
+    expect(bundledServices()).toEqual(deployableServices());
+  });
+
+  it('runs as the unprivileged node user, in exec form, the bundle with plain node (the command compose and k8s run)', () => {
     expect(ops(runtime, 'USER')).toEqual(['node']);
     expect(ops(runtime, 'ENTRYPOINT')).toEqual([]);
     const [cmd] = ops(runtime, 'CMD');
-    expect(execForm(cmd as string)).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+    expect(execForm(cmd as string)).toEqual(['node', BUNDLE_FILE]);
+    expect(entryFile(execForm(cmd as string))).toBe(BUNDLE_FILE);
   });
 
   it('exposes the default ports of the gateway and of the workers', () => {
@@ -61,6 +81,8 @@ describe('.dockerignore', () => {
       'data/pglite/base',
       'packages/queue/test/outbox.test.ts',
       'packages/db/src/generated/prisma/client.ts',
+      'services/gateway/dist/main.js',
+      'infra/faults/postgres.sh',
     ]) {
       expect({ p, excluded: ignore.excludes(p) }).toEqual({ p, excluded: true });
     }
@@ -76,6 +98,7 @@ describe('.dockerignore', () => {
       'packages/db/prisma/schema.prisma',
       'packages/db/src/testing.ts',
       'services/resize/src/main.ts',
+      'infra/build/bundle.mjs',
     ]) {
       expect({ p, excluded: ignore.excludes(p) }).toEqual({ p, excluded: false });
     }

@@ -5,6 +5,7 @@ import { loadSettings, settingsShape } from '@pixmill/config';
 import { mainQueue } from '@pixmill/queue';
 import { shutdownDeadlineMs } from '@pixmill/runtime';
 import {
+  BUNDLE_FILE,
   byKind,
   commandFileExists,
   consumedKind,
@@ -106,14 +107,14 @@ describe('k8s manifests', () => {
     expect(() => validateObject(s)).toThrow(/scaleTargetRef/);
   });
 
-  it('has one Deployment per service, running its image and its entry point', () => {
+  it('has one Deployment per service, running its image and its bundle', () => {
     const images = new Set((loadKustomization().images ?? []).map((i) => i.name));
     for (const service of services) {
       const c = containerOf(service);
       expect(c.image).toBe(`pixmill/${service}`);
       expect(images.has(c.image)).toBe(true);
       const file = entryFile(c.command ?? []);
-      expect(file).toBe('src/main.ts');
+      expect(file).toBe(BUNDLE_FILE);
       expect(commandFileExists(service, file as string)).toBe(true);
     }
     expect(
