@@ -10,6 +10,7 @@ import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { findPhotos } from './support/photos';
 import { startService, waitForHttp } from './support/processes';
+import { deployedEntry } from './support/bundles';
 
 const IMAGES = 48;
 const CONCURRENCY = 2; // one image per core: more adds nothing but memory (TOOLCHAIN.md)
@@ -75,8 +76,8 @@ async function pipeline(photos: { name: string; data: Buffer }[]) {
     MAX_FILES_PER_BATCH: String(IMAGES),
     MAX_FILE_BYTES: String(64 * 1024 * 1024),
   };
-  const gateway = startService('gateway', 'services/gateway/src/main.ts', { ...env, PORT: String(port) });
-  const resize = startService('resize', 'services/resize/src/main.ts', {
+  const gateway = startService('gateway', deployedEntry('gateway'), { ...env, PORT: String(port) });
+  const resize = startService('resize', deployedEntry('resize'), {
     ...env,
     HEALTH_PORT: String(await freePort()),
   });

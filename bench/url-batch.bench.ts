@@ -13,6 +13,7 @@ import { freePort } from './image-batch.bench';
 import { findPhotos } from './support/photos';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
 import { startService, waitForHttp } from './support/processes';
+import { deployedEntry } from './support/bundles';
 
 const URL_COUNT = 10_000;
 const INTAKE_ROWS = 100_000;
@@ -111,12 +112,12 @@ export async function runUrlBench(o: { urls?: number; intakeRows?: number } = {}
     RESIZE_CONCURRENCY: String(RESIZE_CONCURRENCY),
     RATE_LIMIT_PER_MINUTE: '100000',
   };
-  const gateway = startService('gateway', 'services/gateway/src/main.ts', { ...env, PORT: String(port) });
-  const ingest = startService('ingest', 'services/ingest/src/main.ts', {
+  const gateway = startService('gateway', deployedEntry('gateway'), { ...env, PORT: String(port) });
+  const ingest = startService('ingest', deployedEntry('ingest'), {
     ...env,
     HEALTH_PORT: String(await freePort()),
   });
-  const resize = startService('resize', 'services/resize/src/main.ts', {
+  const resize = startService('resize', deployedEntry('resize'), {
     ...env,
     HEALTH_PORT: String(await freePort()),
   });

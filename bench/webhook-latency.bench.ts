@@ -9,6 +9,7 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { freePort } from './image-batch.bench';
 import { startService, waitForHttp } from './support/processes';
+import { deployedEntry } from './support/bundles';
 
 const BATCHES = 20;
 
@@ -42,9 +43,9 @@ export async function runWebhookLatencyBench(): Promise<Record<string, unknown>>
     FETCH_ALLOW_HOSTS: rxHost,
   };
   const services = [
-    startService('gateway', 'services/gateway/src/main.ts', { ...env, PORT: String(port) }),
-    startService('resize', 'services/resize/src/main.ts', { ...env, HEALTH_PORT: String(await freePort()) }),
-    startService('notifier', 'services/notifier/src/main.ts', { ...env, HEALTH_PORT: String(await freePort()) }),
+    startService('gateway', deployedEntry('gateway'), { ...env, PORT: String(port) }),
+    startService('resize', deployedEntry('resize'), { ...env, HEALTH_PORT: String(await freePort()) }),
+    startService('notifier', deployedEntry('notifier'), { ...env, HEALTH_PORT: String(await freePort()) }),
   ];
   const base = `http://127.0.0.1:${port}`;
   try {

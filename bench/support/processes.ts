@@ -1,5 +1,5 @@
-// Service processes for benchmarks: each pixmill service as its own node process (TypeScript through tsx's
-// loader in that same process, so its pid is the service's and its peak RSS is the service's own).
+// Service processes for benchmarks: each pixmill service as its own node process (a deployed bundle with plain node,
+// or TypeScript through tsx's loader in that same process), so its pid is the service's and its peak RSS its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +24,8 @@ export function startService(name: string, entry: string, env: Record<string, st
       HOME: process.env.HOME ?? '',
       NODE_OPTIONS: '--openssl-legacy-provider',
       MALLOC_ARENA_MAX: '2',
+      // As the images run a bundle (Dockerfile ENV).
+      ...(loader.length === 0 ? { NODE_ENV: 'production' } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
