@@ -64,8 +64,8 @@ const probeEnv = (file: string): Record<string, string> => ({
   BENCH_MEMORY_FILE: file,
 });
 
-/** Memory after a full garbage collection, in MB. */
-type Retained = { rss: number; heapUsed: number };
+/** Memory after a full garbage collection, in MB: RSS, V8's committed heap and the live objects in it. */
+type Retained = { rss: number; heapTotal: number; heapUsed: number };
 
 const readingsIn = (file: string): string[] =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
@@ -79,7 +79,7 @@ async function retainedMemory(p: ServiceProcess, file: string): Promise<Retained
     const lines = readingsIn(file);
     if (lines.length > before) {
       const r = JSON.parse(lines[lines.length - 1]!) as Retained;
-      return { rss: Math.round(r.rss), heapUsed: r.heapUsed };
+      return { rss: Math.round(r.rss), heapTotal: Math.round(r.heapTotal), heapUsed: r.heapUsed };
     }
     if (Date.now() > deadline) throw new Error(`${p.name}: no memory reading in ${file} within 30 s`);
     await new Promise((r) => setTimeout(r, 100));
@@ -259,9 +259,16 @@ function report(mode: string, stats: RunStats, memory: Memory): Record<string, u
     out[`${k}.rss_end_mb`] = m.end.rss;
     out[`${k}.rss_growth_pct`] = growth(m.start.rss, m.end.rss);
     out[`${k}.rss_growth_second_half_pct`] = growth(m.mid.rss, m.end.rss);
+    // Where RSS went: live objects (a JavaScript leak grows this), V8's committed heap around them (its sizing, which
+    // follows allocation rate and GC speed), and the rest outside V8 (libvips, malloc, buffers, code).
     out[`${k}.heap_start_mb`] = m.start.heapUsed;
     out[`${k}.heap_end_mb`] = m.end.heapUsed;
     out[`${k}.heap_growth_pct`] = growth(m.start.heapUsed, m.end.heapUsed);
+    out[`${k}.heap_committed_start_mb`] = m.start.heapTotal;
+    out[`${k}.heap_committed_end_mb`] = m.end.heapTotal;
+    out[`${k}.outside_heap_start_mb`] = m.start.rss - m.start.heapTotal;
+    out[`${k}.outside_heap_end_mb`] = m.end.rss - m.end.heapTotal;
+    out[`${k}.outside_heap_growth_pct`] = growth(m.start.rss - m.start.heapTotal, m.end.rss - m.end.heapTotal);
     // RSS as it is, garbage included: the mean of the last quarter of the post-warm-up samples against the first.
     const warm = m.timeline.slice(Math.ceil((m.timeline.length - 1) * WARMUP_FRACTION) + 1);
     if (warm.length > 0) {
@@ -434,6 +441,6 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
   figures.target_errors = 0;
   figures.target_rss_growth_pct = 10;
   figures.rss_note =
-    'rss_start/mid/end and heap_start/end: after a full garbage collection (bench/support/memory-probe.cjs), at the end of the warm-up (first 20 %), midway and at the end of the load; the 10 % target is on these. rss_raw_*: RSS as it is every 15 s, garbage included; rss_raw_trend: mean of the last quarter of the samples after warm-up against the first quarter';
+    'rss_start/mid/end: after a full garbage collection (bench/support/memory-probe.cjs), at the end of the warm-up (first 20 %), midway and at the end of the load; the 10 % target is on these. heap_*: live heap after that collection; heap_committed_*: V8 heap committed; outside_heap_*: RSS minus committed heap. rss_raw_*: RSS as it is every 15 s, garbage included; rss_raw_trend: mean of the last quarter of the samples after warm-up against the first quarter';
   return figures;
 }
