@@ -1,6 +1,7 @@
 // Soak: 50 clients, each uploading a small batch, polling its progress until it ends, and starting again, for
 // SOAK_SECONDS (default 300) — against the all-in-one process as `pnpm start` runs it with nothing configured
-// (embedded database, in-process queue, local disk), then against the four services as separate processes on
+// (embedded database, in-process queue, local disk), then against the four services as separate processes, run as
+// deployed (bundles, bench/support/bundles.ts), on
 // PostgreSQL, RabbitMQ and S3 protocol. Reports throughput, request latency, errors (target 0) and each process's
 // resident memory at the start of the measured load and at its end (target: growth at most 10 %).
 //
@@ -19,6 +20,7 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
 import { freePort } from './image-batch.bench';
+import { deployedEntry } from './support/bundles';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';
 
 const CLIENTS = 50;
@@ -408,12 +410,10 @@ async function separate(seconds: number): Promise<Record<string, unknown>> {
   const probe = (name: string) => probeEnv(path.join(memoryDir, `${name}.jsonl`));
   const procs: ServiceProcess[] = [];
   try {
-    procs.push(
-      startService('gateway', 'services/gateway/src/main.ts', { ...env, ...probe('gateway'), PORT: String(port) }),
-    );
-    for (const name of ['ingest', 'resize', 'notifier'])
+    procs.push(startService('gateway', deployedEntry('gateway'), { ...env, ...probe('gateway'), PORT: String(port) }));
+    for (const name of ['ingest', 'resize', 'notifier'] as const)
       procs.push(
-        startService(name, `services/${name}/src/main.ts`, {
+        startService(name, deployedEntry(name), {
           ...env,
           ...probe(name),
           HEALTH_PORT: String(await freePort()),
