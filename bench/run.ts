@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runExportBench } from './export.bench';
 import { runImageBench } from './image-batch.bench';
 import { runSoakBench } from './soak.bench';
 import { runUrlBench } from './url-batch.bench';
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   'url-batch': () => runUrlBench(),
   'webhook-latency': runWebhookLatencyBench,
   soak: runSoakBench,
+  export: () => runExportBench(),
 };
 
 async function main() {
