@@ -9,8 +9,8 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { findPhotos } from './support/photos';
-import { startService, waitForHttp } from './support/processes';
-import { deployedEntry } from './support/bundles';
+import { waitForHttp } from './support/processes';
+import { startDeployed } from './support/bundles';
 
 const IMAGES = 48;
 const CONCURRENCY = 2; // one image per core: more adds nothing but memory (TOOLCHAIN.md)
@@ -76,8 +76,8 @@ async function pipeline(photos: { name: string; data: Buffer }[]) {
     MAX_FILES_PER_BATCH: String(IMAGES),
     MAX_FILE_BYTES: String(64 * 1024 * 1024),
   };
-  const gateway = startService('gateway', deployedEntry('gateway'), { ...env, PORT: String(port) });
-  const resize = startService('resize', deployedEntry('resize'), {
+  const gateway = startDeployed('gateway', { ...env, PORT: String(port) });
+  const resize = startDeployed('resize', {
     ...env,
     HEALTH_PORT: String(await freePort()),
   });

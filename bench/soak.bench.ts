@@ -20,7 +20,7 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
 import { freePort } from './image-batch.bench';
-import { deployedEntry } from './support/bundles';
+import { startDeployed } from './support/bundles';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';
 
 const CLIENTS = 50;
@@ -410,10 +410,10 @@ async function separate(seconds: number): Promise<Record<string, unknown>> {
   const probe = (name: string) => probeEnv(path.join(memoryDir, `${name}.jsonl`));
   const procs: ServiceProcess[] = [];
   try {
-    procs.push(startService('gateway', deployedEntry('gateway'), { ...env, ...probe('gateway'), PORT: String(port) }));
+    procs.push(startDeployed('gateway', { ...env, ...probe('gateway'), PORT: String(port) }));
     for (const name of ['ingest', 'resize', 'notifier'] as const)
       procs.push(
-        startService(name, deployedEntry(name), {
+        startDeployed(name, {
           ...env,
           ...probe(name),
           HEALTH_PORT: String(await freePort()),

@@ -12,8 +12,8 @@ import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cl
 import { freePort } from './image-batch.bench';
 import { findPhotos } from './support/photos';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
-import { startService, waitForHttp } from './support/processes';
-import { deployedEntry } from './support/bundles';
+import { waitForHttp } from './support/processes';
+import { startDeployed } from './support/bundles';
 
 const URL_COUNT = 10_000;
 const INTAKE_ROWS = 100_000;
@@ -112,12 +112,15 @@ export async function runUrlBench(o: { urls?: number; intakeRows?: number } = {}
     RESIZE_CONCURRENCY: String(RESIZE_CONCURRENCY),
     RATE_LIMIT_PER_MINUTE: '100000',
   };
-  const gateway = startService('gateway', deployedEntry('gateway'), { ...env, PORT: String(port) });
-  const ingest = startService('ingest', deployedEntry('ingest'), {
+  const gateway = startDeployed('gateway', {
+    ...env,
+    PORT: String(port),
+  });
+  const ingest = startDeployed('ingest', {
     ...env,
     HEALTH_PORT: String(await freePort()),
   });
-  const resize = startService('resize', deployedEntry('resize'), {
+  const resize = startDeployed('resize', {
     ...env,
     HEALTH_PORT: String(await freePort()),
   });

@@ -8,8 +8,8 @@ import sharp from 'sharp';
 import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { freePort } from './image-batch.bench';
-import { startService, waitForHttp } from './support/processes';
-import { deployedEntry } from './support/bundles';
+import { waitForHttp } from './support/processes';
+import { startDeployed } from './support/bundles';
 
 const BATCHES = 20;
 
@@ -43,9 +43,9 @@ export async function runWebhookLatencyBench(): Promise<Record<string, unknown>>
     FETCH_ALLOW_HOSTS: rxHost,
   };
   const services = [
-    startService('gateway', deployedEntry('gateway'), { ...env, PORT: String(port) }),
-    startService('resize', deployedEntry('resize'), { ...env, HEALTH_PORT: String(await freePort()) }),
-    startService('notifier', deployedEntry('notifier'), { ...env, HEALTH_PORT: String(await freePort()) }),
+    startDeployed('gateway', { ...env, PORT: String(port) }),
+    startDeployed('resize', { ...env, HEALTH_PORT: String(await freePort()) }),
+    startDeployed('notifier', { ...env, HEALTH_PORT: String(await freePort()) }),
   ];
   const base = `http://127.0.0.1:${port}`;
   try {

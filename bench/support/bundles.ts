@@ -1,7 +1,8 @@
 // Benchmarks run the services as deployed: each from its bundle (infra/build/bundle.mjs), with plain node.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { ROOT } from './processes';
+import { DEPLOYED_NODE_OPTIONS } from '../../packages/deploy-checks/src/node-options';
+import { ROOT, startService, type ServiceProcess } from './processes';
 
 export type DeployedService = 'gateway' | 'ingest' | 'resize' | 'notifier';
 
@@ -14,4 +15,15 @@ export function deployedEntry(service: DeployedService): string {
     built = true;
   }
   return path.join('services', service, 'dist/main.js');
+}
+
+/**
+ * Starts a service as its container runs it: the bundle, with the V8 flags compose and k8s give it
+ * (DEPLOYED_NODE_OPTIONS) added to any NODE_OPTIONS in `env`.
+ */
+export function startDeployed(service: DeployedService, env: Record<string, string>): ServiceProcess {
+  const flags = DEPLOYED_NODE_OPTIONS[service];
+  // startService's default NODE_OPTIONS (--openssl-legacy-provider) is replaced by any given here, so it is kept.
+  const nodeOptions = [env.NODE_OPTIONS ?? '--openssl-legacy-provider', flags].filter(Boolean).join(' ');
+  return startService(service, deployedEntry(service), { ...env, NODE_OPTIONS: nodeOptions });
 }

@@ -7,3 +7,4 @@ export * from './dockerignore';
 export * from './dotenv';
 export * from './k8s';
 export * from './repo';
+export * from './node-options';

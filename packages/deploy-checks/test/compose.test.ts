@@ -3,6 +3,8 @@ import { loadSettings, settingsShape } from '@pixmill/config';
 import { shutdownDeadlineMs } from '@pixmill/runtime';
 import {
   BUNDLE_FILE,
+  DEPLOYED_NODE_OPTIONS,
+  RUNTIME_ENV,
   commandFileExists,
   composeSchemaErrors,
   deployableServices,
@@ -89,7 +91,7 @@ describe('docker-compose.yml', () => {
     const fixedByContainer = new Set(['PORT', 'HEALTH_PORT', 'DATA_DIR']);
     for (const service of services) {
       const env = svc(service).environment ?? {};
-      for (const key of Object.keys(env)) expect(settingNames).toContain(key);
+      for (const key of Object.keys(env)) if (!RUNTIME_ENV.includes(key)) expect(settingNames).toContain(key);
       for (const key of settingNames) if (!fixedByContainer.has(key)) expect(Object.keys(env)).toContain(key);
       const settings = loadSettings(env);
       expect(new URL(settings.DATABASE_URL ?? '').hostname).toBe('postgres');
@@ -97,6 +99,13 @@ describe('docker-compose.yml', () => {
       expect(new URL(settings.S3_ENDPOINT ?? '').hostname).toBe('minio');
       expect(settings.S3_BUCKET).toBe(svc('minio-init').environment?.S3_BUCKET);
       expect(settings.S3_ACCESS_KEY_ID).toBe(svc('minio').environment?.MINIO_ROOT_USER);
+    }
+  });
+
+  it('gives each service the V8 flags of DEPLOYED_NODE_OPTIONS, and no others', () => {
+    for (const service of services) {
+      const value = svc(service).environment?.NODE_OPTIONS;
+      expect({ service, value }).toEqual({ service, value: DEPLOYED_NODE_OPTIONS[service] });
     }
   });
 

@@ -6,6 +6,8 @@ import { mainQueue } from '@pixmill/queue';
 import { shutdownDeadlineMs } from '@pixmill/runtime';
 import {
   BUNDLE_FILE,
+  DEPLOYED_NODE_OPTIONS,
+  RUNTIME_ENV,
   byKind,
   commandFileExists,
   consumedKind,
@@ -129,13 +131,20 @@ describe('k8s manifests', () => {
     for (const key of Object.keys(secret?.stringData ?? {})) expect(settingNames).toContain(key);
     for (const service of services) {
       const c = containerOf(service);
-      for (const e of c.env ?? []) expect(settingNames).toContain(e.name);
+      for (const e of c.env ?? []) if (!RUNTIME_ENV.includes(e.name)) expect(settingNames).toContain(e.name);
       const env = containerEnv(c);
       // Each service alone needs a database and a broker; workers also need S3.
       expect(env.DATABASE_URL).toBeTruthy();
       expect(env.AMQP_URL).toBeTruthy();
       expect(env.S3_BUCKET).toBeTruthy();
       expect(() => loadSettings(env)).not.toThrow();
+    }
+  });
+
+  it('gives each service the V8 flags of DEPLOYED_NODE_OPTIONS, and no others', () => {
+    for (const service of services) {
+      const value = containerOf(service).env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+      expect({ service, value }).toEqual({ service, value: DEPLOYED_NODE_OPTIONS[service] });
     }
   });
 
