@@ -1,10 +1,10 @@
 // Exports of large batches: a batch of 100,000 images (and their outputs) against one of 1,000, exported as CSV,
-// JSON and XLSX through real HTTP from the gateway running as its own process (PostgreSQL, S3). For each export:
-// seconds, bytes, rows read back from the file, and how much the gateway's resident memory (VmRSS, sampled every
-// 50 ms) grew while it ran. Each export gets a fresh gateway, warmed up by a 10-row export, so that one export's
-// heap does not hide the next one's growth. Each format of the large batch is exported three times: to a client
-// that reads as fast as it can, to one that stops reading (backpressure: the gateway must stop producing rather
-// than buffer the file), and with the gateway's old space capped far below the file's size.
+// JSON and XLSX through real HTTP from the gateway as deployed (its bundle, its own process; PostgreSQL, S3). For
+// each export: seconds, bytes, rows read back from the file, and how much the gateway's resident memory (VmRSS,
+// sampled every 50 ms) grew while it ran. Each export gets a fresh gateway, warmed up by a 10-row export, so that
+// one export's heap does not hide the next one's growth. Each format of the large batch is exported three times: to
+// a client that reads as fast as it can, to one that stops reading (backpressure: the gateway must stop producing
+// rather than buffer the file), and with the gateway's old space capped far below the file's size.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +15,8 @@ import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
 import { countExportRows } from '../services/gateway/test/support/count-export-rows';
 import { freePort } from './image-batch.bench';
+import { deployedEntry } from './support/bundles';
+import { cpuSeconds } from './support/proc-stats';
 import { startService, waitForHttp } from './support/processes';
 
 const BIG = 100_000;
@@ -82,16 +84,6 @@ export function vmRssMb(pid: number): number {
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN; // the process has ended; the download then fails and says how
-  }
-}
-
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
   }
 }
 
@@ -269,7 +261,7 @@ export async function runExportBench(
   };
   const startGateway = async (nodeOptions = '') => {
     const port = await freePort();
-    const gateway = startService('gateway', 'services/gateway/src/main.ts', {
+    const gateway = startService('gateway', deployedEntry('gateway'), {
       ...env,
       PORT: String(port),
       ...(nodeOptions ? { NODE_OPTIONS: `--openssl-legacy-provider ${nodeOptions}` } : {}),
