@@ -28,6 +28,9 @@ export function verifyResultsLink(secret: string, batchId: string, token: string
   const exp = Number(m[1]);
   if (exp <= Math.floor(now.getTime() / 1000)) return false;
   const given = Buffer.from(m[2] as string, 'base64url');
+  // Only the canonical spelling: the last character of 32 bytes in base64 carries unused bits, and a token that
+  // differs there must not pass for the one that was issued.
+  if (given.toString('base64url') !== m[2]) return false;
   const expected = mac(secret, batchId, exp);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -473,8 +473,14 @@ describe('short forms', () => {
     expect(res.text.split('\n')[0]).toContain('Output Image Urls');
     // The token names one batch, and a forged or expired one is no credential at all.
     await request(gw.app).get(`/api/v1/batches/${other.body.batch_id}/results.csv?token=${token}`).expect(401);
+    // A changed signature, and the same signature spelt with other unused bits in its last character.
+    const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+    const [exp, sig] = token.split('.') as [string, string];
     await request(gw.app)
-      .get(`${path}?token=${token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`)
+      .get(`${path}?token=${exp}.${flip(sig[0]!)}${sig.slice(1)}`)
+      .expect(401);
+    await request(gw.app)
+      .get(`${path}?token=${exp}.${sig.slice(0, -1)}${flip(sig.slice(-1))}`)
       .expect(401);
     const expired = signResultsLink(TEST_JWT_SECRET, mine.body.batch_id, {
       now: new Date(Date.now() - 8 * 86_400_000),
