@@ -18,6 +18,7 @@ import { freePort } from './image-batch.bench';
 import { deployedEntry } from './support/bundles';
 import { cpuSeconds } from './support/proc-stats';
 import { startService, waitForHttp } from './support/processes';
+import { benchServiceEnv } from './support/service-env';
 
 const BIG = 100_000;
 const SMALL = 1_000;
@@ -246,17 +247,7 @@ export async function runExportBench(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pixmill-export-bench-'));
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const env = {
-    DATABASE_URL: db.url,
-    AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    QUEUE_PREFIX: prefix,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_ACCESS_KEY_ID: 'S3RVER',
-    S3_SECRET_ACCESS_KEY: 'S3RVER',
-    S3_FORCE_PATH_STYLE: 'true',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD: 'bench-admin-password',
-    LOG_LEVEL: 'warn',
+    ...benchServiceEnv({ databaseUrl: db.url, s3, queuePrefix: prefix }),
     RATE_LIMIT_PER_MINUTE: '100000',
   };
   const startGateway = async (nodeOptions = '') => {

@@ -11,6 +11,7 @@ import { startTestS3 } from '@pixmill/storage/testing';
 import { findPhotos } from './support/photos';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
+import { benchServiceEnv } from './support/service-env';
 
 const IMAGES = 48;
 const CONCURRENCY = 2; // one image per core: more adds nothing but memory (TOOLCHAIN.md)
@@ -61,17 +62,7 @@ async function pipeline(photos: { name: string; data: Buffer }[]) {
   const s3 = await startTestS3();
   const port = await freePort();
   const env = {
-    DATABASE_URL: db.url,
-    AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_ACCESS_KEY_ID: 'S3RVER',
-    S3_SECRET_ACCESS_KEY: 'S3RVER',
-    S3_FORCE_PATH_STYLE: 'true',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD: 'bench-admin-password',
-    LOG_LEVEL: 'warn',
+    ...benchServiceEnv({ databaseUrl: db.url, s3, queuePrefix: `bench-${randomBytes(4).toString('hex')}` }),
     RESIZE_CONCURRENCY: String(CONCURRENCY),
     MAX_FILES_PER_BATCH: String(IMAGES),
     MAX_FILE_BYTES: String(64 * 1024 * 1024),

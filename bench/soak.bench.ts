@@ -22,6 +22,7 @@ import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cl
 import { freePort } from './image-batch.bench';
 import { startDeployed } from './support/bundles';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';
+import { benchServiceEnv } from './support/service-env';
 
 const CLIENTS = 50;
 const IMAGES_PER_BATCH = 3;
@@ -393,19 +394,7 @@ async function separate(seconds: number): Promise<Record<string, unknown>> {
   const s3 = await startTestS3();
   const port = await freePort();
   const prefix = `soak-${randomBytes(4).toString('hex')}`;
-  const env = {
-    DATABASE_URL: db.url,
-    AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    QUEUE_PREFIX: prefix,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_ACCESS_KEY_ID: 'S3RVER',
-    S3_SECRET_ACCESS_KEY: 'S3RVER',
-    S3_FORCE_PATH_STYLE: 'true',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD,
-    LOG_LEVEL: 'warn',
-  };
+  const env = benchServiceEnv({ databaseUrl: db.url, s3, queuePrefix: prefix, adminPassword: ADMIN_PASSWORD });
   const memoryDir = await mkdtemp(path.join(tmpdir(), 'pixmill-soak-memory-'));
   const probe = (name: string) => probeEnv(path.join(memoryDir, `${name}.jsonl`));
   const procs: ServiceProcess[] = [];

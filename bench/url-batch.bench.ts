@@ -14,6 +14,7 @@ import { findPhotos } from './support/photos';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
+import { benchServiceEnv } from './support/service-env';
 
 const URL_COUNT = 10_000;
 const INTAKE_ROWS = 100_000;
@@ -97,17 +98,7 @@ export async function runUrlBench(o: { urls?: number; intakeRows?: number } = {}
   const port = await freePort();
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const env = {
-    DATABASE_URL: db.url,
-    AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    QUEUE_PREFIX: prefix,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_ACCESS_KEY_ID: 'S3RVER',
-    S3_SECRET_ACCESS_KEY: 'S3RVER',
-    S3_FORCE_PATH_STYLE: 'true',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD: 'bench-admin-password',
-    LOG_LEVEL: 'warn',
+    ...benchServiceEnv({ databaseUrl: db.url, s3, queuePrefix: prefix }),
     FETCH_ALLOW_HOSTS: `127.0.0.1:${images.port}`,
     RESIZE_CONCURRENCY: String(RESIZE_CONCURRENCY),
     RATE_LIMIT_PER_MINUTE: '100000',
