@@ -20,7 +20,9 @@ const slowRecipe = {
 };
 
 beforeAll(async () => {
-  p = await startPipeline({ RESIZE_CONCURRENCY: '1', QUEUE_PREFETCH: '1' });
+  // One image in the worker at a time (the resize worker takes RESIZE_PREFETCH jobs, claiming each as it arrives),
+  // so pause and cancel find images not yet taken.
+  p = await startPipeline({ RESIZE_CONCURRENCY: '1', QUEUE_PREFETCH: '1', RESIZE_PREFETCH: '1' });
   alice = await p.userAuth('alice');
   admin = await p.userAuth('admin');
 });
