@@ -11,7 +11,7 @@
 // stays that of the images that ran.
 import { randomUUID } from 'node:crypto';
 import type { BatchStatus, Prisma, PrismaClient } from '@pixmill/db';
-import { enqueue, OUTBOX_CHANNEL } from '@pixmill/queue';
+import { enqueue, enqueueMany, OUTBOX_CHANNEL } from '@pixmill/queue';
 import { actionAllowed, BatchNotFoundError, BatchStateError, type BatchAction } from './batch-state-error';
 
 type Db = Pick<PrismaClient, '$transaction'>;
@@ -62,7 +62,11 @@ export async function requeueOpenWork(tx: Tx, batchId: string): Promise<OpenWork
     select: { id: true },
     orderBy: { seq: 'asc' },
   });
-  for (const c of chunks) await enqueue(tx, 'ingest.chunk', { v: 1, batchId, chunkId: c.id });
+  await enqueueMany(
+    tx,
+    'ingest.chunk',
+    chunks.map((c) => ({ v: 1 as const, batchId, chunkId: c.id })),
+  );
   return { images, chunks: chunks.length };
 }
 

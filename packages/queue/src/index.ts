@@ -8,6 +8,6 @@ export {
   type MemoryTransport,
   type MemoryTransportOptions,
 } from './memory.transport';
-export { OUTBOX_CHANNEL, enqueue, type OutboxClient } from './outbox';
+export { OUTBOX_CHANNEL, enqueue, enqueueMany, type OutboxClient } from './outbox';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { DELIVERY_LIMIT, HEADER as QUEUE_HEADERS, deadLetterQueue, delayQueue, mainQueue } from './topology';

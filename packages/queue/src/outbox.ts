@@ -36,3 +36,24 @@ export async function enqueue<K extends JobKind>(
       FROM (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
     ON CONFLICT (message_id) DO NOTHING`;
 }
+
+/**
+ * Adds many jobs of one kind in one statement (each with a fresh message id): one round trip for a whole batch of
+ * images or chunks instead of one per job. Every payload is validated before anything is written.
+ */
+export async function enqueueMany<K extends JobKind>(
+  tx: OutboxClient,
+  kind: K,
+  payloads: JobPayload<K>[],
+): Promise<void> {
+  assertKind(kind);
+  if (payloads.length === 0) return;
+  const bodies = payloads.map((p) => JSON.stringify(jobSchemas[kind].parse(p)));
+  const ids = payloads.map(() => randomUUID());
+  await tx.$executeRaw`
+    INSERT INTO outbox_messages (queue, payload, message_id)
+    SELECT ${kind}, j.payload::jsonb, j.message_id
+      FROM unnest(${bodies}::text[], ${ids}::text[]) WITH ORDINALITY AS j(payload, message_id, n),
+           (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
+     ORDER BY j.n`;
+}

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResizeImageJob } from '@pixmill/contracts';
 import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
-import { createAmqpTransport, enqueue, startOutboxRelay, type OutboxRelay, type Transport } from '../src';
+import { createAmqpTransport, enqueue, enqueueMany, startOutboxRelay, type OutboxRelay, type Transport } from '../src';
 import { amqpUrl, deferred, deleteQueuesUnder, log, prefixes, waitFor } from './helpers';
 
 const names = prefixes();
@@ -138,6 +138,31 @@ describe('outbox', () => {
       ['event-2', kind],
     ]);
     expect(rows[0]?.payload).toEqual(first);
+  });
+
+  it('writes many jobs in one statement, in order, each with its own message id, and publishes them all', async () => {
+    const jobs = Array.from({ length: 40 }, job);
+    await db.prisma.$transaction((tx) => enqueueMany(tx, kind, jobs));
+    const rows = await unpublished();
+    expect(rows.map((r) => r.payload)).toEqual(jobs);
+    expect(new Set(rows.map((r) => r.messageId)).size).toBe(40);
+    expect(rows.every((r) => r.queue === kind && r.availableAt <= new Date())).toBe(true);
+
+    // One bad payload and nothing of the call is written.
+    await expect(
+      enqueueMany(db.prisma, kind, [job(), { v: 1, batchId: 'nope', imageId: randomUUID() }]),
+    ).rejects.toThrow(/batchId/);
+    await enqueueMany(db.prisma, kind, []);
+    expect(await db.prisma.outboxMessage.count()).toBe(40);
+
+    const t = transport();
+    const received: string[] = [];
+    await t.consume(kind, async (p) => {
+      received.push((p as ResizeImageJob).imageId);
+    });
+    await relay(t).flush();
+    await waitFor(() => received.length === 40, 'all 40 jobs delivered');
+    expect(received.sort()).toEqual(jobs.map((j) => j.imageId).sort());
   });
 
   it('records a row of an unknown kind as failed without holding back the others', async () => {

@@ -2,7 +2,7 @@
 // the images back to `pending` with their original and writes their resize jobs to the outbox. Per image this
 // saves a transaction round trip; a fetch waits at most `maxDelayMs` longer to be durable.
 import type { PrismaClient } from '@pixmill/db';
-import { enqueue } from '@pixmill/queue';
+import { enqueueMany } from '@pixmill/queue';
 
 export type Original = { originalKey: string; contentType: string | null; bytes: number | null };
 
@@ -58,7 +58,7 @@ export function createOriginalRecorder(
 
 /**
  * One statement updates every image still open (guarded by the state it leaves, so a redelivery or a racing
- * duplicate changes nothing twice), then one resize job per image it did update.
+ * duplicate changes nothing twice), then the resize jobs of the images it did update (one statement too).
  */
 async function write(
   prisma: Pick<PrismaClient, '$transaction'>,
@@ -87,7 +87,11 @@ async function write(
          AND i.status IN ('pending', 'fetching')
          AND i.original_key IS NULL
       RETURNING i.id::text AS id`;
-    for (const { id } of taken) await enqueue(tx, 'resize.image', { v: 1, batchId: c.batchId, imageId: id });
+    await enqueueMany(
+      tx,
+      'resize.image',
+      taken.map(({ id }) => ({ v: 1 as const, batchId: c.batchId, imageId: id })),
+    );
     if (taken.length > 0)
       await tx.chunk.update({ where: { id: c.chunkId }, data: { fetched: { increment: taken.length } } });
   });

@@ -2,7 +2,7 @@
 // the jobs through the outbox, so a batch is never visible without the work it implies, nor the reverse.
 import type { Prisma, PrismaClient, SourceKind } from '@pixmill/db';
 import type { Recipe } from '@pixmill/imaging';
-import { enqueue } from '@pixmill/queue';
+import { enqueueMany } from '@pixmill/queue';
 
 export type NewImage = {
   id: string;
@@ -64,7 +64,9 @@ export async function createUploadBatch(prisma: Pick<PrismaClient, '$transaction
 
 /** One resize job per image, through the outbox of the caller's transaction. */
 export async function enqueueImages(tx: Prisma.TransactionClient, batchId: string, imageIds: string[]): Promise<void> {
-  for (const imageId of imageIds) {
-    await enqueue(tx, 'resize.image', { v: 1, batchId, imageId });
-  }
+  await enqueueMany(
+    tx,
+    'resize.image',
+    imageIds.map((imageId) => ({ v: 1 as const, batchId, imageId })),
+  );
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma, PrismaClient } from '@pixmill/db';
 import type { Recipe } from '@pixmill/imaging';
-import { enqueue } from '@pixmill/queue';
+import { enqueueMany } from '@pixmill/queue';
 import type { CsvIntakeResult } from './receive-csv';
 
 export type NewUrlBatch = {
@@ -49,7 +49,11 @@ export async function createUrlBatch(prisma: Pick<PrismaClient, '$transaction'>,
       }));
       await tx.chunk.createMany({ data: chunks });
       if (b.autoStart)
-        for (const c of chunks) await enqueue(tx, 'ingest.chunk', { v: 1, batchId: b.id, chunkId: c.id });
+        await enqueueMany(
+          tx,
+          'ingest.chunk',
+          chunks.map((c) => ({ v: 1 as const, batchId: b.id, chunkId: c.id })),
+        );
       return batch;
     },
     { timeout: 60_000 },
