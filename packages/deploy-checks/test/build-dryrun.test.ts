@@ -3,7 +3,7 @@
 // runs, and every service comes up healthy against the machine's PostgreSQL and RabbitMQ and an S3 server.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -115,6 +115,13 @@ describe('the Dockerfile build, replayed outside Docker', () => {
       expect(existsSync(path.join(appDir, 'node_modules/jest'))).toBe(false);
       expect(existsSync(path.join(appDir, 'node_modules/typescript'))).toBe(false);
       expect(existsSync(path.join(appDir, 'test'))).toBe(false);
+    }
+  });
+
+  it('loads sharp only in the resize bundle: the others never map libvips (~25-45 MB resident each)', () => {
+    for (const service of services) {
+      const bundle = readFileSync(path.join(image(service).appDir, BUNDLE_FILE), 'utf8');
+      expect({ service, sharp: bundle.includes('require("sharp")') }).toEqual({ service, sharp: service === 'resize' });
     }
   });
 

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { defaultRecipe, parseRecipe, RecipeError } from '../src';
 
 /** The RecipeError parseRecipe throws for `input` (fails the test if it doesn't throw one). */
@@ -41,6 +42,48 @@ describe('parseRecipe', () => {
       expect(
         parseRecipe([{ name: 'a', fit: 'contain', width: 5, height: 5, background }]).variants[0]?.background,
       ).toBe(background);
+    }
+  });
+
+  it('judges background colours exactly as sharp does (it is parsed without loading sharp)', () => {
+    const candidates = [
+      '#fff',
+      '#FFF',
+      '#ff000080',
+      'rgb(1,2,3)',
+      'rgba(0,0,0,0.5)',
+      'hsl(120, 50%, 50%)',
+      'white',
+      'transparent',
+      'ReBeccaPurple',
+      'sparkly',
+      '#ff',
+      '#12345',
+      'rgb(1,2)',
+      'rgb(300,0,0)',
+      '',
+      'red ',
+      '#'.repeat(201),
+      'blue;',
+      `rgb(1, 2,${' '.repeat(200)}3)`,
+      'hwb(0 0% 0%)',
+      '0xff0000',
+      '#ff0000ff00',
+    ];
+    for (const background of candidates) {
+      let sharpAccepts = true;
+      try {
+        sharp({ create: { width: 1, height: 1, channels: 4, background } });
+      } catch {
+        sharpAccepts = false;
+      }
+      let recipeAccepts = true;
+      try {
+        parseRecipe([{ name: 'a', fit: 'contain', width: 5, height: 5, background }]);
+      } catch {
+        recipeAccepts = false;
+      }
+      expect({ background, accepted: recipeAccepts }).toEqual({ background, accepted: sharpAccepts });
     }
   });
 
