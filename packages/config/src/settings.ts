@@ -42,6 +42,9 @@ export const settingsShape = {
   DATABASE_URL: optionalString.describe(
     'PostgreSQL URL; unset runs an embedded Postgres-compatible database in DATA_DIR.',
   ),
+  DATABASE_PREPARED_STATEMENTS: int(200).describe(
+    'Distinct SQL statements each database connection keeps prepared (parsed once, then only executed); 0 for PgBouncer in transaction mode before 1.21.',
+  ),
   AMQP_URL: optionalString.describe(
     'RabbitMQ URL; unset uses the in-process queue (only with the all-in-one process).',
   ),

@@ -16,6 +16,11 @@ export interface EmbeddedPostgres {
    * through the outer client (that would wait for the session the transaction holds until it times out).
    */
   poolSize: number;
+  /**
+   * What to give createPrisma here: `poolSize` connections and no prepared statements, because in PGlite's single
+   * session a statement prepared by a connection outlives it, and the next connection preparing the same name fails.
+   */
+  clientOptions: { max: number; preparedStatements: 0 };
   /** Closes client connections (rolling back open transactions), the listener and the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -60,7 +65,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       releaseDirLock(pidFile);
     })());
 
-  return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, poolSize: 1, stop };
+  return {
+    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    poolSize: 1,
+    clientOptions: { max: 1, preparedStatements: 0 },
+    stop,
+  };
 }
 
 // Two PGlite instances on one data folder would corrupt it: refuse a folder held by a live process (or by us).

@@ -27,7 +27,7 @@ describe('embedded database (PGlite over a socket)', () => {
   });
 
   it('serves Prisma: create, findMany, Json, enums, BigInt ids, conditional updateMany, transactions', async () => {
-    const prisma = createPrisma(embedded.url, { max: embedded.poolSize });
+    const prisma = createPrisma(embedded.url, embedded.clientOptions);
     try {
       const user = await prisma.user.create({ data: { username: 'crud', passwordHash: 'h' } });
       const recipe = { variants: [{ name: 'thumb', width: 200, format: 'webp' }] };
@@ -67,7 +67,7 @@ describe('embedded database (PGlite over a socket)', () => {
   });
 
   it('runs two concurrent interactive transactions to completion, one after the other', async () => {
-    const prisma = createPrisma(embedded.url, { max: embedded.poolSize });
+    const prisma = createPrisma(embedded.url, embedded.clientOptions);
     try {
       const user = await prisma.user.create({ data: { username: 'tx', passwordHash: 'h' } });
       const batch = await prisma.batch.create({ data: { ownerId: user.id, sourceKind: 'upload', recipe: {} } });
@@ -174,7 +174,7 @@ describe('embedded database (PGlite over a socket)', () => {
     await embedded.stop();
     embedded = await startEmbeddedPostgres(dataDir);
     expect(await migrate(embedded.url)).toEqual([]);
-    const prisma = createPrisma(embedded.url, { max: embedded.poolSize });
+    const prisma = createPrisma(embedded.url, embedded.clientOptions);
     try {
       expect(await prisma.user.findUnique({ where: { username: 'crud' } })).not.toBeNull();
       expect(await prisma.outboxMessage.count()).toBe(2);

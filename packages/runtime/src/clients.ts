@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { publicUrl, ConfigError, type Settings } from '@pixmill/config';
-import { createPrisma, migrate, startEmbeddedPostgres, type PrismaClient } from '@pixmill/db';
+import { createPrisma, migrate, startEmbeddedPostgres, type CreatePrismaOptions, type PrismaClient } from '@pixmill/db';
 import { createLogger, createRegistry, type Logger, type Registry } from '@pixmill/observability';
 import {
   createAmqpTransport,
@@ -43,17 +43,19 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
 
   try {
     let databaseUrl = settings.DATABASE_URL;
+    let clientOptions: CreatePrismaOptions = { preparedStatements: settings.DATABASE_PREPARED_STATEMENTS };
     if (!databaseUrl) {
       if (!o.allowEmbedded)
         throw new ConfigError([{ setting: 'DATABASE_URL', message: `required to run ${o.service} on its own` }]);
       const pg = await startEmbeddedPostgres(path.resolve(settings.DATA_DIR));
       closers.push(() => pg.stop());
       databaseUrl = pg.url;
+      clientOptions = pg.clientOptions;
       embedded = true;
       // The embedded database is ours alone, so we migrate it; external ones are migrated by `pnpm db:migrate` / the k8s Job.
       await migrate(databaseUrl, (m) => log.info(m));
     }
-    const prisma = createPrisma(databaseUrl, embedded ? { max: 1 } : undefined);
+    const prisma = createPrisma(databaseUrl, clientOptions);
     closers.push(() => prisma.$disconnect());
 
     let transport: Transport;
