@@ -1,4 +1,5 @@
 // Every setting pixmill reads: one name, one default, one line of why. The README table is checked against this list.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -32,6 +33,37 @@ const msList = (def: string) =>
       }
       return parts;
     });
+
+/** Names proxy-addr (Express's `trust proxy`) knows for address ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyEntry = (entry: string): boolean => {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+};
+/** Express's `trust proxy`: false/true, a hop count, or comma-separated addresses, subnets and range names. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx): boolean | number | string => {
+    const value = v.trim();
+    if (value === 'false' || value === 'true') return value === 'true';
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !isProxyEntry(e));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected false, true, a hop count, or addresses/subnets/loopback/linklocal/uniquelocal; not ${bad.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return entries.join(',');
+  });
 
 export const settingsShape = {
   PORT: int(8080).describe('HTTP port of the gateway (and of the all-in-one process).'),
@@ -108,6 +140,9 @@ export const settingsShape = {
   DOWNLOAD_URL_TTL_SECONDS: int(3600, 1).describe('Lifetime of presigned and signed download URLs.'),
   RATE_LIMIT_PER_MINUTE: int(600, 1).describe('API requests per minute per client.'),
   LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1).describe('Login attempts per minute per client address.'),
+  TRUST_PROXY: trustProxy.describe(
+    'Proxies in front of the gateway whose X-Forwarded-For is believed: false, a hop count, or addresses/subnets (e.g. 10.0.0.0/8, uniquelocal). Behind a load balancer, set it, or all clients share its address and its rate limits.',
+  ),
 } as const;
 
 export const settingsSchema = z.object(settingsShape);

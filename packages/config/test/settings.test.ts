@@ -38,4 +38,15 @@ describe('settings', () => {
     expect(s.QUEUE_RETRY_DELAYS_MS).toEqual([10, 20]);
     expect(() => loadSettings({ QUEUE_RETRY_DELAYS_MS: '10,abc' })).toThrow(/QUEUE_RETRY_DELAYS_MS/);
   });
+
+  it('reads TRUST_PROXY as Express takes it and refuses what proxy-addr would not understand', () => {
+    expect(loadSettings({}).TRUST_PROXY).toBe(false);
+    expect(loadSettings({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadSettings({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadSettings({ TRUST_PROXY: '10.0.0.0/8, loopback,fd00::/8 ,192.168.1.7' }).TRUST_PROXY).toBe(
+      '10.0.0.0/8,loopback,fd00::/8,192.168.1.7',
+    );
+    for (const bad of ['yes please', '10.0.0.0/33', '10.0.0/8', 'fd00::/129', 'loopback,', '1.2.3.4/8/1'])
+      expect(() => loadSettings({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY: expected false, true, a hop count/);
+  });
 });

@@ -14,10 +14,7 @@ import { routeModules, type RouteModule } from './routes';
 export type { GatewayDeps } from './deps';
 
 export type GatewayOptions = {
-  /**
-   * Express `trust proxy`: off by default, so X-Forwarded-For can't be forged to dodge rate limits. Set it (e.g. to
-   * the number of proxy hops) when the gateway runs behind a load balancer, or every client shares one address.
-   */
+  /** Instead of the TRUST_PROXY setting (off by default, so X-Forwarded-For can't be forged to dodge rate limits). */
   trustProxy?: boolean | number | string;
   /** Routers to mount instead of routes/index.ts's list (tests add one, e.g. `[...routeModules, extra]`). */
   routes?: RouteModule[];
@@ -26,7 +23,7 @@ export type GatewayOptions = {
 export function createApp(deps: GatewayDeps, options: GatewayOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', options.trustProxy ?? false);
+  app.set('trust proxy', options.trustProxy ?? deps.settings.TRUST_PROXY);
 
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.registry));

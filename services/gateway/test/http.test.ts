@@ -95,6 +95,8 @@ describe('rate limits', () => {
     expect(res.headers.ratelimit).toContain('"login"; r=0');
     // Another username from the same address still has its own budget.
     await login('/api/v1/auth/login', 'someone-else').expect(401);
+    // X-Forwarded-For is not believed by default: a made-up address buys no fresh budget.
+    await login('/api/v1/auth/login', 'victim').set('X-Forwarded-For', '203.0.113.9').expect(429);
   });
 
   it('limits API calls per user, not per address', async () => {
@@ -105,5 +107,31 @@ describe('rate limits', () => {
     expect(res.headers['retry-after']).toBeDefined();
     expect(res.headers['ratelimit-policy']).toContain('"api"; q=8; w=60');
     await me(b.token).expect(200);
+  });
+});
+
+describe('rate limits behind a trusted proxy (TRUST_PROXY)', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    // The test client connects from loopback, which plays the load balancer here.
+    gw = await startGateway({ settings: { LOGIN_RATE_LIMIT_PER_MINUTE: 2, TRUST_PROXY: 'loopback' } });
+  });
+  afterAll(() => gw?.close());
+
+  const login = (clientAddress: string) =>
+    request(gw.app)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', clientAddress)
+      .send({ username: 'victim', password: 'guess-guess' });
+
+  it('counts each client behind the proxy on its own, by the address the proxy forwarded', async () => {
+    await login('198.51.100.1').expect(401);
+    await login('198.51.100.1').expect(401);
+    await login('198.51.100.1').expect(429);
+    // Another client behind the same proxy is not locked out by the first one's attempts.
+    await login('198.51.100.2').expect(401);
+    // A client prepending its own address is still counted by the hop the proxy added.
+    await login('198.51.100.9, 198.51.100.1').expect(429);
   });
 });
