@@ -31,7 +31,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.S3_ACCESS_KEY_ID && !s.S3_SECRET_ACCESS_KEY) {
     problems.push({ setting: 'S3_SECRET_ACCESS_KEY', message: 'required when S3_ACCESS_KEY_ID is set' });
   }
-  for (const key of ['DATABASE_URL', 'AMQP_URL', 'S3_ENDPOINT', 'PUBLIC_URL'] as const) {
+  for (const key of ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'S3_ENDPOINT', 'PUBLIC_URL'] as const) {
     const v = s[key];
     if (v !== undefined && !URL.canParse(v)) problems.push({ setting: key, message: 'is not a URL' });
   }

@@ -140,6 +140,9 @@ export const settingsShape = {
   DOWNLOAD_URL_TTL_SECONDS: int(3600, 1).describe('Lifetime of presigned and signed download URLs.'),
   RATE_LIMIT_PER_MINUTE: int(600, 1).describe('API requests per minute per client.'),
   LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1).describe('Login attempts per minute per client address.'),
+  REDIS_URL: optionalString.describe(
+    'Redis URL for rate-limit counters shared by every gateway replica; unset counts in each process (N replicas allow N times the limits).',
+  ),
   TRUST_PROXY: trustProxy.describe(
     'Proxies in front of the gateway whose X-Forwarded-For is believed: false, a hop count, or addresses/subnets (e.g. 10.0.0.0/8, uniquelocal). Behind a load balancer, set it, or all clients share its address and its rate limits.',
   ),

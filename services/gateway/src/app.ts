@@ -31,7 +31,7 @@ export function createApp(deps: GatewayDeps, options: GatewayOptions = {}): expr
 
   const auth = createAuthMiddleware({ db: deps.prisma, jwtSecret: deps.jwtSecret });
   // Identify the caller first, so the API budget is per user or key rather than per address.
-  app.use('/api', auth.authenticate, apiRateLimit(deps.settings, deps.log));
+  app.use('/api', auth.authenticate, apiRateLimit(deps));
 
   const api = new ApiRouter(new OpenApiRegistry(), auth);
   for (const mount of options.routes ?? routeModules) mount({ deps, api });

@@ -3,6 +3,7 @@ import type { PrismaClient } from '@pixmill/db';
 import type { Logger, Registry } from '@pixmill/observability';
 import type { Transport } from '@pixmill/queue';
 import type { ObjectStore } from '@pixmill/storage';
+import type { RateLimitStores } from './http/rate-limit-store';
 
 /** Everything the gateway needs, built by a composition root (main.ts, the all-in-one process, or a test). */
 export type GatewayDeps = {
@@ -14,4 +15,6 @@ export type GatewayDeps = {
   registry: Registry;
   /** HS256 secret for login tokens (see resolveJwtSecret). */
   jwtSecret: string;
+  /** Shared rate-limit counters (createRateLimitStores, REDIS_URL); unset: in this process's memory. */
+  rateLimits?: RateLimitStores;
 };

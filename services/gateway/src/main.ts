@@ -5,6 +5,7 @@ import { loadSettings } from '@pixmill/config';
 import { buildClients, deriveDownloadSecret, runService, startRelay } from '@pixmill/runtime';
 import { createApp } from './app';
 import { ensureAdmin, resolveJwtSecret } from './auth/bootstrap';
+import { createRateLimitStores } from './http/rate-limit-store';
 
 void runService('gateway', async () => {
   const settings = loadSettings();
@@ -26,7 +27,8 @@ void runService('gateway', async () => {
     }
 
     const relay = startRelay(clients);
-    const app = createApp({ ...clients, jwtSecret });
+    const rateLimits = createRateLimitStores(settings, log);
+    const app = createApp({ ...clients, jwtSecret, rateLimits });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -39,6 +41,7 @@ void runService('gateway', async () => {
         server.closeIdleConnections();
         await closed;
         await relay.stop();
+        await rateLimits.close();
         await clients.close();
       },
     };

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
-import { createApp, ensureAdmin, resolveJwtSecret } from '@pixmill/gateway';
+import { createApp, createRateLimitStores, ensureAdmin, resolveJwtSecret } from '@pixmill/gateway';
 import { startIngestWorker } from '@pixmill/ingest';
 import { startNotifierWorker } from '@pixmill/notifier';
 import { startResizeWorker } from '@pixmill/resize';
@@ -25,7 +25,8 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
       await startResizeWorker(clients),
       await startNotifierWorker(clients, { resultsLinkSecret: jwtSecret }),
     ];
-    const app = createApp({ ...clients, jwtSecret });
+    const rateLimits = createRateLimitStores(settings, log);
+    const app = createApp({ ...clients, jwtSecret, rateLimits });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -53,6 +54,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
         server.closeAllConnections();
         for (const w of workers) await w.stop();
         await relay.stop();
+        await rateLimits.close();
         await clients.close();
       },
     };

@@ -1,9 +1,10 @@
-// Request budgets per client. The counters live in this process's memory: with several gateway replicas each
-// replica counts on its own, so the effective limit is replicas × the setting unless a shared store is plugged in.
+// Request budgets per client. The counters live in Redis when REDIS_URL is set (shared by all replicas), else in
+// this process's memory, where N replicas each count on their own (N× the setting).
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Settings } from '@pixmill/config';
 import type { Logger } from '@pixmill/observability';
+import type { RateLimitStores } from './rate-limit-store';
 import { normalizeUsername } from '../auth/usernames';
 import { TooManyRequestsError } from '../errors';
 
@@ -12,8 +13,13 @@ const MINUTE = 60_000;
 // IPv6 clients are grouped by /56, as a single host usually controls a whole prefix.
 const clientAddress = (req: Request): string => ipKeyGenerator(req.ip ?? 'unknown');
 
-function limiter(name: string, limit: number, log: Logger, key: (req: Request) => string): RequestHandler {
+type LimiterDeps = { settings: Settings; log: Logger; rateLimits?: RateLimitStores | undefined };
+
+function limiter(name: string, limit: number, d: LimiterDeps, key: (req: Request) => string): RequestHandler {
+  const log = d.log;
+  const store = d.rateLimits?.forLimiter(name);
   return rateLimit({
+    ...(store ? { store } : {}),
     windowMs: MINUTE,
     limit,
     identifier: name,
@@ -30,8 +36,8 @@ function limiter(name: string, limit: number, log: Logger, key: (req: Request) =
 }
 
 /** The general API budget: per user or API key when authenticated (run after `authenticate`), else per address. */
-export function apiRateLimit(settings: Settings, log: Logger): RequestHandler {
-  return limiter('api', settings.RATE_LIMIT_PER_MINUTE, log, (req) => {
+export function apiRateLimit(d: LimiterDeps): RequestHandler {
+  return limiter('api', d.settings.RATE_LIMIT_PER_MINUTE, d, (req) => {
     const a = req.auth;
     if (a?.apiKeyId) return `key:${a.apiKeyId}`;
     if (a) return `user:${a.userId}`;
@@ -40,8 +46,8 @@ export function apiRateLimit(settings: Settings, log: Logger): RequestHandler {
 }
 
 /** Login attempts per address and username (after the JSON body is parsed), against password guessing. */
-export function loginRateLimit(settings: Settings, log: Logger): RequestHandler {
-  return limiter('login', settings.LOGIN_RATE_LIMIT_PER_MINUTE, log, (req) => {
+export function loginRateLimit(d: LimiterDeps): RequestHandler {
+  return limiter('login', d.settings.LOGIN_RATE_LIMIT_PER_MINUTE, d, (req) => {
     const username: unknown = (req.body as { username?: unknown } | undefined)?.username;
     return `${clientAddress(req)}|${typeof username === 'string' ? normalizeUsername(username) : ''}`;
   });

@@ -31,7 +31,7 @@ export const MeSchema = z.object({
 export const authRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, settings } = deps;
   // One limiter for both login paths, so the short form doesn't double the budget.
-  const limit = loginRateLimit(settings, deps.log);
+  const limit = loginRateLimit(deps);
 
   const login: RequestHandler = async (req, res) => {
     const body = LoginBody.parse(req.body);

@@ -14,6 +14,7 @@ import { createAmqpTransport, createMemoryTransport, type Transport } from '@pix
 import type { ObjectStore } from '@pixmill/storage';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { createApp, type GatewayDeps, type GatewayOptions } from '../../src/app';
+import { createRateLimitStores } from '../../src/http/rate-limit-store';
 import type { Role } from '../../src/auth/auth-context';
 import { issueToken } from '../../src/auth/jwt';
 import { hashPassword } from '../../src/auth/passwords';
@@ -85,7 +86,10 @@ export async function startGateway(o: StartGatewayOptions = {}): Promise<TestGat
       closers.push(() => t.close());
     }
 
+    const rateLimits = createRateLimitStores(settings, log);
+    closers.push(() => rateLimits.close());
     const deps: GatewayDeps = {
+      rateLimits,
       settings,
       prisma: db.prisma,
       store,
