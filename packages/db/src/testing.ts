@@ -10,6 +10,8 @@ import type { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { migrationSetChecksum, readMigrationFiles } from './migration-files';
 
+export { startTcpRelay, type TcpRelay } from './tcp-relay';
+
 export interface TestDatabase {
   url: string;
   prisma: PrismaClient;

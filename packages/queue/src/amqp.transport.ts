@@ -1,4 +1,5 @@
 // RabbitMQ transport: quorum queues per job kind, confirmed publishes, manual acks, retries through TTL delay queues.
+import type { DependencyGate } from './dependency-gate';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
@@ -34,6 +35,8 @@ export type AmqpTransportOptions = {
   maxAttempts: number;
   /** Delay before retry n is retryDelaysMs[n-1]; the last one repeats. */
   retryDelaysMs: number[];
+  /** See RetryPolicy.dependencies. */
+  dependencies?: DependencyGate | undefined;
   log: Logger;
   /** How long publish, consume, depth and check wait for a reconnect in progress before rejecting. Default 2000. */
   connectWaitMs?: number;
@@ -72,7 +75,7 @@ class AmqpTransport implements Transport {
     if (!Number.isInteger(o.prefetch) || o.prefetch < 1)
       throw new Error(`prefetch must be an integer >= 1, got ${o.prefetch}`);
     this.log = o.log.child({ component: 'amqp-transport', prefix: o.prefix });
-    this.policy = { maxAttempts: o.maxAttempts, retryDelaysMs: [...o.retryDelaysMs] };
+    this.policy = { maxAttempts: o.maxAttempts, retryDelaysMs: [...o.retryDelaysMs], dependencies: o.dependencies };
     this.connectWaitMs = o.connectWaitMs ?? 2_000;
     this.publishTimeoutMs = o.publishTimeoutMs ?? 10_000;
     this.session = new AmqpSession({

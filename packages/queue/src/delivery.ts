@@ -1,6 +1,7 @@
 // What happens to one delivered message, decided the same way by both transports: parse, run, classify the failure.
 import { jobSchemas, type JobKind } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
+import type { DependencyGate } from './dependency-gate';
 import { PermanentError } from './errors';
 import { retryDelayMs, type DeadReason } from './topology';
 import type { Handler, JobContext } from './transport';
@@ -10,9 +11,20 @@ export type DeliveryOutcome =
   | { action: 'retry'; delayMs: number; nextAttempt: number; error: string }
   | { action: 'dead-letter'; reason: DeadReason; error: string };
 
-export type RetryPolicy = { maxAttempts: number; retryDelaysMs: readonly number[] };
+export type RetryPolicy = {
+  maxAttempts: number;
+  retryDelaysMs: readonly number[];
+  /** Failures that mean a shared dependency is down hold the job until it is back, spending no attempt. */
+  dependencies?: DependencyGate | undefined;
+};
 
 const MAX_ERROR_CHARS = 1000;
+/**
+ * Holds of one delivery before its failure counts as an ordinary one. A real outage is one hold however long it lasts
+ * (the job runs again once the dependency answers); a job that keeps failing "as if" the dependency were down while
+ * it answers must not loop forever.
+ */
+const MAX_HOLDS = 10;
 
 export async function runDelivery<K extends JobKind>(d: {
   kind: K;
@@ -38,9 +50,25 @@ export async function runDelivery<K extends JobKind>(d: {
     log.error({ reason: 'invalid-payload', err: error }, 'message does not match its schema; dead-lettered');
     return { action: 'dead-letter', reason: 'invalid-payload', error };
   }
-  try {
+  const run = () =>
     // Called through a promise so a handler that throws synchronously is treated like one that rejects.
-    await Promise.resolve().then(() => d.handler(parsed.data as Parameters<Handler<K>>[0], d.ctx));
+    Promise.resolve().then(() => d.handler(parsed.data as Parameters<Handler<K>>[0], d.ctx));
+  try {
+    const gate = d.policy.dependencies;
+    let holds = 0;
+    for (;;) {
+      try {
+        await run();
+        break;
+      } catch (err) {
+        if (!gate?.isOutage(err) || ++holds > MAX_HOLDS) throw err;
+        log.warn({ err: describe(err) }, 'a dependency is down; job held until it is back (no attempt spent)');
+        if (!(await gate.waitUntilAvailable())) {
+          // The worker is stopping: hand the job back as the same attempt.
+          return { action: 'retry', delayMs: 0, nextAttempt: d.ctx.attempt, error: describe(err) };
+        }
+      }
+    }
     log.debug('job done');
     return { action: 'ack' };
   } catch (err) {

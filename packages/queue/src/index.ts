@@ -1,4 +1,10 @@
 // @pixmill/queue: job transport (RabbitMQ or in-process), the transactional outbox and its relay.
+export {
+  createDependencyGate,
+  type ClosableDependencyGate,
+  type DependencyGate,
+  type DependencyGateOptions,
+} from './dependency-gate';
 export { PermanentError, TransportUnavailableError } from './errors';
 export type { Consumer, ConsumeOptions, Handler, JobContext, PublishOptions, QueueDepth, Transport } from './transport';
 export { createAmqpTransport, type AmqpTransportOptions } from './amqp.transport';

@@ -1,5 +1,6 @@
 // In-process transport for the embedded single-process mode: same ack / retry / dead-letter semantics, no broker.
 // Messages live in memory only: what is queued or waiting out a delay when the process exits is gone.
+import type { DependencyGate } from './dependency-gate';
 import { randomUUID } from 'node:crypto';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
@@ -11,6 +12,8 @@ import type { Consumer, ConsumeOptions, Handler, PublishOptions, QueueDepth, Tra
 export type MemoryTransportOptions = {
   maxAttempts: number;
   retryDelaysMs: number[];
+  /** See RetryPolicy.dependencies. */
+  dependencies?: DependencyGate | undefined;
   log: Logger;
   /** Concurrent handlers per consumer when `consume` is not given one. Default 1. */
   prefetch?: number;
@@ -51,7 +54,7 @@ class InProcessTransport implements MemoryTransport {
 
   constructor(o: MemoryTransportOptions) {
     validatePolicy(o);
-    this.policy = { maxAttempts: o.maxAttempts, retryDelaysMs: [...o.retryDelaysMs] };
+    this.policy = { maxAttempts: o.maxAttempts, retryDelaysMs: [...o.retryDelaysMs], dependencies: o.dependencies };
     this.log = o.log.child({ component: 'memory-transport' });
     this.prefetch = o.prefetch ?? 1;
   }

@@ -5,9 +5,12 @@ import {
   PermanentError,
   QUEUE_HEADERS,
   createAmqpTransport,
+  createDependencyGate,
   createMemoryTransport,
   deadLetterQueue,
   mainQueue,
+  type ClosableDependencyGate,
+  type DependencyGate,
   type JobContext,
   type MemoryTransport,
   type Transport,
@@ -24,7 +27,7 @@ import {
   waitFor,
 } from './helpers';
 
-type Settings = { maxAttempts?: number; retryDelaysMs?: number[]; prefetch?: number };
+type Settings = { maxAttempts?: number; retryDelaysMs?: number[]; prefetch?: number; dependencies?: DependencyGate };
 type Dead = { messageId: string | undefined; reason: string; error: string };
 
 interface Harness {
@@ -316,5 +319,86 @@ describe.each([
     await waitFor(async () => (await t.depth(kind)).ready === 1, 'message left waiting');
     expect(calls).toBe(1);
     expect((await t.depth(kind)).consumers).toBe(0);
+  });
+
+  describe('while a dependency is down', () => {
+    class Outage extends Error {}
+    let up: boolean;
+    let gate: ClosableDependencyGate;
+    beforeEach(() => {
+      up = false;
+      gate = createDependencyGate({
+        isOutage: (err) => err instanceof Outage,
+        probe: async () => {
+          if (!up) throw new Error('still down');
+        },
+        probeIntervalMs: 50,
+      });
+    });
+    afterEach(() => gate.close());
+
+    it('holds failing jobs past the whole retry budget, takes no others, and runs them as the same attempt after', async () => {
+      const t = make({ maxAttempts: 2, retryDelaysMs: [10], prefetch: 2, dependencies: gate });
+      const runs: number[] = [];
+      const done: string[] = [];
+      await t.consume(kind, async (p, ctx) => {
+        runs.push(ctx.attempt);
+        if (!up) throw new Outage('database unreachable');
+        done.push(p.imageId);
+      });
+      const jobs = [job(), job(), job()];
+      for (const j of jobs) await t.publish(kind, j);
+      await sleep(600); // 2 attempts 10 ms apart would have dead-lettered them long ago
+      expect(done).toEqual([]);
+      // Two held (the prefetch), the third never taken: no churn through the queue.
+      expect(runs).toEqual([1, 1]);
+      expect(await h.takeDeadLetters(t, kind)).toEqual([]);
+
+      up = true;
+      await waitFor(() => done.length === 3, 'held and waiting jobs done once the dependency is back');
+      expect(done.sort()).toEqual(jobs.map((j) => j.imageId).sort());
+      expect(runs.every((a) => a === 1)).toBe(true);
+      await settled(t);
+      expect(await h.takeDeadLetters(t, kind)).toEqual([]);
+    });
+
+    it('counts a job that keeps failing "as if" the dependency were down while it answers as an ordinary failure', async () => {
+      up = true;
+      const t = make({ maxAttempts: 2, retryDelaysMs: [10], dependencies: gate });
+      const runs: number[] = [];
+      await t.consume(kind, async (_p, ctx) => {
+        runs.push(ctx.attempt);
+        throw new Outage('misread as an outage');
+      });
+      await t.publish(kind, job(), { messageId: 'never-ok' });
+      let dead: Dead[] = [];
+      await waitFor(async () => (dead = await h.takeDeadLetters(t, kind)).length === 1, 'dead letter', 10_000);
+      expect(dead[0]).toMatchObject({ messageId: 'never-ok', reason: 'max-attempts' });
+      // Each attempt: the first run and 10 held re-runs, then the attempt is spent.
+      expect(runs).toEqual([...Array(11).fill(1), ...Array(11).fill(2)]);
+    });
+
+    it('lets go of held jobs when the gate closes (worker stopping): back to the queue as the same attempt', async () => {
+      const t = make({ prefetch: 1, dependencies: gate });
+      const attempts: number[] = [];
+      const consumer = await t.consume(kind, async (_p, ctx) => {
+        attempts.push(ctx.attempt);
+        throw new Outage('database unreachable');
+      });
+      await t.publish(kind, job());
+      await waitFor(() => attempts.length === 1, 'job held');
+      gate.close();
+      const started = Date.now();
+      await consumer.cancel();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await waitFor(async () => (await t.depth(kind)).ready === 1, 'job back in the queue');
+
+      const again: number[] = [];
+      await t.consume(kind, async (_p, ctx) => {
+        again.push(ctx.attempt);
+      });
+      await waitFor(() => again.length === 1, 'redelivery');
+      expect(again).toEqual([1]);
+    });
   });
 });

@@ -3,10 +3,18 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { publicUrl, ConfigError, type Settings } from '@pixmill/config';
-import { createPrisma, migrate, startEmbeddedPostgres, type CreatePrismaOptions, type PrismaClient } from '@pixmill/db';
+import {
+  createPrisma,
+  isDatabaseUnavailable,
+  migrate,
+  startEmbeddedPostgres,
+  type CreatePrismaOptions,
+  type PrismaClient,
+} from '@pixmill/db';
 import { createLogger, createRegistry, type Logger, type Registry } from '@pixmill/observability';
 import {
   createAmqpTransport,
+  createDependencyGate,
   createMemoryTransport,
   startOutboxRelay,
   type OutboxRelay,
@@ -24,6 +32,11 @@ export type Clients = {
   transport: Transport;
   /** True when the database or queue is the embedded one (single-process mode). */
   embedded: boolean;
+  /**
+   * Lets go of jobs held while the database is down (they go back to the queue as the same attempt). Call it first
+   * when stopping, so consumers can drain without waiting for the database; close() does it too.
+   */
+  releaseHeldJobs(): void;
   close(): Promise<void>;
 };
 
@@ -58,8 +71,25 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
     const prisma = createPrisma(databaseUrl, clientOptions);
     closers.push(() => prisma.$disconnect());
 
+    // A job failing because the database is down waits for it instead of spending its attempts: an outage of any
+    // length is waited out, and the worker takes no new jobs meanwhile (its prefetch is full of held ones).
+    const dependencies = createDependencyGate({
+      isOutage: isDatabaseUnavailable,
+      probe: () => prisma.$queryRaw`SELECT 1`,
+      onChange: (up) =>
+        up
+          ? log.info('database reachable again; held jobs resume')
+          : log.warn('database unreachable; jobs are held until it is back'),
+    });
+    closers.push(async () => dependencies.close());
+
     let transport: Transport;
-    const queueOpts = { maxAttempts: settings.QUEUE_MAX_ATTEMPTS, retryDelaysMs: settings.QUEUE_RETRY_DELAYS_MS, log };
+    const queueOpts = {
+      maxAttempts: settings.QUEUE_MAX_ATTEMPTS,
+      retryDelaysMs: settings.QUEUE_RETRY_DELAYS_MS,
+      dependencies,
+      log,
+    };
     if (settings.AMQP_URL) {
       transport = createAmqpTransport({
         ...queueOpts,
@@ -87,6 +117,7 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
       store,
       transport,
       embedded,
+      releaseHeldJobs: () => dependencies.close(),
       close: () => closeAll(closers),
     };
   } catch (err) {

@@ -46,6 +46,7 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
       log: clients.log,
       shutdownTimeoutMs: shutdownDeadlineMs(service, settings),
       stop: async () => {
+        clients.releaseHeldJobs();
         await worker.stop();
         await relay.stop();
         await health.close();

@@ -1,9 +1,8 @@
 // Rate limits shared through the machine's real Redis by several gateway replicas, and what happens when Redis is away.
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
+import { startTcpRelay } from '@pixmill/db/testing';
 import { createApp } from '../src';
 import { startGateway, type TestGateway } from './support';
 
@@ -68,19 +67,11 @@ describe('rate limits in Redis', () => {
   });
 
   it('counts per replica while Redis is unreachable, then shares counters again once it is back', async () => {
-    // A loopback relay to the real Redis that is closed at first: the replica starts with Redis away.
-    const relay = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      client.pipe(upstream).pipe(client);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const port = (relay.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => relay.close(() => resolve()));
+    // A loopback relay to the real Redis, not listening at first: the replica starts with Redis away.
+    const relay = await startTcpRelay({ host: target.hostname, port: Number(target.port || 6379) }, { paused: true });
 
     const prefix = deployment();
-    const away = await replica(prefix, `redis://127.0.0.1:${port}`);
+    const away = await replica(prefix, relay.urlFor(REDIS_URL));
     const started = Date.now();
     for (let i = 0; i < 3; i++) await login(away).expect(401);
     // Still limited (by this replica's own counters), and answered at once rather than waiting for Redis.
@@ -88,7 +79,7 @@ describe('rate limits in Redis', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
 
     // Redis reachable again: the replica's attempts land in the shared counters a second replica reads.
-    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    await relay.resume();
     try {
       const direct = new Redis(REDIS_URL);
       const shared = async () => (await direct.keys(`${prefix}:ratelimit:login:*`)).length;
@@ -105,7 +96,7 @@ describe('rate limits in Redis', () => {
       while ((await login(other)).status !== 429) answered++;
       expect(answered).toBeLessThan(3);
     } finally {
-      relay.close();
+      await relay.close();
     }
   });
 });

@@ -52,6 +52,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
       stop: async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
+        clients.releaseHeldJobs();
         for (const w of workers) await w.stop();
         await relay.stop();
         await rateLimits.close();
