@@ -1,5 +1,8 @@
 import request from 'supertest';
+import { createPrisma } from '@pixmill/db';
+import { startTcpRelay } from '@pixmill/db/testing';
 import type { ObjectStore } from '@pixmill/storage';
+import { createApp } from '../src';
 import { startGateway, type TestGateway } from './support';
 
 /** A store that is down: every call fails (health only calls check()). */
@@ -34,8 +37,27 @@ describe('health', () => {
       expect(res.body.checks.storage).toMatchObject({ status: 'down', error: 'connect ECONNREFUSED 127.0.0.1:9' });
       expect(res.body.checks.database.status).toBe('ok');
       expect(res.body.checks.queue.status).toBe('ok');
+      // Still ready: storage is shared by every replica, and reads do not need it.
+      expect((await request(broken.app).get('/readyz').expect(200)).body.checks).toEqual({
+        database: expect.objectContaining({ status: 'ok' }),
+      });
     } finally {
       await broken.close();
+    }
+  });
+
+  it('is not ready while the database does not answer', async () => {
+    const relay = await startTcpRelay({ host: '127.0.0.1', port: 5432 }, { paused: true });
+    const prisma = createPrisma(relay.urlFor('postgresql://postgres@127.0.0.1:5432/postgres'), { max: 1 });
+    try {
+      const app = createApp({ ...gw.deps, prisma });
+      const res = await request(app).get('/readyz').expect(503);
+      expect(res.body.status).toBe('unavailable');
+      expect(res.body.checks.database.status).toBe('down');
+      await request(app).get('/healthz').expect(503);
+    } finally {
+      await prisma.$disconnect();
+      await relay.close();
     }
   });
 });
@@ -59,6 +81,14 @@ describe('health over RabbitMQ', () => {
       expect(res.body.checks.queue.status).toBe('down');
       expect(res.body.checks.database.status).toBe('ok');
       expect(res.body.checks.storage.status).toBe('ok');
+      // Ready all the same: the broker is shared by every replica, and new batches wait in the outbox meanwhile.
+      await request(gw.app).get('/readyz').expect(200);
+      const u = await gw.createUser();
+      await request(gw.app)
+        .post('/api/v1/batches')
+        .set('Authorization', `Bearer ${u.token}`)
+        .send({ urls: ['http://images.example/a.jpg'] })
+        .expect(202);
     } finally {
       await gw.close();
     }

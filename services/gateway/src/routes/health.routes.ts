@@ -1,4 +1,4 @@
-// Health of the gateway's dependencies, for load balancers and Kubernetes probes; and Prometheus metrics.
+// Health of the gateway's dependencies, for monitoring; readiness for load balancers and Kubernetes; Prometheus metrics.
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { runHealthChecks, type HealthCheck } from '@pixmill/observability';
@@ -11,13 +11,14 @@ export const HealthReportSchema = z.object({
 });
 
 export const healthRoutes: RouteModule = ({ deps, api }) => {
-  const checks: HealthCheck[] = [
-    {
-      name: 'database',
-      check: async () => {
-        await deps.prisma.$queryRaw`SELECT 1`;
-      },
+  const database: HealthCheck = {
+    name: 'database',
+    check: async () => {
+      await deps.prisma.$queryRaw`SELECT 1`;
     },
+  };
+  const checks: HealthCheck[] = [
+    database,
     { name: 'queue', check: () => deps.transport.check() },
     { name: 'storage', check: () => deps.store.check() },
   ];
@@ -38,7 +39,29 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
   });
   api.get('/api/v1/health', spec('Health of the gateway and its dependencies'), health);
   api.get('/health', spec('Same as /api/v1/health, for probes'), health);
-  api.get('/healthz', spec('Same as /api/v1/health, for Kubernetes probes'), health);
+  api.get('/healthz', spec('Same as /api/v1/health'), health);
+
+  // Readiness asks only what every request needs. The broker and storage are shared by all replicas: failing
+  // readiness on them would take every replica out of the load balancer at once, although the API still answers
+  // reads and takes new batches (their jobs wait in the outbox) while the broker is down.
+  const ready: RequestHandler = async (_req, res) => {
+    const report = await runHealthChecks([database]);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  };
+  api.get(
+    '/readyz',
+    {
+      summary: 'Readiness for load balancers and Kubernetes: the database answers',
+      tags: ['system'],
+      access: 'public',
+      responses: {
+        200: { description: 'The database answers', schema: HealthReportSchema },
+        503: { description: 'The database does not answer', schema: HealthReportSchema },
+      },
+    },
+    ready,
+  );
 
   api.get(
     '/metrics',

@@ -7,6 +7,7 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'get /api/v1/health': 'public health probe',
   'get /health': 'public health probe',
   'get /healthz': 'public health probe',
+  'get /readyz': 'public readiness probe',
   'get /metrics': 'public Prometheus endpoint',
   'get /api/v1/openapi.json': 'public API document',
   'get /docs': 'public docs page',
