@@ -1,10 +1,10 @@
 // RabbitMQ transport: quorum queues per job kind, confirmed publishes, manual acks, retries through TTL delay queues.
-import type { DependencyGate } from './dependency-gate';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
 import { AmqpSession } from './amqp-session';
+import type { DependencyGate } from './dependency-gate';
 import {
   assertKind,
   attemptFrom,

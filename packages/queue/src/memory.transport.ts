@@ -1,10 +1,10 @@
 // In-process transport for the embedded single-process mode: same ack / retry / dead-letter semantics, no broker.
 // Messages live in memory only: what is queued or waiting out a delay when the process exits is gone.
-import type { DependencyGate } from './dependency-gate';
 import { randomUUID } from 'node:crypto';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
 import { assertKind, runDelivery, validatePolicy, type RetryPolicy } from './delivery';
+import type { DependencyGate } from './dependency-gate';
 import { TransportUnavailableError } from './errors';
 import { normaliseDelay, type DeadReason } from './topology';
 import type { Consumer, ConsumeOptions, Handler, PublishOptions, QueueDepth, Transport } from './transport';
