@@ -1,5 +1,6 @@
 // In-process transport for the embedded single-process mode: same ack / retry / dead-letter semantics, no broker.
-// Messages live in memory only: what is queued or waiting out a delay when the process exits is gone.
+// Messages live in memory only: what is queued or waiting out a delay when the process exits is gone (the all-in-one
+// process queues the open work of unfinished batches again when it starts: services/standalone/src/recover-open-work.ts).
 import { randomUUID } from 'node:crypto';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';

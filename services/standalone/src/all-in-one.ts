@@ -5,6 +5,7 @@ import { startIngestWorker } from '@pixmill/ingest';
 import { startNotifierWorker } from '@pixmill/notifier';
 import { startResizeWorker } from '@pixmill/resize';
 import { buildClients, deriveDownloadSecret, startRelay } from '@pixmill/runtime';
+import { recoverOpenWork } from './recover-open-work';
 
 export type AllInOne = Awaited<ReturnType<typeof startAllInOne>>;
 
@@ -19,6 +20,8 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
   const { log } = clients;
   try {
     const admin = await ensureAdmin(clients.prisma, settings);
+    // RabbitMQ keeps its messages across restarts; the in-process queue does not.
+    if (!settings.AMQP_URL) await recoverOpenWork(clients.prisma, log);
     const relay = startRelay(clients);
     const workers = [
       await startIngestWorker(clients),
