@@ -137,6 +137,12 @@ export const settingsShape = {
   WEBHOOK_DEFAULT_SECRET: optionalString.describe(
     'Signing secret (whsec_...) for batches created without one of their own.',
   ),
+  OUTBOX_RETENTION_DAYS: int(7).describe(
+    'Published outbox rows (finished jobs) are kept this long for inspection, then deleted by the gateway.',
+  ),
+  HOUSEKEEPING_INTERVAL_MINUTES: int(60).describe(
+    'How often the gateway deletes old outbox rows and purges soft-deleted batches past their retention; 0 never.',
+  ),
   DOWNLOAD_URL_TTL_SECONDS: int(3600, 1).describe('Lifetime of presigned and signed download URLs.'),
   RATE_LIMIT_PER_MINUTE: int(600, 1).describe('API requests per minute per client.'),
   LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1).describe('Login attempts per minute per client address.'),

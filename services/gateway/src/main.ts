@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { loadSettings } from '@pixmill/config';
 import { buildClients, deriveDownloadSecret, runService, startRelay } from '@pixmill/runtime';
 import { createApp } from './app';
+import { startHousekeeping } from './admin/housekeeping';
 import { ensureAdmin, resolveJwtSecret } from './auth/bootstrap';
 import { createRateLimitStores } from './http/rate-limit-store';
 
@@ -27,6 +28,7 @@ void runService('gateway', async () => {
     }
 
     const relay = startRelay(clients);
+    const housekeeping = startHousekeeping(clients);
     const rateLimits = createRateLimitStores(settings, log);
     const app = createApp({ ...clients, jwtSecret, rateLimits });
     const server = await new Promise<Server>((resolve, reject) => {
@@ -41,6 +43,7 @@ void runService('gateway', async () => {
         server.closeIdleConnections();
         await closed;
         await relay.stop();
+        await housekeeping.stop();
         await rateLimits.close();
         await clients.close();
       },

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
-import { createApp, createRateLimitStores, ensureAdmin, resolveJwtSecret } from '@pixmill/gateway';
+import { createApp, createRateLimitStores, ensureAdmin, resolveJwtSecret, startHousekeeping } from '@pixmill/gateway';
 import { startIngestWorker } from '@pixmill/ingest';
 import { startNotifierWorker } from '@pixmill/notifier';
 import { startResizeWorker } from '@pixmill/resize';
@@ -23,6 +23,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
     // RabbitMQ keeps its messages across restarts; the in-process queue does not.
     if (!settings.AMQP_URL) await recoverOpenWork(clients.prisma, log);
     const relay = startRelay(clients);
+    const housekeeping = startHousekeeping(clients);
     const workers = [
       await startIngestWorker(clients),
       await startResizeWorker(clients),
@@ -58,6 +59,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
         clients.releaseHeldJobs();
         for (const w of workers) await w.stop();
         await relay.stop();
+        await housekeeping.stop();
         await rateLimits.close();
         await clients.close();
       },

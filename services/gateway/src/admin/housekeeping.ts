@@ -1,0 +1,44 @@
+// What an operator would otherwise have to remember: outbox rows published long ago (one per image, chunk and
+// webhook, kept a while for inspection) are deleted, and soft-deleted batches whose retention has passed are purged
+// with their stored objects. Every gateway runs it on a timer, each at its own random offset; two replicas running it
+// at once is harmless (deletes of what is already gone change nothing).
+import type { Settings } from '@pixmill/config';
+import type { Logger } from '@pixmill/observability';
+import { cleanup, type CleanupDeps } from './queue-cleanup';
+
+export type HousekeepingDeps = Omit<CleanupDeps, 'transport'> & {
+  settings: Pick<Settings, 'OUTBOX_RETENTION_DAYS' | 'HOUSEKEEPING_INTERVAL_MINUTES'>;
+  log: Logger;
+};
+
+/** One pass: what the admin cleanup does with the retention settings, dead letters left alone (they need a look). */
+export function runHousekeeping(d: HousekeepingDeps, now = new Date()) {
+  return cleanup(
+    { ...d, transport: { purgeDeadLetters: async () => 0 } },
+    { deadLetters: [], publishedOlderThanDays: d.settings.OUTBOX_RETENTION_DAYS, purgeDeletedBatches: true },
+    now,
+  );
+}
+
+/** Runs a pass every HOUSEKEEPING_INTERVAL_MINUTES (0: never); the first at a random point of the first interval. */
+export function startHousekeeping(d: HousekeepingDeps, o: { intervalMs?: number } = {}): { stop(): Promise<void> } {
+  const interval = o.intervalMs ?? d.settings.HOUSEKEEPING_INTERVAL_MINUTES * 60_000;
+  if (interval <= 0) return { stop: async () => undefined };
+  let running: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout;
+  const pass = () => {
+    running = runHousekeeping(d).catch((err: unknown) =>
+      d.log.warn({ err }, 'housekeeping pass failed; next one retries'),
+    );
+    timer = setTimeout(pass, interval);
+    timer.unref();
+  };
+  timer = setTimeout(pass, Math.random() * interval);
+  timer.unref();
+  return {
+    async stop() {
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

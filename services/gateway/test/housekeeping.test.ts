@@ -1,0 +1,91 @@
+// The gateway's own cleanup on a timer: old published outbox rows and soft-deleted batches past their retention go,
+// without an operator asking; what is recent, unpublished or still within retention stays.
+import { randomUUID } from 'node:crypto';
+import { enqueue } from '@pixmill/queue';
+import { runHousekeeping, startHousekeeping } from '../src/admin/housekeeping';
+import { existing, seedBatch } from './batch-fixtures';
+import { startGateway, type TestGateway } from './support';
+
+const DAY = 86_400_000;
+
+describe('housekeeping', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ settings: { OUTBOX_RETENTION_DAYS: 7 } });
+  });
+  afterAll(() => gw?.close());
+
+  const outboxRow = async (messageId: string, publishedDaysAgo: number | null) => {
+    await enqueue(
+      gw.deps.prisma,
+      'resize.image',
+      { v: 1, batchId: randomUUID(), imageId: randomUUID() },
+      { messageId },
+    );
+    if (publishedDaysAgo !== null)
+      await gw.deps.prisma.outboxMessage.update({
+        where: { messageId },
+        data: { publishedAt: new Date(Date.now() - publishedDaysAgo * DAY) },
+      });
+  };
+  const softDeleted = async (purgeInDays: number) => {
+    const user = await gw.createUser();
+    const b = await seedBatch(gw, user.id, { status: 'completed', images: [{ status: 'succeeded' }] });
+    await gw.deps.prisma.batch.update({
+      where: { id: b.id },
+      data: { deletedAt: new Date(Date.now() - DAY), purgeAfter: new Date(Date.now() + purgeInDays * DAY) },
+    });
+    return b;
+  };
+
+  it('deletes outbox rows published before the retention and purges expired soft-deleted batches with their objects', async () => {
+    await outboxRow('old-published', 10);
+    await outboxRow('recent-published', 1);
+    await outboxRow('unpublished', null);
+    const expired = await softDeleted(-1);
+    const waiting = await softDeleted(3);
+
+    const result = await runHousekeeping(gw.deps);
+    expect(result).toMatchObject({ published_jobs_deleted: 1, deleted_batches_purged: 1 });
+
+    const left = await gw.deps.prisma.outboxMessage.findMany({ select: { messageId: true } });
+    expect(left.map((r) => r.messageId).sort()).toEqual(['recent-published', 'unpublished']);
+    expect(await gw.deps.prisma.batch.count({ where: { id: expired.id } })).toBe(0);
+    expect(await existing(gw, [...expired.originalKeys, ...expired.outputKeys])).toEqual([]);
+    expect(await gw.deps.prisma.batch.count({ where: { id: waiting.id } })).toBe(1);
+    expect(await existing(gw, waiting.originalKeys)).toHaveLength(waiting.originalKeys.length);
+  });
+
+  it('runs on its own timer and stops cleanly', async () => {
+    await outboxRow('timer-old', 30);
+    const hk = startHousekeeping(gw.deps, { intervalMs: 100 });
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await gw.deps.prisma.outboxMessage.count({ where: { messageId: 'timer-old' } })) > 0) {
+        if (Date.now() > deadline) throw new Error('housekeeping never ran');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await hk.stop();
+    }
+  });
+
+  it('never runs with an interval of 0', async () => {
+    const off = await startGateway({ settings: { HOUSEKEEPING_INTERVAL_MINUTES: 0 } });
+    try {
+      await enqueue(
+        off.deps.prisma,
+        'resize.image',
+        { v: 1, batchId: randomUUID(), imageId: randomUUID() },
+        { messageId: 'kept' },
+      );
+      await off.deps.prisma.outboxMessage.updateMany({ data: { publishedAt: new Date(Date.now() - 30 * DAY) } });
+      const hk = startHousekeeping(off.deps);
+      await new Promise((r) => setTimeout(r, 300));
+      await hk.stop();
+      expect(await off.deps.prisma.outboxMessage.count()).toBe(1);
+    } finally {
+      await off.close();
+    }
+  });
+});
