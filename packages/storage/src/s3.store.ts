@@ -12,12 +12,12 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertBufferLength, ByteMeter } from './byte-meter';
 import { assertContentType, contentDisposition } from './http-headers';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 import { assertSafeKey, assertSafePrefix } from './safe-key';
 import { assertExpiry } from './expiry';
+import { createGetPresigner } from './presign-get';
 
 export type S3StoreOptions = {
   /** Unset: AWS itself. */
@@ -47,6 +47,7 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
   // Presigning is offline; a second client only changes the host the signature is computed for.
   const presigner = o.publicEndpoint ? makeClient(o, o.publicEndpoint) : client;
   const Bucket = o.bucket;
+  const presignGet = createGetPresigner(presigner, Bucket);
 
   return {
     kind: 's3',
@@ -155,13 +156,11 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
       assertSafeKey(key);
       assertExpiry(opts.expiresInSeconds);
       if (opts.contentType !== undefined) assertContentType(opts.contentType);
-      const command = new GetObjectCommand({
-        Bucket,
-        Key: key,
-        ResponseContentDisposition: opts.filename === undefined ? undefined : contentDisposition(opts.filename),
-        ResponseContentType: opts.contentType,
+      return presignGet(key, {
+        expiresInSeconds: opts.expiresInSeconds,
+        contentDisposition: opts.filename === undefined ? undefined : contentDisposition(opts.filename),
+        contentType: opts.contentType,
       });
-      return getSignedUrl(presigner, command, { expiresIn: opts.expiresInSeconds });
     },
 
     async check() {
