@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { firstColumns, WireClient } from './helpers/wire-client';
+import { readMigrationFiles } from '../src/migration-files';
 import { BatchStatus, createPrisma, migrate, SourceKind, startEmbeddedPostgres, type EmbeddedPostgres } from '../src';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -14,7 +15,7 @@ describe('embedded database (PGlite over a socket)', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'pixmill-embedded-'));
     embedded = await startEmbeddedPostgres(dataDir);
-    expect(await migrate(embedded.url)).toEqual(['0001_init']);
+    expect(await migrate(embedded.url)).toEqual(readMigrationFiles().map((f) => f.name));
   });
   afterAll(async () => {
     await embedded?.stop();

@@ -57,11 +57,12 @@ describe('migrate', () => {
     expect(await migrate(db.url)).toEqual([]);
   });
 
+  // Fixture migrations are numbered 9xxx, after every real one.
   it('applies only the files added since the last run, in order', async () => {
     await migrate(db.url, undefined, { migrationsDir: dir });
-    addMigration(dir, '0003_third', 'ALTER TABLE probe ADD COLUMN b INT;');
-    addMigration(dir, '0002_second', 'CREATE TABLE probe (a INT);');
-    expect(await migrate(db.url, undefined, { migrationsDir: dir })).toEqual(['0002_second', '0003_third']);
+    addMigration(dir, '9002_third', 'ALTER TABLE probe ADD COLUMN b INT;');
+    addMigration(dir, '9001_second', 'CREATE TABLE probe (a INT);');
+    expect(await migrate(db.url, undefined, { migrationsDir: dir })).toEqual(['9001_second', '9002_third']);
     const cols = await query<{ column_name: string }>(
       db.url,
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'probe' ORDER BY column_name",
@@ -72,7 +73,7 @@ describe('migrate', () => {
   it('refuses to run when an applied file was edited, and applies nothing new', async () => {
     await migrate(db.url, undefined, { migrationsDir: dir });
     appendFileSync(join(dir, '0001_init', 'migration.sql'), '\n-- an innocent-looking edit\n');
-    addMigration(dir, '0002_second', 'CREATE TABLE probe (a INT);');
+    addMigration(dir, '9001_second', 'CREATE TABLE probe (a INT);');
     await expect(migrate(db.url, undefined, { migrationsDir: dir })).rejects.toThrow(MigrationChecksumError);
     await expect(migrate(db.url, undefined, { migrationsDir: dir })).rejects.toThrow(/0001_init was changed/);
     expect(await query(db.url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'probe'")).toEqual([]);
@@ -88,16 +89,16 @@ describe('migrate', () => {
 
   it('rolls back a failing file completely and does not record it', async () => {
     await migrate(db.url, undefined, { migrationsDir: dir });
-    addMigration(dir, '0002_broken', 'CREATE TABLE probe (a INT);\nSELECT no_such_function();');
+    addMigration(dir, '9001_broken', 'CREATE TABLE probe (a INT);\nSELECT no_such_function();');
     await expect(migrate(db.url, undefined, { migrationsDir: dir })).rejects.toThrow(/no_such_function/);
     expect(await query(db.url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'probe'")).toEqual([]);
-    expect(await query(db.url, `SELECT 1 FROM "${MIGRATIONS_TABLE}" WHERE name = '0002_broken'`)).toEqual([]);
+    expect(await query(db.url, `SELECT 1 FROM "${MIGRATIONS_TABLE}" WHERE name = '9001_broken'`)).toEqual([]);
   });
 
   it('applies each file exactly once when several processes migrate at the same time', async () => {
-    addMigration(dir, '0002_counter', 'CREATE TABLE applied_count (n INT); INSERT INTO applied_count VALUES (1);');
+    addMigration(dir, '9001_counter', 'CREATE TABLE applied_count (n INT); INSERT INTO applied_count VALUES (1);');
     const runs = await Promise.all(Array.from({ length: 4 }, () => migrate(db.url, undefined, { migrationsDir: dir })));
-    expect(runs.flat().sort()).toEqual(['0001_init', '0002_counter']);
+    expect(runs.flat().sort()).toEqual([...readMigrationFiles().map((f) => f.name), '9001_counter']);
     expect(await query(db.url, 'SELECT n FROM applied_count')).toEqual([{ n: 1 }]);
   });
 });

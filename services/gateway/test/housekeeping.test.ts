@@ -1,6 +1,8 @@
 // The gateway's own cleanup on a timer: old published outbox rows and soft-deleted batches past their retention go,
 // without an operator asking; what is recent, unpublished or still within retention stays.
 import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
+import request from 'supertest';
 import { enqueue } from '@pixmill/queue';
 import { runHousekeeping, startHousekeeping } from '../src/admin/housekeeping';
 import { existing, seedBatch } from './batch-fixtures';
@@ -54,6 +56,59 @@ describe('housekeeping', () => {
     expect(await existing(gw, [...expired.originalKeys, ...expired.outputKeys])).toEqual([]);
     expect(await gw.deps.prisma.batch.count({ where: { id: waiting.id } })).toBe(1);
     expect(await existing(gw, waiting.originalKeys)).toHaveLength(waiting.originalKeys.length);
+  });
+
+  it('removes what abandoned uploads stored once they are a day old, and nothing of live batches or recent uploads', async () => {
+    const store = gw.deps.store;
+    const put = (key: string) => store.put(key, Buffer.from('x'), { contentType: 'image/jpeg' });
+    const intent = (batchId: string, hoursAgo: number) =>
+      gw.deps.prisma.uploadIntent.create({ data: { batchId, startedAt: new Date(Date.now() - hoursAgo * 3_600_000) } });
+
+    const abandoned = randomUUID();
+    await put(`originals/${abandoned}/a.jpg`);
+    await put(`originals/${abandoned}/b.jpg`);
+    await put(`uploads/${abandoned}/urls.csv`);
+    await intent(abandoned, 25);
+    // The gateway died after creating this batch but before dropping its intent: the files are the batch's.
+    const user = await gw.createUser();
+    const created = await seedBatch(gw, user.id, { status: 'completed', images: [{ status: 'succeeded' }] });
+    await intent(created.id, 25);
+    const inProgress = randomUUID();
+    await put(`originals/${inProgress}/c.jpg`);
+    await intent(inProgress, 1);
+
+    const result = await runHousekeeping(gw.deps);
+    expect(result).toMatchObject({ abandoned_uploads_removed: 2, abandoned_upload_objects_deleted: 3 });
+    expect(
+      await existing(gw, [
+        `originals/${abandoned}/a.jpg`,
+        `originals/${abandoned}/b.jpg`,
+        `uploads/${abandoned}/urls.csv`,
+      ]),
+    ).toEqual([]);
+    expect(await existing(gw, created.originalKeys)).toHaveLength(created.originalKeys.length);
+    expect(await existing(gw, [`originals/${inProgress}/c.jpg`])).toHaveLength(1);
+    const left = await gw.deps.prisma.uploadIntent.findMany({ select: { batchId: true } });
+    expect(left.map((i) => i.batchId)).toEqual([inProgress]);
+    await gw.deps.prisma.uploadIntent.deleteMany();
+  });
+
+  it('leaves no intent behind after an upload, accepted or refused', async () => {
+    const user = await gw.createUser();
+    const image = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } })
+      .jpeg()
+      .toBuffer();
+    await request(gw.app)
+      .post('/api/v1/batches')
+      .set('Authorization', `Bearer ${user.token}`)
+      .attach('files', image, 'a.jpg')
+      .expect(201);
+    await request(gw.app)
+      .post('/api/v1/batches')
+      .set('Authorization', `Bearer ${user.token}`)
+      .attach('files', Buffer.from('not an image at all'), 'b.jpg')
+      .expect(400);
+    expect(await gw.deps.prisma.uploadIntent.count()).toBe(0);
   });
 
   it('runs on its own timer and stops cleanly', async () => {

@@ -1,23 +1,33 @@
 // What an operator would otherwise have to remember: outbox rows published long ago (one per image, chunk and
-// webhook, kept a while for inspection) are deleted, and soft-deleted batches whose retention has passed are purged
-// with their stored objects. Every gateway runs it on a timer, each at its own random offset; two replicas running it
+// webhook, kept a while for inspection) are deleted, soft-deleted batches whose retention has passed are purged
+// with their stored objects, and so are the files of uploads a dead gateway abandoned. Every gateway runs it on a timer, each at its own random offset; two replicas running it
 // at once is harmless (deletes of what is already gone change nothing).
 import type { Settings } from '@pixmill/config';
+import type { PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
+import { removeAbandonedUploads } from '../batches/upload-intent';
 import { cleanup, type CleanupDeps } from './queue-cleanup';
 
-export type HousekeepingDeps = Omit<CleanupDeps, 'transport'> & {
+export type HousekeepingDeps = Omit<CleanupDeps, 'transport' | 'prisma'> & {
+  prisma: CleanupDeps['prisma'] & Pick<PrismaClient, 'uploadIntent'>;
   settings: Pick<Settings, 'OUTBOX_RETENTION_DAYS' | 'HOUSEKEEPING_INTERVAL_MINUTES'>;
   log: Logger;
 };
 
 /** One pass: what the admin cleanup does with the retention settings, dead letters left alone (they need a look). */
-export function runHousekeeping(d: HousekeepingDeps, now = new Date()) {
-  return cleanup(
+export async function runHousekeeping(d: HousekeepingDeps, now = new Date()) {
+  const cleaned = await cleanup(
     { ...d, transport: { purgeDeadLetters: async () => 0 } },
     { deadLetters: [], publishedOlderThanDays: d.settings.OUTBOX_RETENTION_DAYS, purgeDeletedBatches: true },
     now,
   );
+  const abandoned = await removeAbandonedUploads(d, now);
+  if (abandoned.uploads > 0) d.log.info(abandoned, 'abandoned uploads removed');
+  return {
+    ...cleaned,
+    abandoned_uploads_removed: abandoned.uploads,
+    abandoned_upload_objects_deleted: abandoned.objects,
+  };
 }
 
 /** Runs a pass every HOUSEKEEPING_INTERVAL_MINUTES (0: never); the first at a random point of the first interval. */

@@ -18,6 +18,7 @@ import {
   type SubmittedBatch,
 } from './support/fault-batches';
 import { listObjects } from './support/s3-listing';
+import { ABANDONED_AFTER_MS, removeAbandonedUploads } from '../../../gateway/src/batches/upload-intent';
 import { expectNothingLost, finishScenario, sleep, until } from './support/scenario';
 
 let stack: FaultStack | undefined;
@@ -108,6 +109,9 @@ it('gateway killed -9 mid-upload: no batch is left half made; the retried upload
   );
   expect(orphanKeys.length).toBeGreaterThan(0);
   const orphanBatchIds = new Set(orphanKeys.map((k) => k.split('/')[1]));
+  // The cut upload left its intent: the gateway's housekeeping finds what it stored without listing the bucket.
+  const intents = await s.prisma.uploadIntent.findMany({ select: { batchId: true } });
+  expect(intents.map((i) => i.batchId).sort()).toEqual([...orphanBatchIds].sort());
 
   // The operator's restart, and the client's retry with the same key: one batch, created now. Meanwhile the URL
   // batch flowed on without the gateway.
@@ -138,6 +142,17 @@ it('gateway killed -9 mid-upload: no batch is left half made; the retried upload
     }),
   });
   expectNothingLost(result);
+
+  // Housekeeping once the upload is given up for lost (its clock moved past ABANDONED_AFTER_MS): the cut upload's
+  // files go, the batches' own stay.
+  const later = new Date(Date.now() + ABANDONED_AFTER_MS + 60_000);
+  const swept = await removeAbandonedUploads({ prisma: s.prisma, store: s.s3.store }, later);
+  expect(swept).toEqual({ uploads: orphanBatchIds.size, objects: orphanKeys.length });
+  const leftover = [...(await listObjects(s.s3, 'originals/')).keys()].filter((k) =>
+    orphanBatchIds.has(k.split('/')[1]!),
+  );
+  expect(leftover).toEqual([]);
+  expect(await s.prisma.uploadIntent.count()).toBe(0);
   expect(result.notes.batches_with_the_idempotency_key).toBe(1);
   // No batch of any kind is left open.
   expect(await s.prisma.batch.count({ where: { status: { notIn: ['completed', 'failed', 'cancelled'] } } })).toBe(0);

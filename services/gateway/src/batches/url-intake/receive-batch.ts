@@ -8,9 +8,9 @@ import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
 import { parseBatchOptions } from '../batch-options';
 import { createUploadBatch } from '../create-batch';
+import { asRecordedUpload, uploadedPrefixes } from '../upload-intent';
 import { receiveBatchUpload } from '../upload-images';
 import { ValidationError } from '../../errors';
-import { uploadPrefix } from '@pixmill/contracts';
 import { createUrlBatch } from './create-url-batch';
 import type { CsvIntakeResult } from './receive-csv';
 import { receiveUrlList, type UrlListBody } from './url-list';
@@ -32,13 +32,25 @@ export const intakeLimits = (s: Pick<Settings, 'CHUNK_SIZE' | 'MAX_CSV_ROWS'>) =
   maxUrls: s.MAX_CSV_ROWS,
 });
 
+type MultipartOptions = { ownerId: string; idempotencyKey?: string; imageFields: string[]; csvFields: string[] };
+
 export async function createFromMultipart(
   d: IntakeDeps,
   req: Request,
   res: Response,
-  o: { ownerId: string; idempotencyKey?: string; imageFields: string[]; csvFields: string[] },
+  o: MultipartOptions,
 ): Promise<CreatedBatch> {
   const batchId = randomUUID();
+  return asRecordedUpload(d.prisma, batchId, () => createFromRecordedUpload(d, req, res, o, batchId));
+}
+
+async function createFromRecordedUpload(
+  d: IntakeDeps,
+  req: Request,
+  res: Response,
+  o: MultipartOptions,
+  batchId: string,
+): Promise<CreatedBatch> {
   try {
     const upload = await receiveBatchUpload(req, res, {
       store: d.store,
@@ -109,36 +121,38 @@ export async function createFromUrlList(
     },
     d.settings,
   );
-  try {
-    const intake = await receiveUrlList(body.urls, { store: d.store, batchId, limits: intakeLimits(d.settings) });
-    const batch = await createUrlBatch(d.prisma, {
-      id: batchId,
-      ownerId: o.ownerId,
-      name: options.name,
-      recipe: options.recipe,
-      sourceKind: 'url_list',
-      autoStart: options.autoStart,
-      idempotencyKey: o.idempotencyKey,
-      webhookUrl: options.webhookUrl,
-      webhookSecret: options.webhookSecret,
-      chunkSize: d.settings.CHUNK_SIZE,
-      intake,
-    });
-    return {
-      kind: 'urls',
-      batch,
-      intake,
-      ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
-    };
-  } catch (err) {
-    await cleanUp(d, batchId);
-    throw err;
-  }
+  return asRecordedUpload(d.prisma, batchId, async () => {
+    try {
+      const intake = await receiveUrlList(body.urls, { store: d.store, batchId, limits: intakeLimits(d.settings) });
+      const batch = await createUrlBatch(d.prisma, {
+        id: batchId,
+        ownerId: o.ownerId,
+        name: options.name,
+        recipe: options.recipe,
+        sourceKind: 'url_list',
+        autoStart: options.autoStart,
+        idempotencyKey: o.idempotencyKey,
+        webhookUrl: options.webhookUrl,
+        webhookSecret: options.webhookSecret,
+        chunkSize: d.settings.CHUNK_SIZE,
+        intake,
+      });
+      return {
+        kind: 'urls',
+        batch,
+        intake,
+        ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
+      };
+    } catch (err) {
+      await cleanUp(d, batchId);
+      throw err;
+    }
+  });
 }
 
 /** Nothing of a refused batch stays in storage. */
 async function cleanUp(d: IntakeDeps, batchId: string): Promise<void> {
-  for (const prefix of [`originals/${batchId}/`, uploadPrefix(batchId)]) {
+  for (const prefix of uploadedPrefixes(batchId)) {
     await d.store
       .deletePrefix(prefix)
       .catch((err: unknown) => d.log.warn({ err, batchId }, 'could not clean up a refused upload'));

@@ -1,0 +1,49 @@
+// Uploads in progress, recorded so that what a gateway killed mid-upload streamed to storage can be found again
+// (model UploadIntent). A refused upload removes its files itself; only a dead process leaves its intent behind.
+import type { PrismaClient } from '@pixmill/db';
+import type { ObjectStore } from '@pixmill/storage';
+import { uploadPrefix } from '@pixmill/contracts';
+
+/** Every prefix an upload of `batchId` may have written to before its batch row exists. */
+export const uploadedPrefixes = (batchId: string) => [`originals/${batchId}/`, uploadPrefix(batchId)];
+
+/** Runs `receive` (which streams files to storage) as a recorded upload: the record goes once it is over. */
+export async function asRecordedUpload<T>(
+  prisma: Pick<PrismaClient, 'uploadIntent'>,
+  batchId: string,
+  receive: () => Promise<T>,
+): Promise<T> {
+  await prisma.uploadIntent.create({ data: { batchId } });
+  try {
+    return await receive();
+  } finally {
+    await prisma.uploadIntent.deleteMany({ where: { batchId } });
+  }
+}
+
+/** An upload is given this long before its leftovers are removed (the longest one the limits allow is far shorter). */
+export const ABANDONED_AFTER_MS = 24 * 60 * 60_000;
+
+/**
+ * Removes what uploads abandoned by a dead gateway stored: for each intent older than ABANDONED_AFTER_MS whose batch
+ * was never created, the files under its prefixes; then the intent. Answers how many uploads it cleared.
+ */
+export async function removeAbandonedUploads(
+  d: { prisma: Pick<PrismaClient, 'uploadIntent' | 'batch'>; store: Pick<ObjectStore, 'deletePrefix'> },
+  now = new Date(),
+  limit = 500,
+): Promise<{ uploads: number; objects: number }> {
+  const stale = await d.prisma.uploadIntent.findMany({
+    where: { startedAt: { lt: new Date(now.getTime() - ABANDONED_AFTER_MS) } },
+    orderBy: { startedAt: 'asc' },
+    take: limit,
+  });
+  let objects = 0;
+  for (const { batchId } of stale) {
+    // The process may have died after the batch was created but before the intent went: then the files are its.
+    const created = await d.prisma.batch.findUnique({ where: { id: batchId }, select: { id: true } });
+    if (!created) for (const prefix of uploadedPrefixes(batchId)) objects += await d.store.deletePrefix(prefix);
+    await d.prisma.uploadIntent.deleteMany({ where: { batchId } });
+  }
+  return { uploads: stale.length, objects };
+}
