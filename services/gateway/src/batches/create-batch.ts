@@ -12,7 +12,8 @@ export type NewImage = {
   contentType?: string;
 };
 
-export type NewBatch = {
+/** What every new batch has, uploaded or by URL. */
+export type NewBatchFields = {
   id: string;
   ownerId: string;
   name?: string;
@@ -22,25 +23,27 @@ export type NewBatch = {
   idempotencyKey?: string;
   webhookUrl?: string;
   webhookSecret?: string;
-  images: NewImage[];
 };
+
+export type NewBatch = NewBatchFields & { images: NewImage[] };
+
+/** The batch row of a new batch: `queued` when it starts at once, else `pending`. */
+export const newBatchRow = (b: NewBatchFields, totalImages: number): Prisma.BatchUncheckedCreateInput => ({
+  id: b.id,
+  ownerId: b.ownerId,
+  name: b.name ?? null,
+  status: b.autoStart ? 'queued' : 'pending',
+  sourceKind: b.sourceKind,
+  recipe: b.recipe as unknown as Prisma.InputJsonValue,
+  totalImages,
+  idempotencyKey: b.idempotencyKey ?? null,
+  webhookUrl: b.webhookUrl ?? null,
+  webhookSecret: b.webhookSecret ?? null,
+});
 
 export async function createUploadBatch(prisma: Pick<PrismaClient, '$transaction'>, b: NewBatch) {
   return prisma.$transaction(async (tx) => {
-    const batch = await tx.batch.create({
-      data: {
-        id: b.id,
-        ownerId: b.ownerId,
-        name: b.name ?? null,
-        status: b.autoStart ? 'queued' : 'pending',
-        sourceKind: b.sourceKind,
-        recipe: b.recipe as unknown as Prisma.InputJsonValue,
-        totalImages: b.images.length,
-        idempotencyKey: b.idempotencyKey ?? null,
-        webhookUrl: b.webhookUrl ?? null,
-        webhookSecret: b.webhookSecret ?? null,
-      },
-    });
+    const batch = await tx.batch.create({ data: newBatchRow(b, b.images.length) });
     await tx.image.createMany({
       data: b.images.map((img, i) => ({
         id: img.id,
