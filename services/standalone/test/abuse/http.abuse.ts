@@ -38,6 +38,7 @@ beforeAll(async () => {
 afterAll(() => a?.close());
 
 describe('request bodies', () => {
+  /** A POST with a raw body: JSON unless `headers` names another content type; as alice unless `auth` says. */
   const json = (
     path: string,
     body: string | Buffer,
@@ -100,25 +101,19 @@ describe('request bodies', () => {
 
   it('text/plain to the batch route', async () => {
     await a.cases.check('POST /batches as text/plain', '400 unsupported_content_type', async () =>
-      jsonError(
-        await a.p.api('/api/v1/batches', {
-          method: 'POST',
-          auth: alice,
-          headers: { 'content-type': 'text/plain' },
-          body: 'http://x.example/a.jpg',
-        }),
-      ),
+      jsonError(await json('/api/v1/batches', 'http://x.example/a.jpg', { 'content-type': 'text/plain' })),
     );
   });
 
   it('XML to login', async () => {
     await a.cases.check('POST /auth/login as application/xml', '400 validation_error', async () =>
       jsonError(
-        await a.p.api('/api/v1/auth/login', {
-          method: 'POST',
-          headers: { 'content-type': 'application/xml' },
-          body: '<login><username>alice</username></login>',
-        }),
+        await json(
+          '/api/v1/auth/login',
+          '<login><username>alice</username></login>',
+          { 'content-type': 'application/xml' },
+          {},
+        ),
       ),
     );
   });
@@ -134,11 +129,8 @@ describe('request bodies', () => {
   it('multipart that never ends', async () => {
     await a.cases.check('multipart body cut before its closing boundary', '400 malformed_upload', async () =>
       jsonError(
-        await a.p.api('/api/v1/batches', {
-          method: 'POST',
-          auth: alice,
-          headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
-          body: '--xyz\r\nContent-Disposition: form-data; name="batch_name"\r\n\r\nhalf',
+        await json('/api/v1/batches', '--xyz\r\nContent-Disposition: form-data; name="batch_name"\r\n\r\nhalf', {
+          'content-type': 'multipart/form-data; boundary=xyz',
         }),
       ),
     );
@@ -146,29 +138,21 @@ describe('request bodies', () => {
 
   it('multipart without a boundary', async () => {
     await a.cases.check('multipart/form-data without a boundary', '400 malformed_upload', async () =>
-      jsonError(
-        await a.p.api('/api/v1/batches', {
-          method: 'POST',
-          auth: alice,
-          headers: { 'content-type': 'multipart/form-data' },
-          body: 'files[]=x',
-        }),
-      ),
+      jsonError(await json('/api/v1/batches', 'files[]=x', { 'content-type': 'multipart/form-data' })),
     );
   });
 
   it('a file part cut short', async () => {
     await a.cases.check('multipart image part cut mid-file (POST /resize)', '400 malformed_upload', async () =>
       jsonError(
-        await a.p.api('/api/v1/resize', {
-          method: 'POST',
-          auth: alice,
-          headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
-          body: Buffer.concat([
+        await json(
+          '/api/v1/resize',
+          Buffer.concat([
             Buffer.from('--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\n'),
             (await photo(64, 64)).subarray(0, 300),
           ]),
-        }),
+          { 'content-type': 'multipart/form-data; boundary=xyz' },
+        ),
       ),
     );
   });
