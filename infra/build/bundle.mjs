@@ -17,11 +17,11 @@ const SERVICES = ['gateway', 'ingest', 'resize', 'notifier'];
 // Each must therefore be a production dependency of every service whose bundle requires it (checked below).
 const EXTERNAL = ['sharp', 'bcrypt'];
 
-/** The packages of EXTERNAL that the bundle requires. */
+/** The packages of EXTERNAL that the bundle's output requires (imports the bundler dropped as unused do not count). */
 function externalsRequired(metafile) {
   const required = new Set();
-  for (const input of Object.values(metafile.inputs))
-    for (const imp of input.imports)
+  for (const output of Object.values(metafile.outputs))
+    for (const imp of output.imports)
       for (const name of EXTERNAL)
         if (imp.external && (imp.path === name || imp.path.startsWith(`${name}/`))) required.add(name);
   return [...required].sort();

@@ -118,10 +118,16 @@ describe('the Dockerfile build, replayed outside Docker', () => {
     }
   });
 
-  it('loads sharp only in the resize bundle: the others never map libvips (~25-45 MB resident each)', () => {
+  it('loads and ships sharp only in the resize image: the others never map libvips (~25-45 MB resident each)', () => {
     for (const service of services) {
-      const bundle = readFileSync(path.join(image(service).appDir, BUNDLE_FILE), 'utf8');
-      expect({ service, sharp: bundle.includes('require("sharp")') }).toEqual({ service, sharp: service === 'resize' });
+      const { appDir } = image(service);
+      const bundle = readFileSync(path.join(appDir, BUNDLE_FILE), 'utf8');
+      const shipped = existsSync(path.join(appDir, 'node_modules/sharp/package.json'));
+      expect({ service, loads: bundle.includes('require("sharp")'), shipped }).toEqual({
+        service,
+        loads: service === 'resize',
+        shipped: service === 'resize',
+      });
     }
   });
 
