@@ -5,7 +5,18 @@ import type { ObjectStore } from '@pixmill/storage';
 import { uploadPrefix } from '@pixmill/contracts';
 
 /** Every prefix an upload of `batchId` may have written to before its batch row exists. */
-export const uploadedPrefixes = (batchId: string) => [`originals/${batchId}/`, uploadPrefix(batchId)];
+const uploadedPrefixes = (batchId: string) => [`originals/${batchId}/`, uploadPrefix(batchId)];
+
+/**
+ * Deletes everything an upload of `batchId` stored (for an upload refused or abandoned before its batch existed).
+ * Every prefix is tried; the first failure is thrown after. Answers how many objects went.
+ */
+export async function removeUploadedFiles(store: Pick<ObjectStore, 'deletePrefix'>, batchId: string): Promise<number> {
+  const results = await Promise.allSettled(uploadedPrefixes(batchId).map((prefix) => store.deletePrefix(prefix)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
+}
 
 /** Runs `receive` (which streams files to storage) as a recorded upload: the record goes once it is over. */
 export async function asRecordedUpload<T>(
@@ -42,7 +53,7 @@ export async function removeAbandonedUploads(
   for (const { batchId } of stale) {
     // The process may have died after the batch was created but before the intent went: then the files are its.
     const created = await d.prisma.batch.findUnique({ where: { id: batchId }, select: { id: true } });
-    if (!created) for (const prefix of uploadedPrefixes(batchId)) objects += await d.store.deletePrefix(prefix);
+    if (!created) objects += await removeUploadedFiles(d.store, batchId);
     await d.prisma.uploadIntent.deleteMany({ where: { batchId } });
   }
   return { uploads: stale.length, objects };

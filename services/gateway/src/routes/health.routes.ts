@@ -23,11 +23,15 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
     { name: 'storage', check: () => deps.store.check() },
   ];
 
-  const health: RequestHandler = async (_req, res) => {
-    const report = await runHealthChecks(checks);
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
-  };
+  /** Answers 200 when every one of `of` answers, else 503; the report names each check either way. */
+  const report =
+    (of: HealthCheck[]): RequestHandler =>
+    async (_req, res) => {
+      const r = await runHealthChecks(of);
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(r.status === 'ok' ? 200 : 503).json(r);
+    };
+  const health = report(checks);
   const spec = (summary: string) => ({
     summary,
     tags: ['system'],
@@ -44,11 +48,6 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
   // Readiness asks only what every request needs. The broker and storage are shared by all replicas: failing
   // readiness on them would take every replica out of the load balancer at once, although the API still answers
   // reads and takes new batches (their jobs wait in the outbox) while the broker is down.
-  const ready: RequestHandler = async (_req, res) => {
-    const report = await runHealthChecks([database]);
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
-  };
   api.get(
     '/readyz',
     {
@@ -60,7 +59,7 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
         503: { description: 'The database does not answer', schema: HealthReportSchema },
       },
     },
-    ready,
+    report([database]),
   );
 
   api.get(

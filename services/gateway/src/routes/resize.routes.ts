@@ -6,7 +6,7 @@ import { authOf } from '../auth/auth-context';
 import { createUploadBatch } from '../batches/create-batch';
 import { imageView } from '../batches/image-view';
 import { receiveImages } from '../batches/upload-images';
-import { asRecordedUpload } from '../batches/upload-intent';
+import { asRecordedUpload, removeUploadedFiles } from '../batches/upload-intent';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
@@ -152,7 +152,7 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
             .json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
         } catch (err) {
           if (!(await prisma.batch.findUnique({ where: { id: jobId }, select: { id: true } })))
-            await store.deletePrefix(prefix).catch(() => undefined);
+            await removeUploadedFiles(store, jobId).catch(() => undefined);
           throw err;
         }
       });

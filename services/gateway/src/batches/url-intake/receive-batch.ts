@@ -8,7 +8,7 @@ import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
 import { parseBatchOptions } from '../batch-options';
 import { createUploadBatch } from '../create-batch';
-import { asRecordedUpload, uploadedPrefixes } from '../upload-intent';
+import { asRecordedUpload, removeUploadedFiles } from '../upload-intent';
 import { receiveBatchUpload } from '../upload-images';
 import { ValidationError } from '../../errors';
 import { createUrlBatch } from './create-url-batch';
@@ -152,9 +152,7 @@ export async function createFromUrlList(
 
 /** Nothing of a refused batch stays in storage. */
 async function cleanUp(d: IntakeDeps, batchId: string): Promise<void> {
-  for (const prefix of uploadedPrefixes(batchId)) {
-    await d.store
-      .deletePrefix(prefix)
-      .catch((err: unknown) => d.log.warn({ err, batchId }, 'could not clean up a refused upload'));
-  }
+  await removeUploadedFiles(d.store, batchId).catch((err: unknown) =>
+    d.log.warn({ err, batchId }, 'could not clean up a refused upload'),
+  );
 }
