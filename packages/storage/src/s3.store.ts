@@ -17,6 +17,7 @@ import { assertContentType, contentDisposition } from './http-headers';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 import { assertSafeKey, assertSafePrefix } from './safe-key';
 import { assertExpiry } from './expiry';
+import { createDirectRequests } from './direct-requests';
 import { createGetPresigner } from './presign-get';
 
 export type S3StoreOptions = {
@@ -48,6 +49,7 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
   const presigner = o.publicEndpoint ? makeClient(o, o.publicEndpoint) : client;
   const Bucket = o.bucket;
   const presignGet = createGetPresigner(presigner, Bucket);
+  const direct = createDirectRequests(client, Bucket);
 
   return {
     kind: 's3',
@@ -56,9 +58,10 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
       assertSafeKey(key);
       if (opts.contentType !== undefined) assertContentType(opts.contentType);
       // A buffer that fits in one part goes as a plain PutObject: Upload's machinery (part queue, body chunker)
-      // costs a worker more CPU per small image than the request itself.
+      // costs a worker more CPU per small image than the request itself. Sent directly first (direct-requests.ts).
       if (Buffer.isBuffer(body) && body.length <= PART_SIZE) {
         assertBufferLength(body, opts.contentLength);
+        if (await direct.put(key, body, opts.contentType)) return { bytes: body.length };
         await client.send(
           new PutObjectCommand({
             Bucket,
@@ -98,6 +101,8 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
 
     async get(key) {
       assertSafeKey(key);
+      const body = await direct.get(key);
+      if (body) return body;
       try {
         const out = await client.send(new GetObjectCommand({ Bucket, Key: key }));
         if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no readable body');
