@@ -1,5 +1,6 @@
-// Publishes outbox rows. Several relays may run (one per gateway replica): rows are claimed with
-// FOR UPDATE SKIP LOCKED and stay locked until their publication is recorded, so no row is published by two relays.
+// Publishes outbox rows. Several relays run (one in every process: gateway replicas, every worker): rows are claimed
+// with FOR UPDATE SKIP LOCKED and stay locked until their publication is recorded, so no row is published by two
+// relays. One of them, the leader, is woken by each commit; the others poll.
 import pg from 'pg';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { PrismaClient } from '@pixmill/db';
@@ -21,6 +22,8 @@ export type OutboxRelayOptions = {
    * polling remains the fallback. Leave unset where LISTEN is not served (the embedded database).
    */
   listenUrl?: string;
+  /** How often a relay that is not the leader tries to become it (listenUrl only). Default 2000. */
+  electionMs?: number;
 };
 
 export interface OutboxRelay {
@@ -28,6 +31,8 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** Runs one pass now (after any pass in progress); answers how many rows it published. */
   flush(): Promise<number>;
+  /** Whether this relay is the one woken by committed rows (it holds the leader lock and LISTENs). */
+  isLeader(): boolean;
 }
 
 type Row = { id: bigint; queue: string; payload: unknown; messageId: string; attempts: number };
@@ -36,6 +41,8 @@ const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 // A pass holds its rows' locks while it publishes; the transport bounds each publish well below this.
 const PASS_TIMEOUT_MS = 60_000;
+// The session advisory lock the leading relay holds on its LISTEN connection (per database, so per installation).
+const LEADER_LOCK = 'pixmill.outbox-relay.leader';
 
 export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const batchSize = o.batchSize ?? 100;
@@ -48,7 +55,7 @@ export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let woken = false;
   let chain: Promise<unknown> = Promise.resolve();
   const listener = o.listenUrl
-    ? listenForRows(o.listenUrl, log, () => {
+    ? listenForRows(o.listenUrl, o.electionMs ?? 2_000, log, () => {
         woken = true;
         wake?.();
       })
@@ -87,6 +94,7 @@ export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
 
   return {
     flush,
+    isLeader: () => listener?.isLeader() ?? false,
     async stop() {
       stopped = true;
       wake?.();
@@ -151,9 +159,20 @@ function describe(err: unknown): string {
   return s.length > 1000 ? `${s.slice(0, 1000)}…` : s;
 }
 
-/** LISTENs on the outbox channel, reconnecting after errors; polling covers the gaps. */
-function listenForRows(url: string, log: Logger, onRow: () => void): { close(): Promise<void> } {
+/**
+ * LISTENs on the outbox channel while this relay leads. Every process runs a relay; when each LISTENed, every commit
+ * woke them all and all but one ran an empty transaction (three to fifteen per commit, growing with the replicas).
+ * Now the relay whose connection holds the leader lock LISTENs; the others poll, and try the lock every `electionMs`:
+ * when the leader's process or connection ends, PostgreSQL drops its session lock and another relay takes over.
+ */
+function listenForRows(
+  url: string,
+  electionMs: number,
+  log: Logger,
+  onRow: () => void,
+): { close(): Promise<void>; isLeader(): boolean } {
   let client: pg.Client | undefined;
+  let leader = false;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   const connect = () => {
@@ -164,19 +183,36 @@ function listenForRows(url: string, log: Logger, onRow: () => void): { close(): 
     c.on('error', (err) => {
       if (failed) return;
       failed = true;
-      log.warn({ err: err.message }, 'outbox listener lost its connection; polling until it is back');
+      clearTimeout(retry);
+      if (leader) log.warn({ err: err.message }, 'leading outbox relay lost its connection; polling until it is back');
+      leader = false;
       void c.end().catch(() => undefined);
       if (!closed) retry = setTimeout(connect, 1_000);
     });
+    const elect = async (): Promise<void> => {
+      if (closed || failed) return;
+      const { rows } = await c.query<{ leader: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS leader', [
+        LEADER_LOCK,
+      ]);
+      if (!rows[0]?.leader) {
+        retry = setTimeout(() => void elect().catch((err: Error) => c.emit('error', err)), electionMs);
+        return;
+      }
+      await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      leader = true;
+      log.info('this outbox relay leads: committed rows wake it');
+      onRow(); // rows committed before it listened
+    };
     c.connect()
-      .then(() => c.query(`LISTEN ${OUTBOX_CHANNEL}`))
-      .then(() => onRow()) // rows committed while we were not listening
+      .then(elect)
       .catch((err: Error) => c.emit('error', err));
   };
   connect();
   return {
+    isLeader: () => leader,
     async close() {
       closed = true;
+      leader = false;
       clearTimeout(retry);
       await client?.end().catch(() => undefined);
     },

@@ -216,6 +216,54 @@ describe('outbox relay woken by NOTIFY', () => {
     await db.prisma.$transaction((tx) => enqueue(tx, kind, job(), { messageId: 'notified' }));
     await waitFor(() => received.includes('notified'), 'delivery woken by NOTIFY', 10_000);
   });
+
+  /** A relay woken by NOTIFY whose polls never come during a test: what it publishes, a notification woke it for. */
+  const listening = (t: Transport, electionMs = 2_000) => {
+    const r = startOutboxRelay({
+      prisma: db.prisma,
+      transport: t,
+      pollMs: 600_000,
+      log,
+      listenUrl: db.url,
+      electionMs,
+    });
+    relays.push(r);
+    return r;
+  };
+
+  it('wakes only the leading relay, however many run', async () => {
+    const real = transport();
+    const [seenA, seenB, seenC] = [[], [], []] as string[][];
+    const a = listening(recording(real, seenA!));
+    await waitFor(() => a.isLeader(), 'relay A leading');
+    const others = [listening(recording(real, seenB!), 50), listening(recording(real, seenC!), 50)];
+    await new Promise((resolve) => setTimeout(resolve, 300)); // several elections lost
+    expect(others.map((r) => r.isLeader())).toEqual([false, false]);
+    for (let i = 1; i <= 10; i++) {
+      await db.prisma.$transaction((tx) => enqueue(tx, kind, job(), { messageId: `m-${String(i).padStart(2, '0')}` }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await waitFor(() => seenA!.length === 10, 'every row published by the leader', 10_000);
+    expect(seenA).toEqual(range(1, 10));
+    expect([...seenB!, ...seenC!]).toEqual([]);
+  });
+
+  it('hands the lead to another relay when the leader stops', async () => {
+    const t = transport();
+    const received: string[] = [];
+    await t.consume(kind, async (_p, ctx) => {
+      received.push(ctx.messageId);
+    });
+    const a = listening(t);
+    await waitFor(() => a.isLeader(), 'relay A leading');
+    const b = listening(t, 100);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(b.isLeader()).toBe(false);
+    await a.stop();
+    await waitFor(() => b.isLeader(), 'relay B taking the lead', 5_000);
+    await db.prisma.$transaction((tx) => enqueue(tx, kind, job(), { messageId: 'after-handover' }));
+    await waitFor(() => received.includes('after-handover'), 'delivery woken by NOTIFY at the new leader', 10_000);
+  });
 });
 
 function range(from: number, to: number): string[] {
