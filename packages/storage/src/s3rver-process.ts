@@ -1,6 +1,8 @@
-// s3rver in a child Node started with --openssl-legacy-provider, for the one test that needs truncated listings
-// (s3rver encrypts ListObjectsV2 continuation tokens with DES). Everything else uses the in-process startTestS3().
+// s3rver in a child Node process: for the test that needs truncated listings (s3rver encrypts ListObjectsV2
+// continuation tokens with DES, which needs --openssl-legacy-provider), and for benchmarks that measure the storage
+// server's CPU apart from their own. Everything else uses the in-process startTestS3().
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,19 +16,27 @@ server.run().then((a) => process.send({ port: a.port }), (err) => { console.erro
 process.on('disconnect', () => server.close().finally(() => process.exit(0)));
 `;
 
-export async function startLegacyS3rver() {
-  const directory = await mkdtemp(path.join(tmpdir(), 'pixmill-s3rver-legacy-'));
-  const bucket = 'pixmill-paging';
+/** s3rver on 127.0.0.1 (free port) in its own process and temp folder, with one fresh bucket; credentials S3RVER/S3RVER. */
+export async function startS3rverProcess() {
+  const directory = await mkdtemp(path.join(tmpdir(), 'pixmill-s3rver-child-'));
+  const bucket = `pixmill-test-${randomBytes(4).toString('hex')}`;
   const child = spawn(
     process.execPath,
     ['--openssl-legacy-provider', '-e', CHILD, require.resolve('s3rver'), directory, bucket],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit')])) as [{ port: number } | number];
-  if (typeof message !== 'object') throw new Error(`s3rver child exited with ${message}`);
+  if (typeof message !== 'object') {
+    await rm(directory, { recursive: true, force: true });
+    throw new Error(`s3rver child exited with ${message}`);
+  }
+  const endpoint = `http://127.0.0.1:${message.port}`;
   return {
+    endpoint,
+    bucket,
+    pid: child.pid!,
     options: {
-      endpoint: `http://127.0.0.1:${message.port}`,
+      endpoint,
       region: 'us-east-1',
       bucket,
       accessKeyId: 'S3RVER',
@@ -34,9 +44,11 @@ export async function startLegacyS3rver() {
       forcePathStyle: true,
     },
     async close() {
-      const exited = once(child, 'exit');
-      child.disconnect();
-      await exited;
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.disconnect();
+        await exited;
+      }
       await rm(directory, { recursive: true, force: true });
     },
   };

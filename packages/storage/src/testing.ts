@@ -7,6 +7,8 @@ import S3rver from 's3rver';
 import type { ObjectStore } from './object-store';
 import { createS3Store } from './s3.store';
 
+export { startS3rverProcess } from './s3rver-process';
+
 export type TestS3 = {
   endpoint: string;
   bucket: string;

@@ -3,13 +3,12 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createS3Store } from '../src';
-import { startTestS3 } from '../src/testing';
-import { startLegacyS3rver } from './support/legacy-s3rver';
+import { startS3rverProcess, startTestS3 } from '../src/testing';
 
 describe('s3 store', () => {
   it('deletePrefix follows continuation tokens across list pages', async () => {
     // Truncated listings need s3rver under --openssl-legacy-provider, so this one runs it in a child process.
-    const s3 = await startLegacyS3rver();
+    const s3 = await startS3rverProcess();
     try {
       const store = createS3Store({ ...s3.options, listPageSize: 2 });
       const keys = Array.from({ length: 7 }, (_, i) => `batches/b1/${i}.png`);
