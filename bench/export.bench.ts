@@ -17,6 +17,7 @@ import { countExportRows } from '../services/gateway/test/support/count-export-r
 import { freePort } from './image-batch.bench';
 import { deployedEntry } from './support/bundles';
 import { cpuSeconds } from './support/proc-stats';
+import { login } from './support/login';
 import { startService, waitForHttp } from './support/processes';
 import { benchServiceEnv } from './support/service-env';
 
@@ -265,12 +266,7 @@ export async function runExportBench(
   try {
     // The first gateway creates the admin; the batches are the admin's, written straight into the database.
     const first = await startGateway();
-    const login = await fetch(`${first.base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: env.ADMIN_PASSWORD }),
-    });
-    const headers = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}` };
+    const headers = await login(first.base, 'admin', env.ADMIN_PASSWORD);
     await first.gateway.stop();
     const admin = await db.prisma.user.findUniqueOrThrow({ where: { username: 'admin' } });
     const seedStarted = performance.now();

@@ -9,6 +9,7 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { findPhotos } from './support/photos';
+import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
@@ -75,12 +76,7 @@ async function pipeline(photos: { name: string; data: Buffer }[]) {
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${base}/healthz`);
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: env.ADMIN_PASSWORD }),
-    });
-    const auth = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}` };
+    const auth = await login(base, 'admin', env.ADMIN_PASSWORD);
     const form = new FormData();
     for (const p of photos) form.append('files[]', new Blob([new Uint8Array(p.data)]), p.name);
 

@@ -21,6 +21,7 @@ import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
 import { freePort } from './image-batch.bench';
 import { startDeployed } from './support/bundles';
+import { login } from './support/login';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';
 import { benchServiceEnv } from './support/service-env';
 
@@ -113,16 +114,6 @@ async function smallImages(): Promise<Buffer[]> {
         .toBuffer(),
     ),
   );
-}
-
-async function login(base: string, username: string, password: string): Promise<Record<string, string>> {
-  const res = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
-  return { Authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}` };
 }
 
 /** One user per client (each has its own API budget, as separate customers would). */

@@ -13,6 +13,7 @@ import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cl
 import { freePort } from './image-batch.bench';
 import { findPhotos } from './support/photos';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
+import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
@@ -120,12 +121,7 @@ export async function runUrlBench(o: { urls?: number; intakeRows?: number } = {}
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${base}/healthz`);
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: env.ADMIN_PASSWORD }),
-    });
-    const auth = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}` };
+    const auth = await login(base, 'admin', env.ADMIN_PASSWORD);
     const upload = async (csv: Blob, fields: Record<string, string> = {}) => {
       const form = new FormData();
       form.append('file', csv, 'urls.csv');

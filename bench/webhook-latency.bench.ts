@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { freePort } from './image-batch.bench';
+import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
@@ -41,12 +42,7 @@ export async function runWebhookLatencyBench(): Promise<Record<string, unknown>>
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${base}/healthz`);
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: env.ADMIN_PASSWORD }),
-    });
-    const auth = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}` };
+    const auth = await login(base, 'admin', env.ADMIN_PASSWORD);
     const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366aa' } })
       .jpeg()
       .toBuffer();

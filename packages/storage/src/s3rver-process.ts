@@ -16,6 +16,16 @@ server.run().then((a) => process.send({ port: a.port }), (err) => { console.erro
 process.on('disconnect', () => server.close().finally(() => process.exit(0)));
 `;
 
+/** What a store needs to use an s3rver bucket (s3rver accepts any signature; its documented key is S3RVER). */
+export const s3rverStoreOptions = (endpoint: string, bucket: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  bucket,
+  accessKeyId: 'S3RVER',
+  secretAccessKey: 'S3RVER',
+  forcePathStyle: true,
+});
+
 /** s3rver on 127.0.0.1 (free port) in its own process and temp folder, with one fresh bucket; credentials S3RVER/S3RVER. */
 export async function startS3rverProcess() {
   const directory = await mkdtemp(path.join(tmpdir(), 'pixmill-s3rver-child-'));
@@ -35,14 +45,7 @@ export async function startS3rverProcess() {
     endpoint,
     bucket,
     pid: child.pid!,
-    options: {
-      endpoint,
-      region: 'us-east-1',
-      bucket,
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
-      forcePathStyle: true,
-    },
+    options: s3rverStoreOptions(endpoint, bucket),
     async close() {
       if (child.exitCode === null) {
         const exited = once(child, 'exit');

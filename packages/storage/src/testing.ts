@@ -7,6 +7,8 @@ import S3rver from 's3rver';
 import type { ObjectStore } from './object-store';
 import { createS3Store } from './s3.store';
 
+import { s3rverStoreOptions } from './s3rver-process';
+
 export { startS3rverProcess } from './s3rver-process';
 
 export type TestS3 = {
@@ -42,14 +44,7 @@ export async function startTestS3(): Promise<TestS3> {
     throw err;
   }
   const endpoint = `http://127.0.0.1:${port}`;
-  const options = {
-    endpoint,
-    region: 'us-east-1',
-    bucket,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-  };
+  const options = s3rverStoreOptions(endpoint, bucket);
   let closed: Promise<void> | undefined;
   return {
     endpoint,
