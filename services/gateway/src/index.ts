@@ -4,4 +4,5 @@ export { startHousekeeping } from './admin/housekeeping';
 export { ensureAdmin, resolveJwtSecret } from './auth/bootstrap';
 export { createRateLimitStores, type RateLimitStores } from './http/rate-limit-store';
 export { routeModules, type RouteContext, type RouteModule } from './routes';
+export { serveGateway, type ServedGateway } from './serve';
 export * from './errors';

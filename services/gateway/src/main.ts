@@ -1,12 +1,9 @@
 // The gateway on its own (one replica of a deployment): external PostgreSQL and RabbitMQ are required, S3 when
 // S3_BUCKET is set (local disk otherwise). Bad configuration exits with a message naming the setting.
-import type { Server } from 'node:http';
 import { loadSettings } from '@pixmill/config';
-import { buildClients, deriveDownloadSecret, runService, startRelay } from '@pixmill/runtime';
-import { createApp } from './app';
-import { startHousekeeping } from './admin/housekeeping';
+import { buildClients, deriveDownloadSecret, runService } from '@pixmill/runtime';
 import { ensureAdmin, resolveJwtSecret } from './auth/bootstrap';
-import { createRateLimitStores } from './http/rate-limit-store';
+import { serveGateway } from './serve';
 
 void runService('gateway', async () => {
   const settings = loadSettings();
@@ -27,14 +24,8 @@ void runService('gateway', async () => {
       log.info({ username: admin.username }, 'created admin user from ADMIN_USERNAME / ADMIN_PASSWORD');
     }
 
-    const relay = startRelay(clients);
-    const housekeeping = startHousekeeping(clients);
-    const rateLimits = createRateLimitStores(settings, log);
-    const app = createApp({ ...clients, jwtSecret, rateLimits });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
-    log.info({ port: settings.PORT }, 'gateway listening');
+    const { server, port, stopBackground } = await serveGateway(clients, { jwtSecret });
+    log.info({ port }, 'gateway listening');
     return {
       log,
       stop: async () => {
@@ -42,9 +33,7 @@ void runService('gateway', async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;
-        await relay.stop();
-        await housekeeping.stop();
-        await rateLimits.close();
+        await stopBackground();
         await clients.close();
       },
     };

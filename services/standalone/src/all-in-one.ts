@@ -1,10 +1,9 @@
-import type { Server } from 'node:http';
 import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
-import { createApp, createRateLimitStores, ensureAdmin, resolveJwtSecret, startHousekeeping } from '@pixmill/gateway';
+import { ensureAdmin, resolveJwtSecret, serveGateway } from '@pixmill/gateway';
 import { startIngestWorker } from '@pixmill/ingest';
 import { startNotifierWorker } from '@pixmill/notifier';
 import { startResizeWorker } from '@pixmill/resize';
-import { buildClients, deriveDownloadSecret, startRelay } from '@pixmill/runtime';
+import { buildClients, deriveDownloadSecret } from '@pixmill/runtime';
 import { recoverOpenWork } from './recover-open-work';
 
 export type AllInOne = Awaited<ReturnType<typeof startAllInOne>>;
@@ -22,20 +21,12 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
     const admin = await ensureAdmin(clients.prisma, settings);
     // RabbitMQ keeps its messages across restarts; the in-process queue does not.
     if (!settings.AMQP_URL) await recoverOpenWork(clients.prisma, log);
-    const relay = startRelay(clients);
-    const housekeeping = startHousekeeping(clients);
     const workers = [
       await startIngestWorker(clients),
       await startResizeWorker(clients),
       await startNotifierWorker(clients, { resultsLinkSecret: jwtSecret }),
     ];
-    const rateLimits = createRateLimitStores(settings, log);
-    const app = createApp({ ...clients, jwtSecret, rateLimits });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : settings.PORT;
+    const { server, port, stopBackground } = await serveGateway(clients, { jwtSecret });
     const url = settings.PUBLIC_URL ? publicUrl(settings) : `http://localhost:${port}`;
     if (!o.quiet) {
       console.log(`pixmill is listening on ${url} (API under ${url}/api/v1, docs at ${url}/docs)`);
@@ -58,9 +49,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
         server.closeAllConnections();
         clients.releaseHeldJobs();
         for (const w of workers) await w.stop();
-        await relay.stop();
-        await housekeeping.stop();
-        await rateLimits.close();
+        await stopBackground();
         await clients.close();
       },
     };
