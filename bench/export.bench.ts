@@ -10,11 +10,10 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from '
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
 import { countExportRows } from '../services/gateway/test/support/count-export-rows';
-import { freePort } from './image-batch.bench';
 import { deployedEntry } from './support/bundles';
 import { cpuSeconds } from './support/proc-stats';
 import { login } from './support/login';

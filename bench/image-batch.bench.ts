@@ -2,10 +2,9 @@
 // gateway, RabbitMQ, the resize service, outputs to S3 — on the same real photographs, in the same run.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createTestDatabase } from '@pixmill/db/testing';
+import { createTestDatabase, freePort } from '@pixmill/db/testing';
 import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { findPhotos } from './support/photos';
@@ -47,16 +46,6 @@ async function rawSharp(photos: { data: Buffer }[]): Promise<number> {
   );
   return (performance.now() - started) / 1000;
 }
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
 
 async function pipeline(photos: { name: string; data: Buffer }[]) {
   const db = await createTestDatabase();

@@ -10,6 +10,8 @@ import type { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { migrationSetChecksum, readMigrationFiles } from './migration-files';
 
+// The loopback helpers integration tests and benchmarks share live here too.
+export { freePort } from './free-port';
 export { startTcpRelay, type TcpRelay } from './tcp-relay';
 
 export interface TestDatabase {

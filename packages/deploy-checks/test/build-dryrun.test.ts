@@ -4,10 +4,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { sampleValue } from '@pixmill/observability/testing';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../services/gateway/test/support/amqp-cleanup';
@@ -38,17 +37,6 @@ function start(image: BuiltImage, env: Record<string, string>, cmd: string[] = i
       return exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 async function waitForStatus(url: string, p: Started, status = 200, timeoutMs = 60_000): Promise<Response> {

@@ -1,20 +1,12 @@
 // `pnpm start` on a machine with nothing configured: embedded database, in-process queue, local storage.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { freePort } from '@pixmill/db/testing';
 
 const ROOT = path.resolve(__dirname, '../../..');
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 describe('pnpm start with nothing configured', () => {
   it('comes up healthy, prints working admin credentials, processes an image, and stops cleanly on SIGTERM', async () => {

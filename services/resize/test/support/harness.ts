@@ -3,10 +3,9 @@
 // prefix) and an in-process S3 server. Batches are written straight into the database, storage and outbox.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { parseRecipe } from '@pixmill/imaging';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { createUploadBatch } from '../../../gateway/src/batches/create-batch';
@@ -188,19 +187,6 @@ function spawnWorker(env: Record<string, string>): WorkerProcess {
       return res.text();
     },
   };
-}
-
-/** A port free on loopback right now (the worker binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls until `cond` answers true; throws with `what` after the timeout. */

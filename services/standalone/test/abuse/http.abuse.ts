@@ -6,7 +6,8 @@ import { deriveDownloadSecret } from '@pixmill/runtime';
 import { signDownload } from '../../../../packages/storage/src/download-signature';
 import { photo } from '../support/images';
 import { errorOf, jsonError } from './support/cases';
-import { freePort, rawRequest, startAbuse, type Abuse, type Auth, type RawAnswer } from './support/harness';
+import { rawRequest, startAbuse, type Abuse, type Auth, type RawAnswer } from './support/harness';
+import { freePort } from '@pixmill/db/testing';
 
 let a: Abuse;
 let alice: Auth;

@@ -1,7 +1,6 @@
 // The abuse suite's view of a running pixmill: the real all-in-one process (support/pipeline.ts) plus what every
 // case needs — a health probe, users, uploads, raw HTTP for request targets that fetch() would normalise.
 import http, { type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { startPipeline, type Pipeline } from '../../support/pipeline';
 import { category, type Category } from './cases';
@@ -105,17 +104,6 @@ export function rawRequest(
     else body.pipe(req);
   });
 }
-
-/** A port nobody listens on right now (for a PUBLIC_URL that must name the port before the process starts). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

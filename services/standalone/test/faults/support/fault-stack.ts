@@ -2,9 +2,8 @@
 // names of the scenario's own, or private ones it may stop), an in-process S3 server, the loopback image server and
 // webhook receiver, and the four services as separate processes that the scenario can kill and start again.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { createPrisma, type PrismaClient } from '@pixmill/db';
-import { createTestDatabase } from '@pixmill/db/testing';
+import { createTestDatabase, freePort } from '@pixmill/db/testing';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../../gateway/test/support/amqp-cleanup';
 import { startReceiver, type Receiver } from '../../../../notifier/test/support/webhook-receiver';
@@ -189,17 +188,4 @@ export async function startFaultStack(o: StackOptions = {}): Promise<FaultStack>
     await cleanUp();
     throw err;
   }
-}
-
-/** A port free on loopback right now (the service binds it a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
