@@ -61,7 +61,8 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
       // costs a worker more CPU per small image than the request itself. Sent directly first (direct-requests.ts).
       if (Buffer.isBuffer(body) && body.length <= PART_SIZE) {
         assertBufferLength(body, opts.contentLength);
-        if (await direct.put(key, body, opts.contentType)) return { bytes: body.length };
+        const tried = await direct.put(key, body, opts.contentType);
+        if (tried === 'stored') return { bytes: body.length };
         await client.send(
           new PutObjectCommand({
             Bucket,
@@ -71,6 +72,7 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
             ContentLength: body.length,
           }),
         );
+        if (tried === 'refused') direct.servedAfterRefusal();
         return { bytes: body.length };
       }
       let meter: ByteMeter | undefined;
@@ -101,11 +103,12 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
 
     async get(key) {
       assertSafeKey(key);
-      const body = await direct.get(key);
-      if (body) return body;
+      const tried = await direct.get(key);
+      if (tried instanceof Readable) return tried;
       try {
         const out = await client.send(new GetObjectCommand({ Bucket, Key: key }));
         if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no readable body');
+        if (tried === 'refused') direct.servedAfterRefusal();
         return out.Body;
       } catch (err) {
         throw isMissingObject(err) ? new ObjectNotFoundError(key) : err;

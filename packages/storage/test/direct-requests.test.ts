@@ -136,7 +136,9 @@ describe('direct S3 requests', () => {
       forcePathStyle: true,
       credentials: temporary,
     });
-    await expect(createDirectRequests(client, 'pix').put('k.png', Buffer.from('x'), 'image/png')).resolves.toBe(true);
+    await expect(createDirectRequests(client, 'pix').put('k.png', Buffer.from('x'), 'image/png')).resolves.toBe(
+      'stored',
+    );
     const [put] = s3.received;
     expect(put!.headers['x-amz-security-token']).toBe(temporary.sessionToken);
     expect(String(put!.headers.authorization)).toContain('x-amz-security-token');
@@ -166,12 +168,40 @@ describe('direct S3 requests', () => {
     expect(s3.received.map(viaSdk)).toEqual([false, true, false, true]);
   });
 
+  it('stops trying directly once the server has refused what it then took from the SDK', async () => {
+    // A server with rules of its own: it refuses the direct requests and serves the SDK's.
+    const refusal = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code></Error>';
+    const store = storeOf();
+    for (let i = 0; i < 3; i++) {
+      s3.answers.push({ status: 403, body: refusal }, { status: 200 });
+      await expect(store.put(`k/${i}.png`, Buffer.from('x'))).resolves.toEqual({ bytes: 1 });
+    }
+    expect(s3.received.map(viaSdk)).toEqual([false, true, false, true, false, true]);
+    s3.received.length = 0;
+    s3.answers.push({ status: 200 }, { status: 200, body: 'body' });
+    await store.put('k/3.png', Buffer.from('x'));
+    const stream = await store.get('k/3.png');
+    stream.resume();
+    // Each went to the SDK alone.
+    expect(s3.received.map(viaSdk)).toEqual([true, true]);
+  });
+
+  it('keeps trying directly after failures that are not refusals', async () => {
+    const store = storeOf();
+    for (let i = 0; i < 4; i++) {
+      s3.answers.push({ status: 503 }, { status: 200 });
+      await store.put(`k/${i}.png`, Buffer.from('x'));
+    }
+    await store.put('k/4.png', Buffer.from('x'));
+    expect(s3.received.map(viaSdk)).toEqual([false, true, false, true, false, true, false, true, false]);
+  });
+
   it('falls back to the SDK when nothing answers the direct request', async () => {
     const endpoint = s3.endpoint;
     await s3.close(); // its port now refuses connections
     const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
     const direct = createDirectRequests(client, 'pix');
-    await expect(direct.put('k.png', Buffer.from('x'), undefined)).resolves.toBe(false);
-    await expect(direct.get('k.png')).resolves.toBeUndefined();
+    await expect(direct.put('k.png', Buffer.from('x'), undefined)).resolves.toBe('failed');
+    await expect(direct.get('k.png')).resolves.toBe('failed');
   });
 });
