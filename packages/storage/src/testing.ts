@@ -6,7 +6,6 @@ import path from 'node:path';
 import S3rver from 's3rver';
 import type { ObjectStore } from './object-store';
 import { createS3Store } from './s3.store';
-
 import { s3rverStoreOptions } from './s3rver-process';
 
 export { startS3rverProcess } from './s3rver-process';
