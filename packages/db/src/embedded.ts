@@ -10,17 +10,13 @@ export interface EmbeddedPostgres {
   /** postgresql://postgres@127.0.0.1:<port>/postgres */
   url: string;
   /**
-   * Pool size to give createPrisma in embedded mode (1). PGlite has a single session, so connections take turns:
-   * a transaction holds the database until COMMIT/ROLLBACK and other connections wait. More connections add no
-   * throughput. Callers must therefore do the work of an interactive transaction through its `tx` client, never
-   * through the outer client (that would wait for the session the transaction holds until it times out).
+   * What to give createPrisma here. One connection: PGlite has a single session, so connections take turns (a
+   * transaction holds the database until COMMIT/ROLLBACK and other connections wait) and more add no throughput.
+   * Callers must therefore do the work of an interactive transaction through its `tx` client, never through the outer
+   * client (that would wait for the session the transaction holds until it times out). No prepared statements: in
+   * that single session a statement prepared by a connection outlives it, and the next one preparing the name fails.
    */
-  poolSize: number;
-  /**
-   * What to give createPrisma here: `poolSize` connections and no prepared statements, because in PGlite's single
-   * session a statement prepared by a connection outlives it, and the next connection preparing the same name fails.
-   */
-  clientOptions: { max: number; preparedStatements: 0 };
+  clientOptions: { max: 1; preparedStatements: 0 };
   /** Closes client connections (rolling back open transactions), the listener and the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -67,7 +63,6 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
 
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
-    poolSize: 1,
     clientOptions: { max: 1, preparedStatements: 0 },
     stop,
   };

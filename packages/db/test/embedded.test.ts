@@ -24,7 +24,7 @@ describe('embedded database (PGlite over a socket)', () => {
 
   it('listens on loopback and recommends one pooled connection', () => {
     expect(new URL(embedded.url).hostname).toBe('127.0.0.1');
-    expect(embedded.poolSize).toBe(1);
+    expect(embedded.clientOptions.max).toBe(1);
   });
 
   it('serves Prisma: create, findMany, Json, enums, BigInt ids, conditional updateMany, transactions', async () => {
