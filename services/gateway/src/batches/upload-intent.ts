@@ -1,6 +1,7 @@
 // Uploads in progress, recorded so that what a gateway killed mid-upload streamed to storage can be found again
 // (model UploadIntent). A refused upload removes its files itself; only a dead process leaves its intent behind.
 import type { PrismaClient } from '@pixmill/db';
+import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
 import { uploadPrefix } from '@pixmill/contracts';
 
@@ -18,17 +19,35 @@ export async function removeUploadedFiles(store: Pick<ObjectStore, 'deletePrefix
   return results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
 }
 
-/** Runs `receive` (which streams files to storage) as a recorded upload: the record goes once it is over. */
+type UploadDeps = {
+  prisma: Pick<PrismaClient, 'uploadIntent' | 'batch'>;
+  store: Pick<ObjectStore, 'deletePrefix'>;
+};
+
+const batchExists = async (prisma: Pick<PrismaClient, 'batch'>, batchId: string) =>
+  (await prisma.batch.findUnique({ where: { id: batchId }, select: { id: true } })) !== null;
+
+/**
+ * Runs `receive` (which streams files to storage, then creates batch `batchId`) as a recorded upload: if it fails
+ * before the batch exists, nothing it stored stays; once the batch exists its files are the batch's. The record goes
+ * once it is over either way.
+ */
 export async function asRecordedUpload<T>(
-  prisma: Pick<PrismaClient, 'uploadIntent'>,
+  d: UploadDeps & { log: Logger },
   batchId: string,
   receive: () => Promise<T>,
 ): Promise<T> {
-  await prisma.uploadIntent.create({ data: { batchId } });
+  await d.prisma.uploadIntent.create({ data: { batchId } });
   try {
     return await receive();
+  } catch (err) {
+    if (!(await batchExists(d.prisma, batchId)))
+      await removeUploadedFiles(d.store, batchId).catch((cleanupErr: unknown) =>
+        d.log.warn({ err: cleanupErr, batchId }, 'could not clean up a refused upload'),
+      );
+    throw err;
   } finally {
-    await prisma.uploadIntent.deleteMany({ where: { batchId } });
+    await d.prisma.uploadIntent.deleteMany({ where: { batchId } });
   }
 }
 
@@ -40,7 +59,7 @@ export const ABANDONED_AFTER_MS = 24 * 60 * 60_000;
  * was never created, the files under its prefixes; then the intent. Answers how many uploads it cleared.
  */
 export async function removeAbandonedUploads(
-  d: { prisma: Pick<PrismaClient, 'uploadIntent' | 'batch'>; store: Pick<ObjectStore, 'deletePrefix'> },
+  d: UploadDeps,
   now = new Date(),
   limit = 500,
 ): Promise<{ uploads: number; objects: number }> {
@@ -52,8 +71,7 @@ export async function removeAbandonedUploads(
   let objects = 0;
   for (const { batchId } of stale) {
     // The process may have died after the batch was created but before the intent went: then the files are its.
-    const created = await d.prisma.batch.findUnique({ where: { id: batchId }, select: { id: true } });
-    if (!created) objects += await removeUploadedFiles(d.store, batchId);
+    if (!(await batchExists(d.prisma, batchId))) objects += await removeUploadedFiles(d.store, batchId);
     await d.prisma.uploadIntent.deleteMany({ where: { batchId } });
   }
   return { uploads: stale.length, objects };

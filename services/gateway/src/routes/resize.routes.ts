@@ -6,7 +6,7 @@ import { authOf } from '../auth/auth-context';
 import { createUploadBatch } from '../batches/create-batch';
 import { imageView } from '../batches/image-view';
 import { receiveImages } from '../batches/upload-images';
-import { asRecordedUpload, removeUploadedFiles } from '../batches/upload-intent';
+import { asRecordedUpload } from '../batches/upload-intent';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
@@ -67,94 +67,83 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
           'unsupported_content_type',
         );
       const jobId = randomUUID();
-      const prefix = `originals/${jobId}/`;
-      await asRecordedUpload(prisma, jobId, async () => {
+      await asRecordedUpload(deps, jobId, async () => {
+        const upload = await receiveImages(req, res, {
+          store,
+          keyPrefix: `originals/${jobId}/`,
+          fileFields: ['image'],
+          limits: { maxFileBytes: settings.MAX_FILE_BYTES, maxFiles: 1 },
+        });
+        const file = upload.files[0];
+        if (!file) throw new ValidationError('no image: send one file in `image`', undefined, 'no_files');
+        const f = ResizeFields.parse(upload.fields);
+        let recipe;
         try {
-          const upload = await receiveImages(req, res, {
-            store,
-            keyPrefix: prefix,
-            fileFields: ['image'],
-            limits: { maxFileBytes: settings.MAX_FILE_BYTES, maxFiles: 1 },
-          });
-          const file = upload.files[0];
-          if (!file) throw new ValidationError('no image: send one file in `image`', undefined, 'no_files');
-          const f = ResizeFields.parse(upload.fields);
-          let recipe;
-          try {
-            recipe = parseRecipe({
-              variants: [
-                {
-                  name: 'resized',
-                  width: f.width,
-                  height: f.height,
-                  fit: f.fit,
-                  position: f.position,
-                  format: f.format,
-                  quality: f.quality,
-                  max_bytes: f.max_bytes,
-                },
-              ],
-            });
-          } catch (err) {
-            throw new ValidationError(
-              (err as Error).message,
-              (err as { details?: unknown }).details,
-              'invalid_options',
-            );
-          }
-          await createUploadBatch(prisma, {
-            id: jobId,
-            ownerId: auth.userId,
-            name: file.originalName,
-            recipe,
-            sourceKind: 'upload',
-            autoStart: true,
-            images: [
+          recipe = parseRecipe({
+            variants: [
               {
-                id: file.imageId,
-                originalName: file.originalName,
-                originalKey: file.key,
-                bytes: file.size,
-                contentType: file.contentType,
+                name: 'resized',
+                width: f.width,
+                height: f.height,
+                fit: f.fit,
+                position: f.position,
+                format: f.format,
+                quality: f.quality,
+                max_bytes: f.max_bytes,
               },
             ],
           });
+        } catch (err) {
+          throw new ValidationError((err as Error).message, (err as { details?: unknown }).details, 'invalid_options');
+        }
+        await createUploadBatch(prisma, {
+          id: jobId,
+          ownerId: auth.userId,
+          name: file.originalName,
+          recipe,
+          sourceKind: 'upload',
+          autoStart: true,
+          images: [
+            {
+              id: file.imageId,
+              originalName: file.originalName,
+              originalKey: file.key,
+              bytes: file.size,
+              contentType: file.contentType,
+            },
+          ],
+        });
 
-          const deadline = Date.now() + f.wait * 1000;
-          for (;;) {
-            const image = await prisma.image.findUniqueOrThrow({
-              where: { id: file.imageId },
-              include: { outputs: true },
-            });
-            if (image.status === 'succeeded' || image.status === 'failed') {
-              const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
-              if (image.status === 'failed') {
-                return void res.status(422).json({
-                  error: {
-                    code: image.errorCode ?? 'processing_failed',
-                    message: image.errorMessage ?? 'the image could not be processed',
-                    details: { job_id: jobId },
-                  },
-                });
-              }
-              return void res.status(200).json({
-                job_id: jobId,
-                status: 'completed',
-                download_url: view.outputs[0]?.download_url ?? null,
-                output: view.outputs[0] ?? null,
+        const deadline = Date.now() + f.wait * 1000;
+        for (;;) {
+          const image = await prisma.image.findUniqueOrThrow({
+            where: { id: file.imageId },
+            include: { outputs: true },
+          });
+          if (image.status === 'succeeded' || image.status === 'failed') {
+            const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
+            if (image.status === 'failed') {
+              return void res.status(422).json({
+                error: {
+                  code: image.errorCode ?? 'processing_failed',
+                  message: image.errorMessage ?? 'the image could not be processed',
+                  details: { job_id: jobId },
+                },
               });
             }
-            if (Date.now() >= deadline || req.socket.destroyed) break;
-            await new Promise((r) => setTimeout(r, 100));
+            return void res.status(200).json({
+              job_id: jobId,
+              status: 'completed',
+              download_url: view.outputs[0]?.download_url ?? null,
+              output: view.outputs[0] ?? null,
+            });
           }
-          res
-            .status(202)
-            .json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
-        } catch (err) {
-          if (!(await prisma.batch.findUnique({ where: { id: jobId }, select: { id: true } })))
-            await removeUploadedFiles(store, jobId).catch(() => undefined);
-          throw err;
+          if (Date.now() >= deadline || req.socket.destroyed) break;
+          await new Promise((r) => setTimeout(r, 100));
         }
+        res
+          .status(202)
+          .json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
       });
     },
   );

@@ -8,7 +8,7 @@ import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
 import { parseBatchOptions } from '../batch-options';
 import { createUploadBatch } from '../create-batch';
-import { asRecordedUpload, removeUploadedFiles } from '../upload-intent';
+import { asRecordedUpload } from '../upload-intent';
 import { receiveBatchUpload } from '../upload-images';
 import { ValidationError } from '../../errors';
 import { createUrlBatch } from './create-url-batch';
@@ -41,7 +41,7 @@ export async function createFromMultipart(
   o: MultipartOptions,
 ): Promise<CreatedBatch> {
   const batchId = randomUUID();
-  return asRecordedUpload(d.prisma, batchId, () => createFromRecordedUpload(d, req, res, o, batchId));
+  return asRecordedUpload(d, batchId, () => createFromRecordedUpload(d, req, res, o, batchId));
 }
 
 async function createFromRecordedUpload(
@@ -51,59 +51,54 @@ async function createFromRecordedUpload(
   o: MultipartOptions,
   batchId: string,
 ): Promise<CreatedBatch> {
-  try {
-    const upload = await receiveBatchUpload(req, res, {
-      store: d.store,
-      keyPrefix: `originals/${batchId}/`,
-      imageFields: o.imageFields,
-      limits: { maxFileBytes: d.settings.MAX_FILE_BYTES, maxFiles: d.settings.MAX_FILES_PER_BATCH },
-      csv: { fields: o.csvFields, batchId, maxBytes: d.settings.MAX_CSV_BYTES, limits: intakeLimits(d.settings) },
-    });
-    const options = await parseBatchOptions(upload.fields, d.settings);
-    const common = {
-      id: batchId,
-      ownerId: o.ownerId,
-      name: options.name,
-      recipe: options.recipe,
-      autoStart: options.autoStart,
-      idempotencyKey: o.idempotencyKey,
-      webhookUrl: options.webhookUrl,
-      webhookSecret: options.webhookSecret,
-    };
-    const secret = options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {};
-    if (upload.csv) {
-      const batch = await createUrlBatch(d.prisma, {
-        ...common,
-        sourceKind: 'csv',
-        chunkSize: d.settings.CHUNK_SIZE,
-        intake: upload.csv,
-      });
-      return { kind: 'urls', batch, intake: upload.csv, ...secret };
-    }
-    if (upload.files.length === 0) {
-      const wanted = [...o.imageFields, ...o.csvFields].map((f) => `\`${f}\``).join(' or ');
-      throw new ValidationError(
-        `nothing to process: send files in ${wanted}`,
-        { fields: [...o.imageFields, ...o.csvFields] },
-        'no_files',
-      );
-    }
-    const batch = await createUploadBatch(d.prisma, {
+  const upload = await receiveBatchUpload(req, res, {
+    store: d.store,
+    keyPrefix: `originals/${batchId}/`,
+    imageFields: o.imageFields,
+    limits: { maxFileBytes: d.settings.MAX_FILE_BYTES, maxFiles: d.settings.MAX_FILES_PER_BATCH },
+    csv: { fields: o.csvFields, batchId, maxBytes: d.settings.MAX_CSV_BYTES, limits: intakeLimits(d.settings) },
+  });
+  const options = await parseBatchOptions(upload.fields, d.settings);
+  const common = {
+    id: batchId,
+    ownerId: o.ownerId,
+    name: options.name,
+    recipe: options.recipe,
+    autoStart: options.autoStart,
+    idempotencyKey: o.idempotencyKey,
+    webhookUrl: options.webhookUrl,
+    webhookSecret: options.webhookSecret,
+  };
+  const secret = options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {};
+  if (upload.csv) {
+    const batch = await createUrlBatch(d.prisma, {
       ...common,
-      sourceKind: 'upload',
-      images: upload.files.map((f) => ({
-        id: f.imageId,
-        originalName: f.originalName,
-        originalKey: f.key,
-        bytes: f.size,
-        contentType: f.contentType,
-      })),
+      sourceKind: 'csv',
+      chunkSize: d.settings.CHUNK_SIZE,
+      intake: upload.csv,
     });
-    return { kind: 'images', batch, ...secret };
-  } catch (err) {
-    await cleanUp(d, batchId);
-    throw err;
+    return { kind: 'urls', batch, intake: upload.csv, ...secret };
   }
+  if (upload.files.length === 0) {
+    const wanted = [...o.imageFields, ...o.csvFields].map((f) => `\`${f}\``).join(' or ');
+    throw new ValidationError(
+      `nothing to process: send files in ${wanted}`,
+      { fields: [...o.imageFields, ...o.csvFields] },
+      'no_files',
+    );
+  }
+  const batch = await createUploadBatch(d.prisma, {
+    ...common,
+    sourceKind: 'upload',
+    images: upload.files.map((f) => ({
+      id: f.imageId,
+      originalName: f.originalName,
+      originalKey: f.key,
+      bytes: f.size,
+      contentType: f.contentType,
+    })),
+  });
+  return { kind: 'images', batch, ...secret };
 }
 
 export async function createFromUrlList(
@@ -121,38 +116,26 @@ export async function createFromUrlList(
     },
     d.settings,
   );
-  return asRecordedUpload(d.prisma, batchId, async () => {
-    try {
-      const intake = await receiveUrlList(body.urls, { store: d.store, batchId, limits: intakeLimits(d.settings) });
-      const batch = await createUrlBatch(d.prisma, {
-        id: batchId,
-        ownerId: o.ownerId,
-        name: options.name,
-        recipe: options.recipe,
-        sourceKind: 'url_list',
-        autoStart: options.autoStart,
-        idempotencyKey: o.idempotencyKey,
-        webhookUrl: options.webhookUrl,
-        webhookSecret: options.webhookSecret,
-        chunkSize: d.settings.CHUNK_SIZE,
-        intake,
-      });
-      return {
-        kind: 'urls',
-        batch,
-        intake,
-        ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
-      };
-    } catch (err) {
-      await cleanUp(d, batchId);
-      throw err;
-    }
+  return asRecordedUpload(d, batchId, async () => {
+    const intake = await receiveUrlList(body.urls, { store: d.store, batchId, limits: intakeLimits(d.settings) });
+    const batch = await createUrlBatch(d.prisma, {
+      id: batchId,
+      ownerId: o.ownerId,
+      name: options.name,
+      recipe: options.recipe,
+      sourceKind: 'url_list',
+      autoStart: options.autoStart,
+      idempotencyKey: o.idempotencyKey,
+      webhookUrl: options.webhookUrl,
+      webhookSecret: options.webhookSecret,
+      chunkSize: d.settings.CHUNK_SIZE,
+      intake,
+    });
+    return {
+      kind: 'urls',
+      batch,
+      intake,
+      ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
+    };
   });
-}
-
-/** Nothing of a refused batch stays in storage. */
-async function cleanUp(d: IntakeDeps, batchId: string): Promise<void> {
-  await removeUploadedFiles(d.store, batchId).catch((err: unknown) =>
-    d.log.warn({ err, batchId }, 'could not clean up a refused upload'),
-  );
 }
