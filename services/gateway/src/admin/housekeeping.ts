@@ -1,7 +1,8 @@
 // What an operator would otherwise have to remember: outbox rows published long ago (one per image, chunk and
 // webhook, kept a while for inspection) are deleted, soft-deleted batches whose retention has passed are purged
-// with their stored objects, and so are the files of uploads a dead gateway abandoned. Every gateway runs it on a timer, each at its own random offset; two replicas running it
-// at once is harmless (deletes of what is already gone change nothing).
+// with their stored objects, and so are the files of uploads a dead gateway abandoned. Every gateway runs it on a
+// timer, each at its own random offset; two replicas running it at once is harmless (deletes of what is already gone
+// change nothing).
 import type { Settings } from '@pixmill/config';
 import type { PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
