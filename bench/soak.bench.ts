@@ -1,9 +1,9 @@
 // Soak: 50 clients, each uploading a small batch, polling its progress until it ends, and starting again, for
 // SOAK_SECONDS (default 300) — against the all-in-one process as `pnpm start` runs it with nothing configured
 // (embedded database, in-process queue, local disk), then against the four services as separate processes, run as
-// deployed (bundles, bench/support/bundles.ts), on
-// PostgreSQL, RabbitMQ and S3 protocol. Reports throughput, request latency, errors (target 0) and each process's
-// resident memory at the start of the measured load and at its end (target: growth at most 10 %).
+// deployed (bundles, bench/support/bundles.ts), on PostgreSQL, RabbitMQ and S3 protocol. Reports throughput, request
+// latency, errors (target 0) and each process's resident memory at the start of the measured load and at its end
+// (target: growth at most 10 %).
 //
 // Memory is read twice over. RSS as it is, every 15 s: under load V8 lets garbage pile up between major collections,
 // which alone swings a worker's RSS by 50-100 MB (RSS minus V8's committed heap stays within a few MB meanwhile), so
