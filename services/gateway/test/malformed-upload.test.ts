@@ -1,5 +1,7 @@
-// A multipart body that stops early (a client cut off mid-upload) is the client's fault: 400 `malformed_upload`
-// saying what is wrong, nothing of it kept, and the gateway goes on serving (it used to answer 500).
+// Uploads refused after their files began streaming to storage keep nothing. A multipart body that stops early (a
+// client cut off mid-upload) is the client's fault: 400 `malformed_upload` saying what is wrong, and the gateway goes
+// on serving (it used to answer 500). An upload whose options are refused once its body is in (a bad recipe on a
+// batch, bad options on /resize) leaves no batch, object or upload intent either.
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startGateway, type TestGateway, type TestUser } from './support';
@@ -54,4 +56,41 @@ it('answers a multipart body cut off mid-file with 400 malformed_upload, keeps n
   const whole = Buffer.concat([partHead('again.jpg'), jpeg(), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
   const created = await postRaw(whole).expect(201);
   expect(created.body.total_images).toBe(1);
+});
+
+/** A user of its own and an empty originals/ folder: what a refused upload leaves is then all there is to see. */
+async function cleanSlate(): Promise<TestUser> {
+  await gw.deps.store.deletePrefix('originals/');
+  return gw.createUser();
+}
+
+async function expectNothingKept(owner: TestUser) {
+  expect(await gw.deps.prisma.batch.count({ where: { ownerId: owner.id } })).toBe(0);
+  expect(await gw.deps.prisma.uploadIntent.count()).toBe(0);
+  expect(await gw.deps.store.deletePrefix('originals/')).toBe(0);
+}
+
+it('removes the stored files of a batch upload whose options are refused', async () => {
+  const bob = await cleanSlate();
+  const res = await request(gw.app)
+    .post('/api/v1/batches')
+    .set('Authorization', `Bearer ${bob.token}`)
+    .attach('files[]', jpeg(), 'a.jpg')
+    .attach('files[]', jpeg(), 'b.jpg')
+    .field('recipe', '{"variants": [{"name": "x", "width": -1}]}')
+    .expect(400);
+  expect(res.body.error.code).toBeDefined();
+  await expectNothingKept(bob);
+});
+
+it('removes the stored image of a resize request whose options are refused', async () => {
+  const bob = await cleanSlate();
+  const res = await request(gw.app)
+    .post('/api/v1/resize')
+    .set('Authorization', `Bearer ${bob.token}`)
+    .attach('image', jpeg(), 'a.jpg')
+    .field('width', '0')
+    .expect(400);
+  expect(res.body.error.code).toBeDefined();
+  await expectNothingKept(bob);
 });
