@@ -211,7 +211,21 @@ describe('receiving a CSV stream', () => {
 
   it('refuses text that is not UTF-8, and a header of absurd width', async () => {
     const latin1 = Buffer.from('url,name\r\nhttp://a.test/1.jpg,Caf\xe9\r\n', 'latin1');
-    await expect(receive([latin1])).rejects.toMatchObject({ code: 'not_utf8', status: 400 });
+    // The answer points at the bad byte (the é, 33 bytes in), wherever chunks are cut, and past a U+FFFD the file
+    // really contains.
+    await expect(receive([latin1])).rejects.toMatchObject({
+      code: 'not_utf8',
+      status: 400,
+      details: { near_byte: 33 },
+    });
+    await expect(receive([latin1.subarray(0, 20), latin1.subarray(20)])).rejects.toMatchObject({
+      details: { near_byte: 33 },
+    });
+    const replacement = Buffer.concat([Buffer.from('url,name\n\uFFFD,'), Buffer.from([0xc3, 0x28])]);
+    await expect(receive([replacement])).rejects.toMatchObject({
+      message: expect.stringContaining('near byte 13') as unknown,
+      details: { near_byte: 13 },
+    });
     // A lone lead byte at the very end is a truncated character.
     await expect(receive([Buffer.from('url\nhttp://a.test/1.jpg\n'), Buffer.from([0xe2, 0x82])])).rejects.toMatchObject(
       { code: 'not_utf8' },

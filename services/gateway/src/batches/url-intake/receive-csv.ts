@@ -116,7 +116,10 @@ function utf8Checker() {
     push(chunk: Buffer): boolean {
       const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
       const cut = lastCompleteChar(data);
-      if (!isUtf8(data.subarray(0, cut))) return false;
+      if (!isUtf8(data.subarray(0, cut))) {
+        state.checked += firstInvalidUtf8(data.subarray(0, cut));
+        return false;
+      }
       state.checked += cut;
       carry = Buffer.from(data.subarray(cut));
       return true;
@@ -124,6 +127,22 @@ function utf8Checker() {
     end: (): boolean => carry.length === 0,
   };
   return state;
+}
+
+/**
+ * Offset of the first byte of `b` that is not well-formed UTF-8: Node's decoder puts U+FFFD where each bad sequence
+ * was, so the first U+FFFD that the file did not itself contain (as EF BF BD) marks it.
+ */
+function firstInvalidUtf8(b: Buffer): number {
+  const text = b.toString('utf8');
+  let at = 0;
+  let offset = 0;
+  for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) {
+    offset += Buffer.byteLength(text.slice(at, i));
+    at = i;
+    if (b[offset] !== 0xef || b[offset + 1] !== 0xbf || b[offset + 2] !== 0xbd) return offset;
+  }
+  return b.length;
 }
 
 /** Index just after the last complete UTF-8 sequence in `b` (the rest may continue in the next chunk). */
