@@ -10,7 +10,7 @@
 # is needed.
 # packages/deploy-checks runs these same build steps outside Docker in CI (no Docker engine there).
 
-ARG NODE_VERSION=20.20.2
+ARG NODE_VERSION=24.22.3
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 ARG PNPM_VERSION=12.21.0

@@ -36,7 +36,7 @@ describe('Dockerfile', () => {
   it('builds in one stage and runs in a slim one, pinned to a Node version', () => {
     expect(df.stages.map((s) => s.name)).toEqual(['build', 'runtime']);
     for (const s of df.stages) expect(s.from).toBe('node:${NODE_VERSION}-bookworm-slim');
-    expect(df.globalArgs.NODE_VERSION).toMatch(/^20\.\d+\.\d+$/);
+    expect(df.globalArgs.NODE_VERSION).toMatch(/^\d+\.\d+\.\d+$/); // which one: node-versions.test.ts
     expect(ops(df.stages[0] as Stage, 'RUN').join('\n')).toMatch(
       /pnpm deploy --filter "@pixmill\/\$\{SERVICE\}" --prod/,
     );
