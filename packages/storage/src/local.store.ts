@@ -9,8 +9,9 @@ import { assertBufferLength, ByteMeter } from './byte-meter';
 import { DownloadSignatureError, signDownload, verifyDownload } from './download-signature';
 import { assertExpiry } from './expiry';
 import { assertContentType } from './http-headers';
-import { InvalidKeyError, ObjectNotFoundError, type ObjectStore } from './object-store';
+import { InvalidKeyError, ObjectNotFoundError, type ObjectStore, type PutOptions } from './object-store';
 import { assertSafeKey, assertSafePrefix } from './safe-key';
+import { TempFileSink } from './temp-file-sink';
 
 export type LocalStoreOptions = {
   /** Folder holding the objects; created when missing. */
@@ -67,42 +68,57 @@ export function createLocalStore(o: LocalStoreOptions): LocalObjectStore {
     }
   };
 
+  /**
+   * Streams `body` into a temp file, then moves it under its key. Whenever the body fails (before the file is open,
+   * while it is written, or at its end) nothing is stored, no temp file stays, and the body is destroyed.
+   */
+  const putStream = async (key: string, body: Readable, opts: PutOptions): Promise<{ bytes: number }> => {
+    let file: string;
+    try {
+      file = fileOf(key);
+      if (opts.contentType !== undefined) assertContentType(opts.contentType);
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    const tmp = tempFileOf(file);
+    const meter = new ByteMeter(opts.contentLength);
+    const sink = new TempFileSink(() => openExclusive(tmp));
+    try {
+      await pipeline(body, meter, sink);
+      await sink.released;
+      await commit(tmp, file, opts.contentType);
+      return { bytes: meter.bytes };
+    } catch (err) {
+      // The pipeline fails as soon as the body does; the file may still be opening or closing then.
+      await sink.released;
+      await removeTemp(tmp);
+      throw err;
+    }
+  };
+
   const store: LocalObjectStore = {
     kind: 'local',
 
     async put(key, body, opts = {}) {
+      // A stream is listened to before anything is awaited: it may fail while its file is still being opened.
+      if (!Buffer.isBuffer(body)) return putStream(key, body, opts);
       const file = fileOf(key);
       if (opts.contentType !== undefined) assertContentType(opts.contentType);
-      if (Buffer.isBuffer(body)) assertBufferLength(body, opts.contentLength);
-      const tmp = `${file}${TMP_MARK}${randomBytes(6).toString('hex')}`;
-      const tmpMeta = `${tmp}${META_SUFFIX}`;
+      assertBufferLength(body, opts.contentLength);
+      const tmp = tempFileOf(file);
       try {
         const handle = await openExclusive(tmp);
-        let bytes: number;
-        if (Buffer.isBuffer(body)) {
-          try {
-            await handle.writeFile(body);
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-          bytes = body.length;
-        } else {
-          const meter = new ByteMeter(opts.contentLength);
-          await pipeline(body, meter, handle.createWriteStream({ flush: true }));
-          bytes = meter.bytes;
+        try {
+          await handle.writeFile(body);
+          await handle.sync();
+        } finally {
+          await handle.close();
         }
-        if (opts.contentType !== undefined) await writeFile(tmpMeta, JSON.stringify({ contentType: opts.contentType }));
-        // Synced first, so a crash can't leave an empty file under a name the database already points to.
-        // Readers see the old file or the new one, never a half-written one. The type follows a moment later.
-        await rename(tmp, file);
-        if (opts.contentType !== undefined) await rename(tmpMeta, file + META_SUFFIX);
-        else await unlinkIfThere(file + META_SUFFIX);
-        return { bytes };
+        await commit(tmp, file, opts.contentType);
+        return { bytes: body.length };
       } catch (err) {
-        // Best effort: the original error is the one worth reporting.
-        await Promise.allSettled([unlinkIfThere(tmp), unlinkIfThere(tmpMeta)]);
-        if (!Buffer.isBuffer(body)) body.destroy();
+        await removeTemp(tmp);
         throw err;
       }
     },
@@ -219,6 +235,25 @@ function param(query: Record<string, unknown>, name: string): string | undefined
   const v = query[name];
   if (v === undefined) return undefined;
   return typeof v === 'string' ? v : null;
+}
+
+const tempFileOf = (file: string) => `${file}${TMP_MARK}${randomBytes(6).toString('hex')}`;
+
+/**
+ * Moves a written temp file (and its content type) under its key. Readers see the old file or the new one, never a
+ * half-written one; the type follows a moment later.
+ */
+async function commit(tmp: string, file: string, contentType: string | undefined): Promise<void> {
+  const tmpMeta = `${tmp}${META_SUFFIX}`;
+  if (contentType !== undefined) await writeFile(tmpMeta, JSON.stringify({ contentType }));
+  await rename(tmp, file);
+  if (contentType !== undefined) await rename(tmpMeta, file + META_SUFFIX);
+  else await unlinkIfThere(file + META_SUFFIX);
+}
+
+/** Best effort: the error that made the put fail is the one worth reporting. */
+async function removeTemp(tmp: string): Promise<void> {
+  await Promise.allSettled([unlinkIfThere(tmp), unlinkIfThere(`${tmp}${META_SUFFIX}`)]);
 }
 
 /** Creates the temp file, recreating its folder if a concurrent deletePrefix removed it in between. */

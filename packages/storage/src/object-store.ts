@@ -17,6 +17,12 @@ export type SignedUrlOptions = {
 
 export interface ObjectStore {
   readonly kind: 's3' | 'local';
+  /**
+   * Stores `body` under `key`; visible only once the put resolves. A stream body belongs to the store from the call
+   * on: its errors are listened to at once (a caller may destroy it with an error before the store is ready for it),
+   * it is destroyed whenever the put fails, and a put whose body fails at any point stores nothing, leaves nothing
+   * behind and rejects with the body's error.
+   */
   put(key: string, body: Readable | Buffer, opts?: PutOptions): Promise<{ bytes: number }>;
   /** Rejects with ObjectNotFoundError when the key does not exist. */
   get(key: string): Promise<Readable>;

@@ -1,5 +1,6 @@
 // ObjectStore on S3 (AWS, MinIO, s3rver): streamed multipart uploads, presigned downloads, paged prefix deletes.
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -14,7 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { assertBufferLength, ByteMeter } from './byte-meter';
 import { assertContentType, contentDisposition } from './http-headers';
-import { ObjectNotFoundError, type ObjectStore } from './object-store';
+import { ObjectNotFoundError, type ObjectStore, type PutOptions } from './object-store';
 import { assertSafeKey, assertSafePrefix } from './safe-key';
 import { assertExpiry } from './expiry';
 import { createDirectRequests } from './direct-requests';
@@ -51,16 +52,59 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
   const presignGet = createGetPresigner(presigner, Bucket);
   const direct = createDirectRequests(client, Bucket);
 
+  /** One PutObject for small bodies, a multipart upload (aborted on failure) for large ones. */
+  const upload = async (key: string, body: Readable | Buffer, contentType: string | undefined) => {
+    await new Upload({
+      client,
+      params: { Bucket, Key: key, Body: body, ContentType: contentType },
+      partSize: PART_SIZE,
+      queueSize: PARTS_IN_FLIGHT,
+      leavePartsOnError: false,
+    }).done();
+  };
+
+  const putStream = async (key: string, body: Readable, opts: PutOptions): Promise<{ bytes: number }> => {
+    try {
+      assertSafeKey(key);
+      if (opts.contentType !== undefined) assertContentType(opts.contentType);
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    const meter = new ByteMeter(opts.contentLength);
+    // The pipeline destroys body and meter when either fails (a body error, or a length other than the announced
+    // one), which fails the upload; an upload that fails first destroys the meter, which ends the pipeline. The put
+    // settles only when both have, so an aborted multipart upload is gone by then.
+    let first: 'body' | 'upload' | undefined;
+    const [piped, stored] = await Promise.allSettled([
+      pipeline(body, meter).catch((err: unknown) => {
+        first ??= 'body';
+        throw err;
+      }),
+      upload(key, meter, opts.contentType).catch((err: unknown) => {
+        first ??= 'upload';
+        meter.destroy();
+        throw err;
+      }),
+    ]);
+    // The error that started it is the one worth reporting (the other is its echo).
+    const failures = first === 'upload' ? [stored, piped] : [piped, stored];
+    for (const f of failures) if (f.status === 'rejected') throw f.reason;
+    return { bytes: meter.bytes };
+  };
+
   return {
     kind: 's3',
 
     async put(key, body, opts = {}) {
+      // A stream is listened to before anything is awaited, and destroyed whenever the put fails.
+      if (!Buffer.isBuffer(body)) return putStream(key, body, opts);
       assertSafeKey(key);
       if (opts.contentType !== undefined) assertContentType(opts.contentType);
+      assertBufferLength(body, opts.contentLength);
       // A buffer that fits in one part goes as a plain PutObject: Upload's machinery (part queue, body chunker)
       // costs a worker more CPU per small image than the request itself. Sent directly first (direct-requests.ts).
-      if (Buffer.isBuffer(body) && body.length <= PART_SIZE) {
-        assertBufferLength(body, opts.contentLength);
+      if (body.length <= PART_SIZE) {
         const tried = await direct.put(key, body, opts.contentType);
         if (tried === 'stored') return { bytes: body.length };
         await client.send(
@@ -75,30 +119,8 @@ export function createS3Store(o: S3StoreOptions): ObjectStore {
         if (tried === 'refused') direct.servedAfterRefusal();
         return { bytes: body.length };
       }
-      let meter: ByteMeter | undefined;
-      if (Buffer.isBuffer(body)) {
-        assertBufferLength(body, opts.contentLength);
-      } else {
-        meter = new ByteMeter(opts.contentLength);
-        // pipe() does not forward errors: a failing source must fail the upload, not leave it waiting.
-        body.once('error', (err) => meter?.destroy(err));
-        body.pipe(meter);
-      }
-      // Upload sends one PutObject for small bodies and a multipart upload (aborted on failure) for large ones.
-      const upload = new Upload({
-        client,
-        params: { Bucket, Key: key, Body: meter ?? body, ContentType: opts.contentType },
-        partSize: PART_SIZE,
-        queueSize: PARTS_IN_FLIGHT,
-        leavePartsOnError: false,
-      });
-      try {
-        await upload.done();
-      } catch (err) {
-        if (!Buffer.isBuffer(body)) body.destroy();
-        throw err;
-      }
-      return { bytes: Buffer.isBuffer(body) ? body.length : (meter?.bytes ?? 0) };
+      await upload(key, body, opts.contentType);
+      return { bytes: body.length };
     },
 
     async get(key) {

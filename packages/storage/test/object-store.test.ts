@@ -15,7 +15,7 @@ import {
   type ObjectStore,
 } from '../src';
 import { startTestS3 } from '../src/testing';
-import { bytesOnDisk, digest, generatedBody, readAll, waitFor } from './support/bodies';
+import { bytesOnDisk, digest, filesUnder, generatedBody, readAll, waitFor } from './support/bodies';
 
 type Harness = { store: ObjectStore; dataDir: string; close(): Promise<void> };
 
@@ -184,6 +184,77 @@ describe.each([
     );
     await expect(store.put('fail/x.bin', failing)).rejects.toThrow('client went away');
     await expect(store.head('fail/x.bin')).resolves.toBeNull();
+  });
+
+  describe('a body stream that fails', () => {
+    // What a caller sees of a put whose body fails: a rejection with the body's error, no object, nothing left on
+    // the backend's disk, and no 'error' event without a listener (which would end the process).
+    // s3rver answers AbortMultipartUpload with 405 and keeps the parts under ._S3rver_uploads (S3 and MinIO remove
+    // them); objects are what the suite compares.
+    const leftFiles = async () => (await filesUnder(h.dataDir)).filter((f) => !f.includes('/._S3rver_uploads/'));
+    const putFailing = async (key: string, fail: (body: PassThrough) => Promise<void> | void) => {
+      const before = await leftFiles();
+      const body = new PassThrough();
+      const put = store.put(key, body, { contentType: 'text/csv' });
+      expect(body.listenerCount('error')).toBeGreaterThan(0);
+      await fail(body);
+      await expect(put).rejects.toThrow('the client refused it');
+      expect(body.destroyed).toBe(true);
+      await expect(store.head(key)).resolves.toBeNull();
+      expect(await leftFiles()).toEqual(before);
+    };
+    const taken = (body: PassThrough) => waitFor(() => body.readableLength === 0, 'the store to take the data');
+
+    it('before the store has opened anything', async () => {
+      await putFailing('fail/early.csv', (body) => void body.destroy(new Error('the client refused it')));
+    });
+
+    it('right after its first bytes', async () => {
+      await putFailing('fail/first.csv', (body) => {
+        body.write('url\n');
+        body.destroy(new Error('the client refused it'));
+      });
+    });
+
+    it('midway, once the store is writing', async () => {
+      await putFailing('fail/midway.csv', async (body) => {
+        body.write(Buffer.alloc(MB, 1));
+        await taken(body);
+        body.destroy(new Error('the client refused it'));
+      });
+    });
+
+    it('after its last byte, instead of ending', async () => {
+      await putFailing('fail/last.csv', async (body) => {
+        body.write(Buffer.alloc(6 * MB, 1));
+        await taken(body);
+        await new Promise((r) => setTimeout(r, 200));
+        body.destroy(new Error('the client refused it'));
+      });
+    });
+
+    it('that has already failed when the put starts', async () => {
+      const body = new PassThrough();
+      body.on('error', () => undefined);
+      body.destroy(new Error('gone before'));
+      await expect(store.put('fail/before.csv', body)).rejects.toThrow();
+      await expect(store.head('fail/before.csv')).resolves.toBeNull();
+    });
+
+    it('that closes without an error before its end', async () => {
+      const body = new PassThrough();
+      const put = store.put('fail/closed.csv', body);
+      body.write('url\n');
+      body.destroy();
+      await expect(put).rejects.toThrow();
+      await expect(store.head('fail/closed.csv')).resolves.toBeNull();
+    });
+
+    it('is destroyed when the key is refused, so its source is not left waiting', async () => {
+      const body = new PassThrough();
+      await expect(store.put('../escape.csv', body)).rejects.toBeInstanceOf(InvalidKeyError);
+      expect(body.destroyed).toBe(true);
+    });
   });
 
   it('refuses unsafe keys in every operation', async () => {

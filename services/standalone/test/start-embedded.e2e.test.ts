@@ -1,42 +1,15 @@
 // `pnpm start` on a machine with nothing configured: embedded database, in-process queue, local storage.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
-import { freePort } from '@pixmill/db/testing';
-
-const ROOT = path.resolve(__dirname, '../../..');
+import { startEmbeddedProcess } from './support/embedded-process';
 
 describe('pnpm start with nothing configured', () => {
   it('comes up healthy, prints working admin credentials, processes an image, and stops cleanly on SIGTERM', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'pixmill-start-'));
-    const port = await freePort();
-    // Only what any shell has, plus a free port and a throw-away data folder: no database, queue or S3 settings.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'services/standalone/src/main.ts')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const p = await startEmbeddedProcess();
     try {
-      const deadline = Date.now() + 120_000; // a loaded 2-core machine can take a while to boot the embedded database
-      while (!/password: (\S+)/.test(output)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not start:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(output).toContain(`listening on http://localhost:${port}`);
-      const password = /password: (\S+)/.exec(output)![1]!;
-      const base = `http://127.0.0.1:${port}`;
+      expect(p.output()).toContain(`listening on http://localhost:${p.port}`);
+      const password = p.adminPassword;
+      const base = p.base;
+      const port = p.port;
 
       const health = await fetch(`${base}/api/v1/health`);
       const report = (await health.json()) as { status: string; checks: Record<string, { status: string }> };
@@ -73,11 +46,9 @@ describe('pnpm start with nothing configured', () => {
         height: 100,
       });
 
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await p.stop()).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      await p.stop(0);
     }
   }, 240_000);
 });

@@ -76,3 +76,16 @@ export async function bytesOnDisk(dir: string): Promise<number> {
   }
   return total;
 }
+
+/** Every file under `dir` (temp files included), relative and sorted: to compare what a backend left behind. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+      .sort();
+  } catch {
+    return [];
+  }
+}
