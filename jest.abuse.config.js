@@ -6,6 +6,7 @@ module.exports = {
   transform: base.transform,
   moduleFileExtensions: base.moduleFileExtensions,
   testPathIgnorePatterns: base.testPathIgnorePatterns,
+  transformIgnorePatterns: base.transformIgnorePatterns,
   // Loopback only, as every test (the suite adds its own DNS stub and tripwire on top: support/net-guard.ts).
   setupFiles: base.setupFiles,
   testMatch: ['<rootDir>/services/standalone/test/abuse/**/*.abuse.ts'],

@@ -6,6 +6,7 @@ module.exports = {
       '@swc/jest',
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
     ],
+    '/node_modules/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   testMatch: [
     '<rootDir>/packages/*/test/**/*.test.ts',
@@ -13,6 +14,8 @@ module.exports = {
     '<rootDir>/test/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/'],
+  // Dependencies published only as ES modules, compiled to CommonJS like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(thumbhash)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/infra/jest/loopback-only.ts'],
   testTimeout: 60_000,

@@ -10,6 +10,7 @@ module.exports = {
   transform: base.transform,
   moduleFileExtensions: base.moduleFileExtensions,
   testPathIgnorePatterns: base.testPathIgnorePatterns,
+  transformIgnorePatterns: base.transformIgnorePatterns,
   // Loopback only, as every test: the services it starts are told only loopback addresses too.
   setupFiles: base.setupFiles,
   testMatch: ['<rootDir>/services/standalone/test/faults/**/*.faults.ts'],

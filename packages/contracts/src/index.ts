@@ -1,2 +1,3 @@
 export * from './jobs';
 export * from './chunk-manifest';
+export * from './analysis';

@@ -12,3 +12,16 @@ export {
 } from './image-format';
 export { ImageError, type ImageErrorCode } from './image.error';
 export { processImage, type VariantOutput, type ProcessImageOptions, type ProcessImageResult } from './process-image';
+export {
+  SAMPLE_SIDE,
+  laplacianVariance,
+  resizePixels,
+  encodePng,
+  encodeJpeg,
+  type RawPixels,
+  type ImageHeader,
+  type AnalysisSample,
+  type ScaledCopy,
+} from './analysis-pixels';
+export { readForAnalysis, type AnalysisCopies } from './read-for-analysis';
+export { facesCrop, type FaceRegion, type FacesCrop } from './faces-crop';

@@ -1,6 +1,8 @@
 // The sharp pipeline: check what the bytes are, read the header once, then render every variant of the recipe.
 import sharp, { type Metadata, type Sharp } from 'sharp';
+import { headerOf, sampleFrom, type AnalysisSample } from './analysis-pixels';
 import { Deadline } from './deadline';
+import { facesCrop, type FaceRegion } from './faces-crop';
 import { applyEncoding, keepsAlpha, searchSteps, type EncodeAs } from './encoding';
 import { contentTypeOf, extensionOf, sniffImageType, sniffUnsupportedType, type ImageFormat } from './image-format';
 import { ImageError, toImageError } from './image.error';
@@ -25,12 +27,17 @@ export type ProcessImageOptions = {
   maxInputPixels: number;
   /** Budget for the whole image, every variant included. */
   timeoutMs: number;
+  /** Also take the analysis sample from the same input and header (`result.sample`). */
+  sample?: boolean;
+  /** Faces found in the image (displayed pixels), for variants with `position: "faces"`. */
+  faces?: readonly FaceRegion[];
 };
 
 export type ProcessImageResult = {
   /** width/height as displayed, i.e. after EXIF orientation; `pages` > 1 for animations (only frame 1 is used). */
   source: { format: ImageFormat; width: number; height: number; pages: number };
   outputs: VariantOutput[];
+  sample?: AnalysisSample;
 };
 
 // libvips' operation cache never hits here (every image is new, and each clone() copies its input buffer),
@@ -70,6 +77,43 @@ function identify(input: Buffer): ImageFormat {
  * Animated GIF/WebP and multi-page TIFF: only the first frame/page is decoded and written.
  */
 export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImageOptions): Promise<ProcessImageResult> {
+  const { format, base, meta, deadline } = await openImage(input, o);
+  try {
+    const outputs: VariantOutput[] = [];
+    for (const variant of recipe.variants) {
+      outputs.push(
+        await renderVariant({
+          base,
+          meta,
+          source: format,
+          variant,
+          deadline,
+          maxPixels: o.maxInputPixels,
+          faces: o.faces ?? [],
+        }),
+      );
+    }
+    const sample = o.sample ? await sampleFrom(base, headerOf(meta, format), deadline) : undefined;
+    return {
+      source: { format, width: meta.autoOrient.width, height: meta.autoOrient.height, pages: meta.pages ?? 1 },
+      outputs,
+      ...(sample && { sample }),
+    };
+  } catch (err) {
+    throw toImageError(err);
+  }
+}
+
+export type OpenedImage = { format: ImageFormat; base: Sharp; meta: Metadata; deadline: Deadline };
+
+/**
+ * Checks what `input` is and reads its header once; `base` is the sharp instance every pipeline clones (each
+ * clone decodes with shrink-on-load where the format allows). The deadline starts here.
+ */
+export async function openImage(
+  input: Buffer,
+  o: Pick<ProcessImageOptions, 'maxInputPixels' | 'timeoutMs'>,
+): Promise<OpenedImage> {
   if (!(o.maxInputPixels > 0) || !(o.timeoutMs > 0)) throw new TypeError('maxInputPixels and timeoutMs must be > 0');
   const deadline = new Deadline(o.timeoutMs);
   try {
@@ -93,14 +137,7 @@ export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImag
         `image is ${meta.width}x${meta.height} (${meta.width * meta.height} pixels), over the limit of ${o.maxInputPixels}`,
       );
     }
-    const outputs: VariantOutput[] = [];
-    for (const variant of recipe.variants) {
-      outputs.push(await renderVariant({ base, meta, source: format, variant, deadline, maxPixels: o.maxInputPixels }));
-    }
-    return {
-      source: { format, width: meta.autoOrient.width, height: meta.autoOrient.height, pages: meta.pages ?? 1 },
-      outputs,
-    };
+    return { format, base, meta, deadline };
   } catch (err) {
     throw toImageError(err);
   }
@@ -113,6 +150,7 @@ async function renderVariant(c: {
   variant: Variant;
   deadline: Deadline;
   maxPixels: number;
+  faces: readonly FaceRegion[];
 }): Promise<VariantOutput> {
   const { variant: v, deadline } = c;
   const format = v.format === 'original' ? c.source : v.format;
@@ -130,12 +168,18 @@ async function renderVariant(c: {
     let p = c.base.clone();
     if (v.auto_orient) p = p.rotate();
     const alpha = keepsAlpha(format, as);
-    if (v.width !== undefined || v.height !== undefined) {
+    // Face boxes are in displayed pixels: they match the pixels here once oriented (or when nothing turns them).
+    const facesMatch = v.auto_orient || (c.meta.orientation ?? 1) === 1;
+    const crop = v.position === 'faces' && facesMatch ? facesCrop(oriented, v, c.faces) : null;
+    if (crop) {
+      p = p.extract(crop.region).resize({ width: crop.width, height: crop.height, fit: 'fill' });
+    } else if (v.width !== undefined || v.height !== undefined) {
       p = p.resize({
         width: v.width,
         height: v.height,
         fit: v.fit,
-        position: v.position,
+        // Without a face to keep, `faces` crops like `attention` (the most interesting part).
+        position: v.position === 'faces' ? 'attention' : v.position,
         withoutEnlargement: !v.enlarge,
         background: v.background ?? (alpha ? { r: 0, g: 0, b: 0, alpha: 0 } : '#ffffff'),
       });

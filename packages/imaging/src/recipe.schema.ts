@@ -31,8 +31,11 @@ export const Variant = z.strictObject({
   width: dimension.optional(),
   height: dimension.optional(),
   fit: z.enum(['cover', 'contain', 'inside', 'outside', 'fill']).default('inside'),
-  /** Where to crop (cover) or place (contain); attention/entropy pick the interesting part. */
-  position: z.enum(['centre', 'attention', 'entropy']).default('centre'),
+  /**
+   * Where to crop (cover) or place (contain); attention/entropy pick the interesting part; faces keeps the faces
+   * found in the image in a cover crop (like attention where there is none).
+   */
+  position: z.enum(['centre', 'attention', 'entropy', 'faces']).default('centre'),
   format: z.enum(['jpeg', 'png', 'webp', 'avif', 'original']).default('original'),
   /** Unset: 80. For PNG, setting it means palette quantisation (lossy); unset PNG stays lossless. */
   quality: z.int().min(1).max(100).optional(),
