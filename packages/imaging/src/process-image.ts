@@ -5,7 +5,7 @@ import { Deadline } from './deadline';
 import { facesCrop, type FaceRegion } from './faces-crop';
 import { applyEncoding, keepsAlpha, searchSteps, type EncodeAs } from './encoding';
 import { contentTypeOf, extensionOf, sniffImageType, sniffUnsupportedType, type ImageFormat } from './image-format';
-import { ImageError, toImageError } from './image.error';
+import { ImageError, onlyMetadataWarnings, toImageError } from './image.error';
 import { encodeWithinBytes, type Encoded } from './max-bytes.search';
 import { outputPixelBound } from './output-bound';
 import type { Recipe, Variant } from './recipe.schema';
@@ -78,12 +78,12 @@ function identify(input: Buffer): ImageFormat {
  */
 export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImageOptions): Promise<ProcessImageResult> {
   const { format, base, meta, deadline } = await openImage(input, o);
-  try {
+  const render = async (from: Sharp): Promise<ProcessImageResult> => {
     const outputs: VariantOutput[] = [];
     for (const variant of recipe.variants) {
       outputs.push(
         await renderVariant({
-          base,
+          base: from,
           meta,
           source: format,
           variant,
@@ -93,16 +93,28 @@ export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImag
         }),
       );
     }
-    const sample = o.sample ? await sampleFrom(base, headerOf(meta, format), deadline) : undefined;
+    const sample = o.sample ? await sampleFrom(from, headerOf(meta, format), deadline) : undefined;
     return {
       source: { format, width: meta.autoOrient.width, height: meta.autoOrient.height, pages: meta.pages ?? 1 },
       outputs,
       ...(sample && { sample }),
     };
+  };
+  try {
+    // Any decoder warning fails the image (libjpeg reports corrupt scan data only as a warning), except warnings
+    // about metadata alone, which leave the pixels intact: such an image is rendered again, failing on errors only.
+    return await render(base).catch((err: unknown) => {
+      if (onlyMetadataWarnings(err)) return render(decoderOf(input, o, 'error'));
+      throw err;
+    });
   } catch (err) {
-    throw toImageError(err);
+    throw toImageError(err, { format, data: input });
   }
 }
+
+/** The sharp instance every pipeline of an image clones; decoding stops at what `failOn` names. */
+const decoderOf = (input: Buffer, o: Pick<ProcessImageOptions, 'maxInputPixels'>, failOn: 'warning' | 'error') =>
+  sharp(input, { limitInputPixels: o.maxInputPixels, failOn, sequentialRead: true, pages: 1 });
 
 export type OpenedImage = { format: ImageFormat; base: Sharp; meta: Metadata; deadline: Deadline };
 
@@ -116,14 +128,10 @@ export async function openImage(
 ): Promise<OpenedImage> {
   if (!(o.maxInputPixels > 0) || !(o.timeoutMs > 0)) throw new TypeError('maxInputPixels and timeoutMs must be > 0');
   const deadline = new Deadline(o.timeoutMs);
+  let format: ImageFormat | undefined;
   try {
-    const format = identify(input);
-    const base = sharp(input, {
-      limitInputPixels: o.maxInputPixels,
-      failOn: 'warning',
-      sequentialRead: true,
-      pages: 1,
-    });
+    format = identify(input);
+    const base = decoderOf(input, o, 'warning');
     // Header only, with the limit lifted so the refusal below can say how big the image claims to be;
     // every pipeline that decodes pixels keeps sharp's own limit as well.
     const meta = await deadline.run(sharp(input, { limitInputPixels: false, pages: 1 }).metadata());
@@ -139,7 +147,7 @@ export async function openImage(
     }
     return { format, base, meta, deadline };
   } catch (err) {
-    throw toImageError(err);
+    throw toImageError(err, format && { format, data: input });
   }
 }
 

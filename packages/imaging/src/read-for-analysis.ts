@@ -37,6 +37,6 @@ export async function readForAnalysis(
     if (o.rgbMaxSide) out.rgb = await scaledFrom(base, header, { maxSide: o.rgbMaxSide, deadline });
     return out;
   } catch (err) {
-    throw toImageError(err);
+    throw toImageError(err, { format, data: input });
   }
 }

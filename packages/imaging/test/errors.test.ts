@@ -41,9 +41,49 @@ describe('processImage: bad input', () => {
     expect(err.message).toContain('huge');
   });
 
-  it.each(['jpeg', 'png'] as const)('reports a truncated %s as corrupt', async (format) => {
+  it.each(['jpeg', 'png', 'webp', 'gif'] as const)('reports a truncated %s as truncated', async (format) => {
     const whole = await noise(64, 64).toFormat(format).toBuffer();
-    await expectCode(whole.subarray(0, Math.floor(whole.length * 0.6)), 'corrupt');
+    for (const cut of [0.6, 0.95]) {
+      const err = await expectCode(whole.subarray(0, Math.floor(whole.length * cut)), 'truncated');
+      expect(err.message).toMatch(
+        new RegExp(`^the ${format.toUpperCase()} data ends early \\(the file is truncated\\)`),
+      );
+    }
+  });
+
+  it('reports JPEG scan data overwritten mid-file as corrupt, though the file ends where it should', async () => {
+    const whole = await noise(200, 150).jpeg({ quality: 90 }).toBuffer();
+    const damaged = Buffer.from(whole);
+    // Stuffed 0xFF bytes libjpeg cannot decode ("Corrupt JPEG data: bad Huffman code", which it calls a warning).
+    for (let i = Math.floor(whole.length * 0.3); i < Math.floor(whole.length * 0.6); i++)
+      damaged[i] = [0xff, 0xff, 0x00][i % 3]!;
+    const err = await expectCode(damaged, 'corrupt');
+    expect(err.message).toMatch(/^the JPEG data is corrupt: .*Corrupt JPEG data/);
+  });
+
+  it('reports a PNG whose image data is damaged as corrupt', async () => {
+    const whole = await noise(200, 150).png().toBuffer();
+    const damaged = Buffer.from(whole);
+    damaged.fill(0x11, Math.floor(whole.length * 0.3), Math.floor(whole.length * 0.6));
+    await expectCode(damaged, 'corrupt');
+  });
+
+  it('processes a TIFF whose only fault is a malformed metadata tag (a libtiff warning)', async () => {
+    const tiff = await noise(64, 48).tiff().toBuffer();
+    // The last entry of the first directory (ReferenceBlackWhite, as sharp writes it) gets type 0, which libtiff
+    // warns about and ignores: "Incompatible type for "ReferenceBlackWhite"; tag ignored".
+    const ifd = tiff.readUInt32LE(4);
+    const entries = tiff.readUInt16LE(ifd);
+    const damaged = Buffer.from(tiff);
+    damaged.writeUInt16LE(0, ifd + 2 + (entries - 1) * 12 + 2);
+    await expect(sharp(damaged, { failOn: 'warning' }).toBuffer()).rejects.toThrow(/tag ignored/);
+    const result = await processImage(damaged, parseRecipe([{ name: 'w', width: 32, format: 'jpeg' }]), limits);
+    expect(result.outputs[0]).toMatchObject({ format: 'jpeg', width: 32, height: 24 });
+  });
+
+  it('still refuses a truncated TIFF', async () => {
+    const whole = await noise(64, 48).tiff().toBuffer();
+    await expectCode(whole.subarray(0, Math.floor(whole.length * 0.5)), 'corrupt');
   });
 
   it('reports a JPEG header followed by junk as corrupt', async () => {

@@ -237,7 +237,7 @@ describe('bad images', () => {
     const byName = Object.fromEntries((await images(alice, id)).map((i) => [i.original_name, i]));
     expect(byName['good1.jpg']!.status).toBe('succeeded');
     expect(byName['good2.png']!.status).toBe('succeeded');
-    expect(byName['truncated.jpg']!.error?.code).toBe('corrupt');
+    expect(byName['truncated.jpg']!.error?.code).toBe('truncated');
     expect(byName['bomb.png']!.error?.code).toBe('pixel_limit');
     expect(byName['notes.jpg']!.error?.code).toBe('not_an_image');
     for (const name of ['truncated.jpg', 'bomb.png', 'notes.jpg']) {

@@ -15,7 +15,11 @@ export function errorCategory(code: string | null, fetched: boolean): ErrorCateg
   if (/^http_(\d{3}|error)$/.test(c)) return 'http';
   if (c === 'timeout') return fetched ? 'processing' : 'network';
   if (['network_error', 'dns_failure', 'too_many_redirects'].includes(c)) return 'network';
-  if (['corrupt', 'max_bytes_unreachable', 'invalid_recipe', 'missing_original', 'internal_error'].includes(c))
+  if (
+    ['truncated', 'corrupt', 'max_bytes_unreachable', 'invalid_recipe', 'missing_original', 'internal_error'].includes(
+      c,
+    )
+  )
     return 'processing';
   return 'other';
 }

@@ -109,19 +109,19 @@ describe('image bombs and lies about size', () => {
 
 describe('broken and disguised images', () => {
   it('truncated JPEG', async () => {
-    await a.cases.check('truncated JPEG (40% of the file)', 'image failed: corrupt', async () =>
+    await a.cases.check('truncated JPEG (40% of the file)', 'image failed: truncated', async () =>
       imageOutcome('cut.jpg', await truncatedJpeg(), 'image/jpeg'),
     );
   });
 
   it('truncated PNG', async () => {
-    await a.cases.check('truncated PNG (60% of the file)', 'image failed: corrupt', async () =>
+    await a.cases.check('truncated PNG (60% of the file)', 'image failed: truncated', async () =>
       imageOutcome('cut.png', await truncatedPng(), 'image/png'),
     );
   });
 
   it('truncated JPEG through POST /resize', async () => {
-    await a.cases.check('truncated JPEG (POST /resize)', '422 corrupt', async () =>
+    await a.cases.check('truncated JPEG (POST /resize)', '422 truncated', async () =>
       jsonError(await resizeOne('cut.jpg', await truncatedJpeg())),
     );
   });
