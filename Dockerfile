@@ -35,9 +35,11 @@ ARG SERVICE
 LABEL org.opencontainers.image.title="pixmill-${SERVICE}" \
       org.opencontainers.image.licenses="Apache-2.0"
 # MALLOC_ARENA_MAX=2 cuts sharp's peak memory by a third or more at the same speed (measured, see TOOLCHAIN notes).
+# HOST: pixmill listens on loopback unless told otherwise; in a container that would be unreachable.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    HOST=0.0.0.0
 WORKDIR /app
 # Owned by root and read-only to the service; DATA_DIR is the only place it writes (tsx, which only the migration
 # command uses, also caches in /tmp).

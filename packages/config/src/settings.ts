@@ -65,7 +65,21 @@ const trustProxy = z
     return entries.join(',');
   });
 
+/** A bind address: an IP literal (0.0.0.0 or :: for every interface) or a host name. */
+const bindHost = z
+  .string()
+  .default('127.0.0.1')
+  .refine(
+    (v) => isIP(v) !== 0 || /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(v),
+    {
+      message: 'expected an IP address (0.0.0.0 for every interface) or a host name',
+    },
+  );
+
 export const settingsShape = {
+  HOST: bindHost.describe(
+    "Address the gateway (and the workers' health port) listens on: loopback by default, so a laptop exposes nothing; 0.0.0.0 in containers.",
+  ),
   PORT: int(8080).describe('HTTP port of the gateway (and of the all-in-one process).'),
   DATA_DIR: z
     .string()
@@ -73,6 +87,9 @@ export const settingsShape = {
     .describe('Folder for the embedded database, local storage and generated secrets.'),
   DATABASE_URL: optionalString.describe(
     'PostgreSQL URL; unset runs an embedded Postgres-compatible database in DATA_DIR.',
+  ),
+  MIGRATE_ON_START: bool(false).describe(
+    'A service run on its own applies pending migrations to DATABASE_URL at start (under the migration lock) instead of stopping; the all-in-one always does.',
   ),
   DATABASE_PREPARED_STATEMENTS: int(200).describe(
     'Distinct SQL statements each database connection keeps prepared (parsed once, then only executed); 0 for PgBouncer in transaction mode before 1.21.',

@@ -2,5 +2,5 @@
 export * from './generated/prisma/client';
 export { createPrisma, type CreatePrismaOptions } from './client';
 export { isDatabaseUnavailable } from './unavailable';
-export { migrate, MigrationChecksumError, MIGRATIONS_TABLE, type MigrateOptions } from './migrate';
+export { migrate, pendingMigrations, MigrationChecksumError, MIGRATIONS_TABLE, type MigrateOptions } from './migrate';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';

@@ -79,6 +79,27 @@ export async function migrate(
   }
 }
 
+/**
+ * The migration files not yet applied to the database (all of them when it has never been migrated), without
+ * changing anything. Throws MigrationChecksumError if an applied file has changed.
+ */
+export async function pendingMigrations(databaseUrl: string, opts: MigrateOptions = {}): Promise<string[]> {
+  const files = readMigrationFiles(opts.migrationsDir);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined); // the failing query reports a dropped connection
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass($1) AS table`, [
+      `"${MIGRATIONS_TABLE}"`,
+    ]);
+    const applied = rows[0]?.table ? await appliedChecksums(client) : new Map<string, string>();
+    for (const f of files) verifyUnchanged(f, applied);
+    return files.filter((f) => !applied.has(f.name)).map((f) => f.name);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 async function inLockedTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {

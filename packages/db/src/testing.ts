@@ -13,6 +13,7 @@ import { migrationSetChecksum, readMigrationFiles } from './migration-files';
 // The loopback helpers integration tests and benchmarks share live here too.
 export { freePort } from './free-port';
 export { startTcpRelay, type TcpRelay } from './tcp-relay';
+export { readMigrationFiles } from './migration-files';
 
 export interface TestDatabase {
   url: string;
@@ -45,6 +46,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     })());
   return { url, prisma, drop };
+}
+
+/** A database with nothing in it, not even the migrations (for tests of what migrates it). */
+export async function createEmptyTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `pixmill_empty_${process.pid}_${randomBytes(5).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
+  return {
+    url: databaseUrl(name),
+    drop: () =>
+      withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
 async function ensureTemplate(): Promise<string> {

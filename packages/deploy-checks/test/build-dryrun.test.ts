@@ -158,6 +158,8 @@ describe('the Dockerfile build, replayed outside Docker', () => {
       await db?.drop();
     });
     const env = (): Record<string, string> => ({
+      // In place of the image's HOST=0.0.0.0: a test listens on loopback only.
+      HOST: '127.0.0.1',
       DATA_DIR: path.join(workDir, 'data'),
       DATABASE_URL: db.url,
       AMQP_URL: testAmqpUrl(),

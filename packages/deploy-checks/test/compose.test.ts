@@ -99,6 +99,8 @@ describe('docker-compose.yml', () => {
       expect(new URL(settings.S3_ENDPOINT ?? '').hostname).toBe('minio');
       expect(settings.S3_BUCKET).toBe(svc('minio-init').environment?.S3_BUCKET);
       expect(settings.S3_ACCESS_KEY_ID).toBe(svc('minio').environment?.MINIO_ROOT_USER);
+      // pixmill's own default is loopback only, which a container's published port cannot reach.
+      expect({ service, host: settings.HOST }).toEqual({ service, host: '0.0.0.0' });
     }
   });
 

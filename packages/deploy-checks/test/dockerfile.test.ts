@@ -59,6 +59,12 @@ describe('Dockerfile', () => {
     expect(entryFile(execForm(cmd as string))).toBe(BUNDLE_FILE);
   });
 
+  it('listens on every interface of the container (pixmill alone listens on loopback only)', () => {
+    const env = ops(runtime, 'ENV').join(' ');
+    expect(env).toMatch(/(^|\s)HOST=0\.0\.0\.0(\s|$)/);
+    expect(settingsShape.HOST.parse(undefined)).toBe('127.0.0.1');
+  });
+
   it('exposes the default ports of the gateway and of the workers', () => {
     const ports = ops(runtime, 'EXPOSE')
       .flatMap((a) => a.split(/\s+/))

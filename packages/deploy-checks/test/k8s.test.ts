@@ -138,6 +138,8 @@ describe('k8s manifests', () => {
       expect(env.AMQP_URL).toBeTruthy();
       expect(env.S3_BUCKET).toBeTruthy();
       expect(() => loadSettings(env)).not.toThrow();
+      // pixmill's own default is loopback only, which kubelet probes and the Service cannot reach.
+      expect({ service, host: loadSettings(env).HOST }).toEqual({ service, host: '0.0.0.0' });
     }
   });
 
@@ -162,13 +164,14 @@ describe('k8s manifests', () => {
       const served = isWorker(service) ? workerPaths : gatewayHealthPaths();
       for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
         expect(probe).toBeDefined();
-        const target = probe?.httpGet ?? probe?.tcpSocket;
-        expect(target?.port).toBe(portName);
-        if (probe?.httpGet) expect(served).toContain(probe.httpGet.path);
+        // HTTP probes only: an open socket says nothing of a process whose event loop is stuck.
+        expect(probe?.tcpSocket).toBeUndefined();
+        expect(probe?.httpGet?.port).toBe(portName);
+        expect(served).toContain(probe?.httpGet?.path);
       }
-      // Readiness looks at the dependencies; the worker's liveness does not (an outage must not restart them all).
+      // Readiness looks at the dependencies; liveness does not (an outage must not restart them all).
       expect(c.readinessProbe?.httpGet?.path).toMatch(/^\/(healthz|readyz)$/);
-      if (isWorker(service)) expect(c.livenessProbe?.httpGet?.path).toBe('/livez');
+      expect(c.livenessProbe?.httpGet?.path).toBe('/livez');
     }
   });
 

@@ -5,10 +5,11 @@ import { runHealthChecks, type HealthCheck } from './health';
 
 export async function serveHealthAndMetrics(o: {
   port: number;
-  host?: string;
+  /** The bind address (the HOST setting). */
+  host: string;
   checks: HealthCheck[];
   registry: Registry;
-}): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+}): Promise<{ server: Server; port: number; host: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
@@ -41,12 +42,13 @@ export async function serveHealthAndMetrics(o: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
+    server.listen(o.port, o.host, () => resolve());
   });
   const address = server.address();
   return {
     server,
     port: typeof address === 'object' && address ? address.port : o.port,
+    host: typeof address === 'object' && address ? address.address : o.host,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -7,6 +7,7 @@ import {
   createPrisma,
   isDatabaseUnavailable,
   migrate,
+  pendingMigrations,
   startEmbeddedPostgres,
   type CreatePrismaOptions,
   type PrismaClient,
@@ -46,6 +47,12 @@ export type BuildOptions = {
   allowEmbedded: boolean;
   /** Secret for signing local-disk download URLs (derived from the JWT secret by the caller that has it). */
   downloadSigningSecret?: string;
+  /**
+   * Apply pending migrations to an external database at start (the all-in-one process, which owns its database
+   * as a laptop user sees it). A service alone does so only with MIGRATE_ON_START; otherwise it refuses to start
+   * on an unmigrated database, naming the command that migrates it.
+   */
+  applyMigrations?: boolean;
 };
 
 export async function buildClients(settings: Settings, o: BuildOptions): Promise<Clients> {
@@ -65,8 +72,13 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
       databaseUrl = pg.url;
       clientOptions = pg.clientOptions;
       embedded = true;
-      // The embedded database is ours alone, so we migrate it; external ones are migrated by `pnpm db:migrate` / the k8s Job.
+      // The embedded database is ours alone, so we migrate it.
       await migrate(databaseUrl, (m) => log.info(m));
+    } else if (o.applyMigrations || settings.MIGRATE_ON_START) {
+      // Several processes starting at once take turns on the migration lock; each file is applied once.
+      await migrate(databaseUrl, (m) => log.info(m));
+    } else {
+      await refuseUnmigrated(databaseUrl, log);
     }
     const prisma = createPrisma(databaseUrl, clientOptions);
     closers.push(() => prisma.$disconnect());
@@ -152,6 +164,34 @@ export function createStoreFromSettings(settings: Settings, downloadSigningSecre
 /** Local-disk download URLs are signed with a key derived from the JWT secret, so there is one secret to manage. */
 export const deriveDownloadSecret = (jwtSecret: string): string =>
   createHmac('sha256', jwtSecret).update('pixmill local download signing').digest('hex');
+
+/**
+ * Stops a service that would otherwise fail on its first query (`The table public.users does not exist`) with a
+ * message saying how to migrate. A database that cannot be reached is not judged here: the service starts and
+ * waits for it, as it does for an outage.
+ */
+async function refuseUnmigrated(databaseUrl: string, log: Logger): Promise<void> {
+  let pending: string[];
+  try {
+    pending = await pendingMigrations(databaseUrl);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (!isDatabaseUnavailable(err) && !(typeof code === 'string' && /^E[A-Z]+$/.test(code))) throw err;
+    log.warn({ err: (err as Error).message }, 'database unreachable at start: migrations not checked');
+    return;
+  }
+  if (pending.length === 0) return;
+  const names = pending.length > 3 ? `${pending.slice(0, 3).join(', ')}, ...` : pending.join(', ');
+  throw new ConfigError([
+    {
+      setting: 'DATABASE_URL',
+      message:
+        `the database is missing ${pending.length} migration(s) (${names}): apply them with \`pnpm db:migrate\` ` +
+        '(with DATABASE_URL set; in Kubernetes the pixmill-migrate Job, with compose the migrate service), ' +
+        'or set MIGRATE_ON_START=true',
+    },
+  ]);
+}
 
 /** Closes in reverse order of opening, never stopping at the first failure. */
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {

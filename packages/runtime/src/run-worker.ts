@@ -38,10 +38,11 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
     const worker = await start(clients);
     const health = await serveHealthAndMetrics({
       port: settings.HEALTH_PORT,
+      host: settings.HOST,
       registry: clients.registry,
       checks: dependencyChecks(clients),
     });
-    clients.log.info({ healthPort: health.port }, `${service} worker consuming`);
+    clients.log.info({ healthHost: health.host, healthPort: health.port }, `${service} worker consuming`);
     return {
       log: clients.log,
       shutdownTimeoutMs: shutdownDeadlineMs(service, settings),

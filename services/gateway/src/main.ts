@@ -24,8 +24,8 @@ void runService('gateway', async () => {
       log.info({ username: admin.username }, 'created admin user from ADMIN_USERNAME / ADMIN_PASSWORD');
     }
 
-    const { server, port, stopBackground } = await serveGateway(clients, { jwtSecret });
-    log.info({ port }, 'gateway listening');
+    const { server, host, port, stopBackground } = await serveGateway(clients, { jwtSecret });
+    log.info({ host, port }, 'gateway listening');
     return {
       log,
       stop: async () => {

@@ -8,6 +8,8 @@ import { createRateLimitStores } from './http/rate-limit-store';
 
 export type ServedGateway = {
   server: Server;
+  /** The address it listens on (HOST, as the system reports it: `127.0.0.1`, `::`...). */
+  host: string;
   /** The port it listens on (PORT, or the one the system chose for PORT=0). */
   port: number;
   /** Stops the relay, housekeeping and rate-limit stores; call once the server is closed. */
@@ -27,11 +29,11 @@ export async function serveGateway(clients: Clients, o: { jwtSecret: string }): 
   try {
     const app = createApp({ ...clients, jwtSecret: o.jwtSecret, rateLimits });
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(settings.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+      const s = app.listen(settings.PORT, settings.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
     const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : settings.PORT;
-    return { server, port, stopBackground };
+    const bound = typeof address === 'object' && address ? address : { address: settings.HOST, port: settings.PORT };
+    return { server, host: bound.address, port: bound.port, stopBackground };
   } catch (err) {
     await stopBackground();
     throw err;

@@ -55,6 +55,8 @@ describe('health', () => {
       expect(res.body.status).toBe('unavailable');
       expect(res.body.checks.database.status).toBe('down');
       await request(app).get('/healthz').expect(503);
+      // Alive all the same: liveness asks nothing of the database, so an outage does not restart the replicas.
+      expect((await request(app).get('/livez').expect(200)).body).toEqual({ status: 'ok' });
     } finally {
       await prisma.$disconnect();
       await relay.close();

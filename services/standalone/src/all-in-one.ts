@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
 import { ensureAdmin, resolveJwtSecret, serveGateway } from '@pixmill/gateway';
 import { startIngestWorker } from '@pixmill/ingest';
@@ -14,6 +15,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
   const clients = await buildClients(settings, {
     service: 'pixmill',
     allowEmbedded: true,
+    applyMigrations: true,
     downloadSigningSecret: deriveDownloadSecret(jwtSecret),
   });
   const { log } = clients;
@@ -26,10 +28,11 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
       await startResizeWorker(clients),
       await startNotifierWorker(clients, { resultsLinkSecret: jwtSecret }),
     ];
-    const { server, port, stopBackground } = await serveGateway(clients, { jwtSecret });
+    const { server, host, port, stopBackground } = await serveGateway(clients, { jwtSecret });
     const url = settings.PUBLIC_URL ? publicUrl(settings) : `http://localhost:${port}`;
     if (!o.quiet) {
-      console.log(`pixmill is listening on ${url} (API under ${url}/api/v1, docs at ${url}/docs)`);
+      console.log(`pixmill is listening on ${bindBanner(host, port)}`);
+      console.log(`  open ${url} (API under ${url}/api/v1, docs at ${url}/docs)`);
       console.log(
         `  database: ${settings.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${settings.DATA_DIR}`}` +
           ` · queue: ${settings.AMQP_URL ? 'RabbitMQ (AMQP_URL)' : 'in-process'}` +
@@ -57,4 +60,12 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
     await clients.close();
     throw err;
   }
+}
+
+/** Where the server really listens, and what that means for who can reach it. */
+function bindBanner(host: string, port: number): string {
+  const hostPort = `${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  if (host === '0.0.0.0' || host === '::') return `${hostPort} (every interface: other machines can reach it)`;
+  const loopback = host === '::1' || host.startsWith('127.');
+  return `http://${hostPort}${loopback ? ' (this machine only; set HOST=0.0.0.0 to accept other machines)' : ''}`;
 }

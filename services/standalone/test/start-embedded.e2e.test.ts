@@ -1,15 +1,34 @@
 // `pnpm start` on a machine with nothing configured: embedded database, in-process queue, local storage.
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { startEmbeddedProcess } from './support/embedded-process';
+
+/** Local addresses of the TCP sockets listening on `port`, from the kernel's table (no traffic sent). */
+function listenersOn(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const v4 = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
+  const v6 = readFileSync('/proc/net/tcp6', 'utf8').split('\n').slice(1);
+  return [...v4, ...v6]
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A' && f[1]?.endsWith(`:${hexPort}`)) // 0A: LISTEN
+    .map((f) => {
+      const hex = f[1]!.split(':')[0]!;
+      if (hex.length !== 8) return hex === '00000000000000000000000001000000' ? '::1' : `v6:${hex}`;
+      return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
+    });
+}
 
 describe('pnpm start with nothing configured', () => {
   it('comes up healthy, prints working admin credentials, processes an image, and stops cleanly on SIGTERM', async () => {
     const p = await startEmbeddedProcess();
     try {
-      expect(p.output()).toContain(`listening on http://localhost:${p.port}`);
       const password = p.adminPassword;
       const base = p.base;
       const port = p.port;
+      // Loopback only, and the banner says so: the socket table shows the one listener on the port at 127.0.0.1.
+      expect(p.output()).toContain(`listening on http://127.0.0.1:${port} (this machine only; set HOST=0.0.0.0`);
+      expect(p.output()).toContain(`open http://localhost:${port}`);
+      expect(listenersOn(port)).toEqual(['127.0.0.1']);
 
       const health = await fetch(`${base}/api/v1/health`);
       const report = (await health.json()) as { status: string; checks: Record<string, { status: string }> };

@@ -15,7 +15,7 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 /** Probes and scrapes would drown the log; they are still counted in metrics. */
-const quiet = new Set(['/healthz', '/readyz', '/health', '/metrics']);
+const quiet = new Set(['/healthz', '/readyz', '/livez', '/health', '/metrics']);
 
 export function requestLogger(log: Logger) {
   return pinoHttp({

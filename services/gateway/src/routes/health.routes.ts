@@ -10,6 +10,8 @@ export const HealthReportSchema = z.object({
   checks: z.record(z.string(), CheckResult),
 });
 
+export const LivenessSchema = z.object({ status: z.literal('ok') });
+
 export const healthRoutes: RouteModule = ({ deps, api }) => {
   const database: HealthCheck = {
     name: 'database',
@@ -60,6 +62,22 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     report([database]),
+  );
+
+  // Liveness: the process answers HTTP. No dependency is asked, so an outage of the database (which readiness
+  // reports) never makes Kubernetes restart every replica.
+  api.get(
+    '/livez',
+    {
+      summary: 'Liveness for Kubernetes: the process answers, whatever its dependencies do',
+      tags: ['system'],
+      access: 'public',
+      responses: { 200: { description: 'The process is alive', schema: LivenessSchema } },
+    },
+    (_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ status: 'ok' });
+    },
   );
 
   api.get(
