@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runExportBench } from './export.bench';
 import { runImageBench } from './image-batch.bench';
+import { runLoginFloodBench } from './login-flood.bench';
 import { runSoakBench } from './soak.bench';
 import { runUrlBench } from './url-batch.bench';
 import { runWebhookLatencyBench } from './webhook-latency.bench';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   'webhook-latency': runWebhookLatencyBench,
   soak: runSoakBench,
   export: () => runExportBench(),
+  'login-flood': runLoginFloodBench,
 };
 
 async function main() {

@@ -162,7 +162,18 @@ export const settingsShape = {
   ),
   DOWNLOAD_URL_TTL_SECONDS: int(3600, 1).describe('Lifetime of presigned and signed download URLs.'),
   RATE_LIMIT_PER_MINUTE: int(600, 1).describe('API requests per minute per client.'),
-  LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1).describe('Login attempts per minute per client address.'),
+  LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1).describe(
+    'Login attempts per minute per client address and username (password guessing).',
+  ),
+  LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: int(30, 1).describe(
+    'Failed login attempts per minute per client address, whatever the usernames (password spraying).',
+  ),
+  PASSWORD_HASH_CONCURRENCY: int(1, 1).describe(
+    'bcrypt hashes (logins, new passwords) one gateway process computes at once; the rest wait in line, so a login flood leaves the CPU to image work.',
+  ),
+  PASSWORD_HASH_WAIT_MS: int(2000, 0).describe(
+    'Longest a login waits in that line; one that would wait longer is answered 503 with Retry-After.',
+  ),
   REDIS_URL: optionalString.describe(
     'Redis URL for rate-limit counters shared by every gateway replica; unset counts in each process (N replicas allow N times the limits).',
   ),

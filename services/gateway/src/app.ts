@@ -2,6 +2,7 @@
 import express from 'express';
 import helmet from 'helmet';
 import { createAuthMiddleware } from './auth/auth.middleware';
+import { createPasswordWork } from './auth/password-work';
 import type { GatewayDeps } from './deps';
 import { ApiRouter } from './http/api-router';
 import { errorMiddleware, notFoundMiddleware } from './http/error.middleware';
@@ -20,7 +21,16 @@ export type GatewayOptions = {
   routes?: RouteModule[];
 };
 
-export function createApp(deps: GatewayDeps, options: GatewayOptions = {}): express.Express {
+export function createApp(given: GatewayDeps, options: GatewayOptions = {}): express.Express {
+  const deps = {
+    ...given,
+    passwordWork:
+      given.passwordWork ??
+      createPasswordWork({
+        concurrency: given.settings.PASSWORD_HASH_CONCURRENCY,
+        maxWaitMs: given.settings.PASSWORD_HASH_WAIT_MS,
+      }),
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? deps.settings.TRUST_PROXY);

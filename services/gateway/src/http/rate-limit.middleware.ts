@@ -15,11 +15,19 @@ const clientAddress = (req: Request): string => ipKeyGenerator(req.ip ?? 'unknow
 
 type LimiterDeps = { settings: Settings; log: Logger; rateLimits?: RateLimitStores | undefined };
 
-function limiter(name: string, limit: number, d: LimiterDeps, key: (req: Request) => string): RequestHandler {
+function limiter(
+  name: string,
+  limit: number,
+  d: LimiterDeps,
+  key: (req: Request) => string,
+  o: { failuresOnly?: boolean } = {},
+): RequestHandler {
   const log = d.log;
   const store = d.rateLimits?.forLimiter(name);
   return rateLimit({
     ...(store ? { store } : {}),
+    // Counted on arrival, given back when the answer is below 400.
+    skipSuccessfulRequests: o.failuresOnly ?? false,
     windowMs: MINUTE,
     limit,
     identifier: name,
@@ -42,6 +50,17 @@ export function apiRateLimit(d: LimiterDeps): RequestHandler {
     if (a?.apiKeyId) return `key:${a.apiKeyId}`;
     if (a) return `user:${a.userId}`;
     return `ip:${clientAddress(req)}`;
+  });
+}
+
+/**
+ * Failed login attempts per address across usernames, against password spraying (one password tried on many
+ * accounts, which the per-username budget below does not see). Successful logins do not count, so an office behind
+ * one address is not locked out by its own users.
+ */
+export function loginAddressRateLimit(d: LimiterDeps): RequestHandler {
+  return limiter('login-address', d.settings.LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE, d, (req) => clientAddress(req), {
+    failuresOnly: true,
   });
 }
 

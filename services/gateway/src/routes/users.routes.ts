@@ -34,7 +34,7 @@ export const usersRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const body = CreateUserBody.parse(req.body);
-      const passwordHash = await hashPassword(body.password);
+      const passwordHash = await deps.passwordWork.run(() => hashPassword(body.password));
       try {
         const user = await deps.prisma.user.create({
           data: { username: body.username, passwordHash, role: body.role },

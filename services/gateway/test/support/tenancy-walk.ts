@@ -8,6 +8,7 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'get /health': 'public health probe',
   'get /healthz': 'public health probe',
   'get /readyz': 'public readiness probe',
+  'get /livez': 'public liveness probe',
   'get /metrics': 'public Prometheus endpoint',
   'get /api/v1/openapi.json': 'public API document',
   'get /docs': 'public docs page',
