@@ -9,6 +9,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // '${x}' in a plain string is a template literal written with the wrong quotes (a test case that tested nothing).
+      'no-template-curly-in-string': 'error',
     },
   },
   {

@@ -35,6 +35,7 @@ describe('Dockerfile', () => {
 
   it('builds in one stage and runs in a slim one, pinned to a Node version', () => {
     expect(df.stages.map((s) => s.name)).toEqual(['build', 'runtime']);
+    // eslint-disable-next-line no-template-curly-in-string -- the Dockerfile's own ${NODE_VERSION}
     for (const s of df.stages) expect(s.from).toBe('node:${NODE_VERSION}-bookworm-slim');
     expect(df.globalArgs.NODE_VERSION).toMatch(/^\d+\.\d+\.\d+$/); // which one: node-versions.test.ts
     expect(ops(df.stages[0] as Stage, 'RUN').join('\n')).toMatch(
@@ -44,6 +45,7 @@ describe('Dockerfile', () => {
 
   it('bundles the service before pnpm deploy copies it, and the bundler covers every deployed service', () => {
     const runs = ops(df.stages[0] as Stage, 'RUN');
+    // eslint-disable-next-line no-template-curly-in-string -- the Dockerfile's own ${SERVICE}
     const bundling = runs.findIndex((r) => r === 'node infra/build/bundle.mjs "${SERVICE}"');
     const deploying = runs.findIndex((r) => r.startsWith('pnpm deploy '));
     expect(bundling).toBeGreaterThanOrEqual(0);

@@ -36,6 +36,7 @@ describe('Grafana dashboard', () => {
     expect(queries.length).toBeGreaterThanOrEqual(10);
     expect(dashboard.__inputs.map((i) => i.name)).toEqual(['DS_PROMETHEUS']);
     for (const p of dashboard.panels.filter((x) => x.type !== 'row'))
+      // eslint-disable-next-line no-template-curly-in-string -- Grafana's own input variable
       expect(p.datasource?.uid).toBe('${DS_PROMETHEUS}');
   });
 

@@ -72,7 +72,7 @@ const urlOf = (template: string) => {
   return u.startsWith('REDIRECT:')
     ? `${srv.origin}/redirect?to=${encodeURIComponent(u.slice('REDIRECT:'.length))}`
     : u === 'CRED'
-      ? 'http://admin:secret@127.0.0.1:${srv.port}/img/c-64x64.jpg'
+      ? `http://admin:secret@127.0.0.1:${srv.port}/img/c-64x64.jpg`
       : u;
 };
 
