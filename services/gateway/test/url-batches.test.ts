@@ -530,3 +530,30 @@ describe("other users' batches", () => {
     expect(keys).toEqual(['input.csv', 'chunks/000001.json']);
   });
 });
+
+describe('webhook_url length', () => {
+  // On the allowed host, so only the length can be what is refused.
+  const hook = (length: number) => {
+    const base = 'http://127.0.0.1:9/hook?t=';
+    return base + 'a'.repeat(length - base.length);
+  };
+  const batches = () => gw.deps.prisma.batch.count({ where: { ownerId: alice.id } });
+
+  it('refuses one over 2048 characters, from JSON and from a CSV upload, and takes 2048', async () => {
+    const before = await batches();
+    const json = await request(gw.app)
+      .post('/api/v1/batches')
+      .set(auth(alice))
+      .send({ urls: ['http://img.test/1.jpg'], webhook_url: hook(20_000) })
+      .expect(400);
+    const body = json.body as { error?: unknown; code?: string; details?: unknown };
+    const error = (typeof body.error === 'object' ? body.error : body) as { code: string; details: unknown };
+    expect(error).toMatchObject({
+      code: 'invalid_webhook_url',
+      details: { field: 'webhook_url', reason: 'too_long', length: 20_000, limit: 2048 },
+    });
+    await postCsv(alice, 'url\nhttp://img.test/1.jpg\n', { fields: { webhook_url: hook(2049) } }).expect(400);
+    expect(await batches()).toBe(before);
+    await postCsv(alice, 'url\nhttp://img.test/1.jpg\n', { fields: { webhook_url: hook(2048) } }).expect(202);
+  });
+});

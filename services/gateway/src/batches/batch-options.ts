@@ -15,6 +15,9 @@ export type BatchOptions = {
   newWebhookSecret?: string;
 };
 
+/** Longest webhook_url taken (as sent and as normalised): what browsers and proxies reliably carry. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
 export async function parseBatchOptions(
   raw: { batch_name?: unknown; recipe?: unknown; auto_start?: unknown; webhook_url?: unknown },
   settings: Pick<Settings, 'FETCH_ALLOW_HOSTS' | 'WEBHOOK_DEFAULT_SECRET'>,
@@ -47,10 +50,16 @@ export async function parseBatchOptions(
   let webhookSecret: string | undefined;
   let newWebhookSecret: string | undefined;
   if (raw.webhook_url !== undefined && raw.webhook_url !== '') {
+    const given = String(raw.webhook_url);
+    const tooLong = (length: number) =>
+      new ValidationError(
+        `webhook_url: longer than ${MAX_WEBHOOK_URL_LENGTH} characters`,
+        { field: 'webhook_url', reason: 'too_long', length, limit: MAX_WEBHOOK_URL_LENGTH },
+        'invalid_webhook_url',
+      );
+    if (given.length > MAX_WEBHOOK_URL_LENGTH) throw tooLong(given.length);
     try {
-      webhookUrl = (
-        await assertFetchableUrl(String(raw.webhook_url), { allowHosts: settings.FETCH_ALLOW_HOSTS })
-      ).toString();
+      webhookUrl = (await assertFetchableUrl(given, { allowHosts: settings.FETCH_ALLOW_HOSTS })).toString();
     } catch (err) {
       if (err instanceof FetchError)
         throw new ValidationError(
@@ -60,6 +69,7 @@ export async function parseBatchOptions(
         );
       throw err;
     }
+    if (webhookUrl.length > MAX_WEBHOOK_URL_LENGTH) throw tooLong(webhookUrl.length);
     webhookSecret = settings.WEBHOOK_DEFAULT_SECRET;
     if (!webhookSecret) newWebhookSecret = webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
   }

@@ -13,6 +13,7 @@ import { createdUrlBatch, CreatedUrlBatch } from '../batches/url-intake/url-batc
 import { UrlListBody } from '../batches/url-intake/url-list';
 import { jsonSchema } from '../openapi/registry';
 import { ValidationError } from '../errors';
+import { MAX_WEBHOOK_URL_LENGTH } from '../batches/batch-options';
 import type { RouteModule } from './route-module';
 
 const BatchParams = z.object({ id: z.string() });
@@ -48,7 +49,7 @@ const multipartBatch = {
             description:
               'JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] }',
           },
-          webhook_url: { type: 'string', format: 'uri' },
+          webhook_url: { type: 'string', format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH },
           auto_start: { type: 'boolean', default: true },
         },
       },

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
 import { findOwnedBatch } from '../batches/owned-batch';
+import { MAX_WEBHOOK_URL_LENGTH } from '../batches/batch-options';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
 import { shortStatusView } from '../batches/url-intake/url-batch-view';
@@ -39,7 +40,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
               type: 'object',
               properties: {
                 file: { type: 'string', format: 'binary', description: 'The CSV (`csvFile` also works)' },
-                webhook_url: { type: 'string', format: 'uri' },
+                webhook_url: { type: 'string', format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH },
                 batch_name: { type: 'string' },
                 recipe: { type: 'string' },
               },

@@ -7,6 +7,7 @@ import { PayloadTooLargeError } from '../../errors';
 import { inputCsvKey } from '@pixmill/contracts';
 import type { CsvIntakeResult } from './receive-csv';
 import { UrlIntake, type IntakeLimits } from './url-intake';
+import { MAX_WEBHOOK_URL_LENGTH } from '../batch-options';
 
 export const UrlListBody = z.object({
   urls: z.array(z.string().max(16_384)).min(1).describe('Image URLs, one image each (http or https)'),
@@ -15,7 +16,8 @@ export const UrlListBody = z.object({
     .union([z.string(), z.record(z.string(), z.unknown())])
     .optional()
     .describe('A recipe object, or the same as a JSON string'),
-  webhook_url: z.string().optional(),
+  // Checked (length included) by parseBatchOptions, as for multipart batches; the limit shows in the API document.
+  webhook_url: z.string().meta({ maxLength: MAX_WEBHOOK_URL_LENGTH }).optional(),
   auto_start: z.union([z.boolean(), z.string()]).optional(),
 });
 export type UrlListBody = z.infer<typeof UrlListBody>;
