@@ -31,12 +31,24 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.S3_ACCESS_KEY_ID && !s.S3_SECRET_ACCESS_KEY) {
     problems.push({ setting: 'S3_SECRET_ACCESS_KEY', message: 'required when S3_ACCESS_KEY_ID is set' });
   }
-  for (const key of ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'S3_ENDPOINT', 'PUBLIC_URL'] as const) {
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'S3_ENDPOINT', 'PUBLIC_URL'] as const) {
     const v = s[key];
     if (v !== undefined && !URL.canParse(v)) problems.push({ setting: key, message: 'is not a URL' });
+  }
+  if (s.AMQP_URL !== undefined) {
+    const urls = amqpUrls(s.AMQP_URL);
+    if (urls.length === 0 || urls.some((u) => !URL.canParse(u) || !/^amqps?:$/.test(new URL(u).protocol)))
+      problems.push({ setting: 'AMQP_URL', message: 'expected amqp:// or amqps:// URLs, separated by commas' });
   }
   if (problems.length) throw new ConfigError(problems);
   return s;
 }
+
+/** The broker URLs in AMQP_URL: one, or the nodes of a cluster separated by commas (a comma in a password is %2C). */
+export const amqpUrls = (value: string): string[] =>
+  value
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
 
 export const publicUrl = (s: Settings): string => (s.PUBLIC_URL ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');

@@ -95,7 +95,7 @@ export const settingsShape = {
     'Distinct SQL statements each database connection keeps prepared (parsed once, then only executed); 0 for PgBouncer in transaction mode before 1.21.',
   ),
   AMQP_URL: optionalString.describe(
-    'RabbitMQ URL; unset uses the in-process queue (only with the all-in-one process).',
+    "RabbitMQ URL, or the URLs of a cluster's nodes separated by commas (each process starts at a random one and moves on when it fails); unset uses the in-process queue (only with the all-in-one process).",
   ),
   QUEUE_PREFIX: z
     .string()

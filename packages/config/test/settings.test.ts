@@ -1,4 +1,4 @@
-import { ConfigError, loadSettings } from '../src';
+import { amqpUrls, ConfigError, loadSettings } from '../src';
 
 describe('settings', () => {
   it('uses documented defaults when nothing is set', () => {
@@ -37,6 +37,19 @@ describe('settings', () => {
     expect(s.S3_FORCE_PATH_STYLE).toBe(true);
     expect(s.QUEUE_RETRY_DELAYS_MS).toEqual([10, 20]);
     expect(() => loadSettings({ QUEUE_RETRY_DELAYS_MS: '10,abc' })).toThrow(/QUEUE_RETRY_DELAYS_MS/);
+  });
+
+  it("takes one broker URL or a cluster's nodes separated by commas, and refuses anything else", () => {
+    const one = 'amqp://u:p@rabbit:5672/';
+    expect(amqpUrls(loadSettings({ AMQP_URL: one }).AMQP_URL!)).toEqual([one]);
+    const nodes = 'amqp://u:p%2Cq@10.0.0.1:5672?heartbeat=5, amqps://u:p@10.0.0.2 ,amqp://u:p@10.0.0.3:5672,';
+    expect(amqpUrls(loadSettings({ AMQP_URL: nodes }).AMQP_URL!)).toEqual([
+      'amqp://u:p%2Cq@10.0.0.1:5672?heartbeat=5',
+      'amqps://u:p@10.0.0.2',
+      'amqp://u:p@10.0.0.3:5672',
+    ]);
+    for (const bad of ['rabbit:5672', 'http://rabbit:5672', 'amqp://a:5672,nonsense', ',,'])
+      expect(() => loadSettings({ AMQP_URL: bad })).toThrow(/AMQP_URL: expected amqp:\/\/ or amqps:\/\/ URLs/);
   });
 
   it('reads TRUST_PROXY as Express takes it and refuses what proxy-addr would not understand', () => {

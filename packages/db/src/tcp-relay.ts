@@ -9,6 +9,8 @@ export type TcpRelay = {
   port: number;
   /** `url` with its host replaced by the relay's. */
   urlFor(url: string): string;
+  /** Client connections it relays right now. */
+  clients(): number;
   pause(): Promise<void>;
   resume(): Promise<void>;
   close(): Promise<void>;
@@ -19,7 +21,10 @@ export async function startTcpRelay(
   o: { paused?: boolean } = {},
 ): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
+  let clients = 0;
   const server = net.createServer((client) => {
+    clients++;
+    client.once('close', () => clients--);
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -50,6 +55,7 @@ export async function startTcpRelay(
       u.host = `127.0.0.1:${port}`;
       return u.toString();
     },
+    clients: () => clients,
     async pause() {
       if (!listening) return;
       listening = false;

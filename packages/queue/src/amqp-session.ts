@@ -1,10 +1,15 @@
-// One AMQP connection kept alive: amqplib does not reconnect by itself, so this loop does, with capped backoff.
+// One AMQP connection kept alive: amqplib does not reconnect by itself, so this loop does, with capped backoff. Given
+// the nodes of a cluster, it connects to one and moves on to the next when that one fails or goes away.
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Logger } from '@pixmill/observability';
 import { TransportUnavailableError } from './errors';
 
 export type SessionOptions = {
-  url: string;
+  /**
+   * The broker, or the nodes of a cluster: tried in turn, from a random one (so a fleet of processes spreads over the
+   * nodes), moving to the next after a failed attempt or a lost connection.
+   */
+  urls: readonly string[];
   /** Shown by the broker (`rabbitmqctl list_connections client_properties`), so operators can tell processes apart. */
   connectionName: string;
   log: Logger;
@@ -16,13 +21,20 @@ export type SessionOptions = {
 
 export class AmqpSession {
   private conn: ChannelModel | undefined;
+  /** Settles when `conn` has closed (however it closed). */
+  private connGone: Promise<unknown> | undefined;
   private closed = false;
   private waiters = new Set<() => void>();
   private wakeSleep: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private lastError: Error | undefined;
 
-  constructor(private readonly o: SessionOptions) {}
+  private cursor: number;
+
+  constructor(private readonly o: SessionOptions) {
+    if (o.urls.length === 0) throw new Error('at least one broker URL is needed');
+    this.cursor = Math.floor(Math.random() * o.urls.length);
+  }
 
   start(): void {
     this.loopDone ??= this.loop();
@@ -58,8 +70,10 @@ export class AmqpSession {
     this.wakeSleep?.();
     this.releaseWaiters();
     const conn = this.conn;
+    const gone = this.connGone;
     this.conn = undefined;
-    if (conn) await conn.close().catch(() => undefined);
+    // A connection that just died (its 'close' not handled yet) would never answer the close handshake.
+    if (conn) await Promise.race([conn.close().catch(() => undefined), gone]);
     await this.loopDone;
   }
 
@@ -67,8 +81,11 @@ export class AmqpSession {
     const { initialMs, maxMs } = this.o.backoff ?? { initialMs: 100, maxMs: 10_000 };
     let failures = 0;
     while (!this.closed) {
+      const url = this.o.urls[this.cursor % this.o.urls.length]!;
+      const broker = brokerOf(url);
+      this.cursor++;
       try {
-        const conn = await amqp.connect(this.o.url, {
+        const conn = await amqp.connect(url, {
           timeout: this.o.connectTimeoutMs ?? 5_000,
           clientProperties: { connection_name: this.o.connectionName },
         });
@@ -82,23 +99,27 @@ export class AmqpSession {
         conn.on('blocked', (reason: string) => this.o.log.warn({ reason }, 'amqp connection blocked by the broker'));
         conn.on('unblocked', () => this.o.log.info('amqp connection unblocked'));
         this.conn = conn;
+        this.connGone = lost;
         this.lastError = undefined;
         failures = 0;
-        this.o.log.info({ connection: this.o.connectionName }, 'amqp connected');
+        this.o.log.info({ connection: this.o.connectionName, broker }, 'amqp connected');
         this.releaseWaiters();
         await this.o.onConnected(conn);
         const err = await lost;
         if (this.conn === conn) this.conn = undefined;
         if (this.closed) break;
         this.lastError = err ?? new Error('connection closed');
-        this.o.log.warn({ err: this.lastError.message }, 'amqp connection lost; reconnecting');
+        this.o.log.warn({ err: this.lastError.message, broker }, 'amqp connection lost; reconnecting');
       } catch (err) {
         this.lastError = err instanceof Error ? err : new Error(String(err));
-        this.o.log.warn({ err: this.lastError.message, failures: failures + 1 }, 'amqp connect failed');
+        this.o.log.warn({ err: this.lastError.message, broker, failures: failures + 1 }, 'amqp connect failed');
         failures++;
       }
       if (this.closed) break;
-      const base = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 20));
+      // Every node of a cluster is tried once before waiting: a dead node costs one connect attempt, not a backoff.
+      if (failures > 0 && failures % this.o.urls.length !== 0) continue;
+      const rounds = Math.floor(failures / this.o.urls.length);
+      const base = Math.min(maxMs, initialMs * 2 ** Math.min(rounds, 20));
       await this.sleep(base * (0.8 + Math.random() * 0.2));
     }
     this.releaseWaiters();
@@ -118,5 +139,15 @@ export class AmqpSession {
 
   private releaseWaiters(): void {
     for (const w of [...this.waiters]) w();
+  }
+}
+
+/** host:port of a broker URL, for logs (a URL's userinfo holds the password). */
+function brokerOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (u.protocol === 'amqps:' ? '5671' : '5672')}`;
+  } catch {
+    return 'an unparsable URL';
   }
 }

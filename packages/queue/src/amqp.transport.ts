@@ -27,7 +27,8 @@ import {
 import type { Consumer, ConsumeOptions, Handler, PublishOptions, QueueDepth, Transport } from './transport';
 
 export type AmqpTransportOptions = {
-  url: string;
+  /** The broker's URL, or the URLs of a cluster's nodes (see SessionOptions.urls). */
+  url: string | readonly string[];
   /** Every queue name starts with `${prefix}.`; lets environments (and tests) share one broker. */
   prefix: string;
   /** Default number of unacked messages (= concurrent handlers) per consumer. */
@@ -79,7 +80,7 @@ class AmqpTransport implements Transport {
     this.connectWaitMs = o.connectWaitMs ?? 2_000;
     this.publishTimeoutMs = o.publishTimeoutMs ?? 10_000;
     this.session = new AmqpSession({
-      url: o.url,
+      urls: typeof o.url === 'string' ? [o.url] : o.url,
       connectionName: `pixmill ${o.prefix} pid ${process.pid}`,
       log: this.log,
       onConnected: (conn) => this.reattachAll(conn),

@@ -1,6 +1,7 @@
 // What only the RabbitMQ transport has: a broker that can be unreachable or drop the connection.
 import { randomUUID } from 'node:crypto';
 import type { ResizeImageJob } from '@pixmill/contracts';
+import { startTcpRelay, type TcpRelay } from '@pixmill/db/testing';
 import { TransportUnavailableError, createAmqpTransport, type JobContext, type Transport } from '../src';
 import {
   amqpUrl,
@@ -20,7 +21,7 @@ const open: Transport[] = [];
 
 function make(
   prefix: string,
-  o: { url?: string; connectWaitMs?: number; retryDelaysMs?: number[]; maxAttempts?: number } = {},
+  o: { url?: string | string[]; connectWaitMs?: number; retryDelaysMs?: number[]; maxAttempts?: number } = {},
 ) {
   const t = createAmqpTransport({ url: amqpUrl, prefix, prefetch: 4, maxAttempts: 3, retryDelaysMs: [50], log, ...o });
   open.push(t);
@@ -101,6 +102,65 @@ describe('amqp transport', () => {
       const d = await t.depth(kind);
       return d.ready === 0 && d.unacked === 0;
     }, 'queue to settle');
+  });
+
+  describe('given the nodes of a cluster', () => {
+    // Each "node" is a loopback relay to the machine's broker: closing one is that node going away.
+    const relays: TcpRelay[] = [];
+    const broker = new URL(amqpUrl);
+    const node = async () => {
+      const r = await startTcpRelay({ host: broker.hostname, port: Number(broker.port || 5672) });
+      relays.push(r);
+      return r;
+    };
+    afterEach(async () => {
+      await Promise.all(relays.splice(0).map((r) => r.close()));
+    });
+
+    it('closes at once when its connection has just died (the close handshake would never be answered)', async () => {
+      const gone = await node();
+      const t = make(names.next(), { url: gone.urlFor(amqpUrl) });
+      await t.consume(kind, async () => undefined);
+      await gone.close();
+      const outcome = await Promise.race([
+        t.close().then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('still closing after 10 s'), 10_000)),
+      ]);
+      expect(outcome).toBe('closed');
+    });
+
+    it('connects to a node that answers, whichever it tries first', async () => {
+      for (let i = 0; i < 4; i++) {
+        const live = await node();
+        const dead = 'amqp://guest:guest@127.0.0.1:1';
+        const t = make(names.next(), { url: [dead, live.urlFor(amqpUrl), dead], connectWaitMs: 5_000 });
+        await expect(t.check()).resolves.toBeUndefined();
+      }
+    });
+
+    it('moves to another node when its node goes away: consumers resume, publishing continues', async () => {
+      const a = await node();
+      const b = await node();
+      const prefix = names.next();
+      const t = make(prefix, { url: [a.urlFor(amqpUrl), b.urlFor(amqpUrl)], connectWaitMs: 5_000 });
+      const got: string[] = [];
+      await t.consume(kind, async (p) => {
+        got.push(p.imageId);
+      });
+      const before = job();
+      await t.publish(kind, before);
+      await waitFor(() => got.includes(before.imageId), 'delivery before the node went away');
+
+      // The node it is on goes away for good; the other one serves from now on.
+      const [on, other] = a.clients() === 1 ? [a, b] : [b, a];
+      expect([on.clients(), other.clients()]).toEqual([1, 0]);
+      await on.close();
+      const after = job();
+      await waitFor(() => t.publish(kind, after).then(() => true), 'publish through the other node');
+      await waitFor(() => got.includes(after.imageId), 'delivery through the other node');
+      expect(other.clients()).toBe(1);
+      expect((await t.depth(kind)).consumers).toBe(1);
+    });
   });
 
   it('shares queues between transports with other retry settings (declarations never conflict)', async () => {

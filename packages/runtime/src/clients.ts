@@ -2,7 +2,7 @@
 // PostgreSQL/RabbitMQ/S3, or the embedded defaults of the all-in-one process.
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import { publicUrl, ConfigError, type Settings } from '@pixmill/config';
+import { amqpUrls, publicUrl, ConfigError, type Settings } from '@pixmill/config';
 import {
   createPrisma,
   isDatabaseUnavailable,
@@ -105,7 +105,7 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
     if (settings.AMQP_URL) {
       transport = createAmqpTransport({
         ...queueOpts,
-        url: settings.AMQP_URL,
+        url: amqpUrls(settings.AMQP_URL),
         prefix: settings.QUEUE_PREFIX,
         prefetch: settings.QUEUE_PREFETCH,
       });
