@@ -19,22 +19,30 @@ export type RateLimitStores = {
 class RedisWithLocalFallback implements Store {
   readonly localKeys = false;
   private readonly local = new MemoryStore();
+  private scriptLost = false;
 
   constructor(private readonly redis: RedisStore) {}
 
   init(options: Options): void {
     this.local.init(options);
     // A Redis that is down at start is retried by increment() below.
-    this.redis.init(options).catch(() => undefined);
+    this.redis.init(options).catch(() => {
+      this.scriptLost = true;
+    });
   }
 
   async increment(key: string) {
     try {
+      // The store loads its Lua script once, at start, and awaits that load on every call: after a failure it is
+      // loaded again here, by the next call, so the first request once Redis is back counts there (a load started
+      // while Redis was away would have failed and taken that request to the local counters too).
+      if (this.scriptLost) {
+        this.scriptLost = false;
+        this.redis.incrementScriptSha = this.redis.loadIncrementScript();
+      }
       return await this.redis.increment(key);
     } catch {
-      // The store loads its Lua script once, at start; if that failed, every later call would fail with it.
-      this.redis.incrementScriptSha = this.redis.loadIncrementScript();
-      this.redis.incrementScriptSha.catch(() => undefined);
+      this.scriptLost = true;
       return this.local.increment(key);
     }
   }
