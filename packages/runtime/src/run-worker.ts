@@ -10,6 +10,30 @@ export const dependencyChecks = (c: Pick<Clients, 'prisma' | 'transport' | 'stor
   { name: 'storage', check: () => c.store.check() },
 ];
 
+/** How long a worker starting up waits for its broker before giving up (and exiting, for its supervisor to retry). */
+export const BROKER_WAIT_AT_START_MS = 60_000;
+
+/**
+ * Resolves once the broker answers, asking again until `timeoutMs` has passed: a worker that starts with its broker
+ * (compose, a cluster coming back) or on a loaded machine, where the first connection takes longer than the
+ * transport's 2 s wait, starts consuming when the broker is there instead of exiting at once.
+ */
+export async function waitForBroker(
+  c: Pick<Clients, 'transport' | 'log'>,
+  timeoutMs = BROKER_WAIT_AT_START_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let asked = 1; ; asked++) {
+    try {
+      return await c.transport.check();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      if (asked === 1) c.log.warn({ err: (err as Error).message }, 'broker not reachable yet; waiting for it');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Margin after the longest piece of work in flight: recording its outcome, publishing, closing the clients. */
 const SHUTDOWN_MARGIN_MS = 10_000;
 const MIN_SHUTDOWN_MS = 25_000;
@@ -35,6 +59,7 @@ export function runWorkerService(service: string, start: (c: Clients) => Promise
     const settings = loadSettings();
     const clients = await buildClients(settings, { service, allowEmbedded: false });
     const relay = startRelay(clients);
+    await waitForBroker(clients);
     const worker = await start(clients);
     const health = await serveHealthAndMetrics({
       port: settings.HEALTH_PORT,
