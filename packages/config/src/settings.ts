@@ -111,6 +111,8 @@ export const settingsShape = {
     'HS256 secret for login tokens, at least 32 bytes; generated into DATA_DIR when unset in embedded mode.',
   ),
   JWT_TTL_SECONDS: int(3600, 60).describe('Lifetime of a login token.'),
+  SESSION_TTL_SECONDS: int(43200, 60).describe('Longest a dashboard sign-in lasts, however active (12 hours).'),
+  SESSION_IDLE_SECONDS: int(3600, 60).describe('A dashboard sign-in unused this long ends.'),
   ADMIN_USERNAME: z.string().min(1).default('admin').describe('Admin user created on first start.'),
   ADMIN_PASSWORD: optionalString.describe('Password of that admin; a generated one is printed once when unset.'),
   PUBLIC_URL: optionalString.describe(

@@ -1,6 +1,6 @@
 // RabbitMQ transport: quorum queues per job kind, confirmed publishes, manual acks, retries through TTL delay queues.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage, Options } from 'amqplib';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
 import { AmqpSession } from './amqp-session';
@@ -8,6 +8,7 @@ import type { DependencyGate } from './dependency-gate';
 import {
   assertKind,
   attemptFrom,
+  parseBody,
   runDelivery,
   validatePolicy,
   type DeliveryOutcome,
@@ -24,7 +25,15 @@ import {
   mainQueueOptions,
   normaliseDelay,
 } from './topology';
-import type { Consumer, ConsumeOptions, Handler, PublishOptions, QueueDepth, Transport } from './transport';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DeadLetterView,
+  Handler,
+  PublishOptions,
+  QueueDepth,
+  Transport,
+} from './transport';
 
 export type AmqpTransportOptions = {
   /** The broker's URL, or the URLs of a cluster's nodes (see SessionOptions.urls). */
@@ -153,6 +162,52 @@ class AmqpTransport implements Transport {
       const name = deadLetterQueue(this.o.prefix, kind);
       await ch.assertQueue(name, deadLetterQueueOptions());
       return (await ch.purgeQueue(name)).messageCount;
+    });
+  }
+
+  async peekDeadLetters(kind: JobKind, limit: number): Promise<{ total: number; items: DeadLetterView[] }> {
+    assertKind(kind);
+    const conn = await this.session.connection(this.connectWaitMs);
+    // Taken without acking, then handed back (nack with requeue) before answering: the queue keeps every message.
+    return this.withChannel(conn, async (ch) => {
+      const name = deadLetterQueue(this.o.prefix, kind);
+      const { messageCount } = await ch.assertQueue(name, deadLetterQueueOptions());
+      const items: DeadLetterView[] = [];
+      while (items.length < limit) {
+        const msg = await ch.get(name, { noAck: false });
+        if (!msg) break;
+        items.push(deadLetterView(msg));
+      }
+      ch.nackAll(true);
+      // A channel's commands are done in order: once this answers, the messages are back in the queue.
+      await ch.checkQueue(name);
+      return { total: Math.max(messageCount, items.length), items };
+    });
+  }
+
+  async requeueDeadLetters(kind: JobKind): Promise<number> {
+    assertKind(kind);
+    const conn = await this.session.connection(this.connectWaitMs);
+    await this.ensureKind(conn, kind);
+    return this.withChannel(conn, async (ch) => {
+      const name = deadLetterQueue(this.o.prefix, kind);
+      // Only what is there now: a message that fails again while we work comes back to the DLQ and stays there.
+      const { messageCount } = await ch.assertQueue(name, deadLetterQueueOptions());
+      let moved = 0;
+      while (moved < messageCount) {
+        const msg = await ch.get(name, { noAck: false });
+        if (!msg) break;
+        const headers = { ...msg.properties.headers };
+        delete headers[HEADER.deadReason];
+        delete headers[HEADER.deadError];
+        delete headers[HEADER.deadAt];
+        const props = carry({ ...msg, properties: { ...msg.properties, headers } }, { [HEADER.attempt]: 1 });
+        // Confirmed on the main queue before it leaves the DLQ: a crash in between duplicates, never loses.
+        await this.send(conn, mainQueue(this.o.prefix, kind), msg.content, props);
+        ch.ack(msg);
+        moved++;
+      }
+      return moved;
     });
   }
 
@@ -491,7 +546,7 @@ function settle(log: Logger, fn: () => void): void {
   }
 }
 
-function carry(msg: ConsumeMessage, extra: Record<string, unknown>): Options.Publish {
+function carry(msg: ConsumeMessage | GetMessage, extra: Record<string, unknown>): Options.Publish {
   const headers: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(msg.properties.headers ?? {})) if (!BROKER_HEADER.test(k)) headers[k] = v;
   return {
@@ -505,7 +560,21 @@ function carry(msg: ConsumeMessage, extra: Record<string, unknown>): Options.Pub
 }
 
 /** A message published without an id (by hand, by old code) gets one derived from its body, stable across retries. */
-function messageIdOf(msg: ConsumeMessage): string {
+function deadLetterView(msg: GetMessage): DeadLetterView {
+  const h = msg.properties.headers ?? {};
+  const text = (v: unknown) => (v === undefined || v === null ? null : String(v));
+  const at = text(h[HEADER.deadAt]);
+  return {
+    messageId: messageIdOf(msg),
+    attempt: Number(h[HEADER.attempt] ?? 1),
+    reason: text(h[HEADER.deadReason]),
+    error: text(h[HEADER.deadError]),
+    deadAt: at ? new Date(at) : null,
+    payload: parseBody(msg.content.toString('utf8')),
+  };
+}
+
+function messageIdOf(msg: ConsumeMessage | GetMessage): string {
   const id = msg.properties.messageId;
   return typeof id === 'string' && id ? id : `sha256:${createHash('sha256').update(msg.content).digest('hex')}`;
 }

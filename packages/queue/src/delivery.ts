@@ -116,3 +116,12 @@ export function validatePolicy(p: RetryPolicy): void {
 export function assertKind(kind: string): asserts kind is JobKind {
   if (!Object.hasOwn(jobSchemas, kind)) throw new Error(`unknown job kind: ${kind}`);
 }
+
+/** A message body as an operator reads it: its JSON, or the text when it is not JSON. */
+export function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
+}

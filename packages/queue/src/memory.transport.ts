@@ -4,11 +4,19 @@
 import { randomUUID } from 'node:crypto';
 import type { JobKind, JobPayload } from '@pixmill/contracts';
 import type { Logger } from '@pixmill/observability';
-import { assertKind, runDelivery, validatePolicy, type RetryPolicy } from './delivery';
+import { assertKind, parseBody, runDelivery, validatePolicy, type RetryPolicy } from './delivery';
 import type { DependencyGate } from './dependency-gate';
 import { TransportUnavailableError } from './errors';
 import { normaliseDelay, type DeadReason } from './topology';
-import type { Consumer, ConsumeOptions, Handler, PublishOptions, QueueDepth, Transport } from './transport';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DeadLetterView,
+  Handler,
+  PublishOptions,
+  QueueDepth,
+  Transport,
+} from './transport';
 
 export type MemoryTransportOptions = {
   maxAttempts: number;
@@ -112,6 +120,30 @@ class InProcessTransport implements MemoryTransport {
 
   deadLetters(kind: JobKind): readonly DeadLetter[] {
     return [...this.state(kind).dead];
+  }
+
+  async peekDeadLetters(kind: JobKind, limit: number): Promise<{ total: number; items: DeadLetterView[] }> {
+    assertKind(kind);
+    const dead = this.state(kind).dead;
+    return {
+      total: dead.length,
+      items: dead.slice(0, Math.max(0, limit)).map((d) => ({
+        messageId: d.messageId,
+        attempt: d.attempt,
+        reason: d.reason,
+        error: d.error,
+        deadAt: d.deadAt,
+        payload: parseBody(d.body),
+      })),
+    };
+  }
+
+  async requeueDeadLetters(kind: JobKind): Promise<number> {
+    this.assertOpen();
+    assertKind(kind);
+    const dead = this.state(kind).dead.splice(0);
+    for (const d of dead) this.enqueue(kind, { messageId: d.messageId, body: d.body, attempt: 1 }, 0);
+    return dead.length;
   }
 
   async check(): Promise<void> {

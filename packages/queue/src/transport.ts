@@ -28,6 +28,19 @@ export interface QueueDepth {
   retrying: number;
 }
 
+/** A dead-lettered message as an operator inspects it. */
+export type DeadLetterView = {
+  messageId: string;
+  /** The attempt that failed last. */
+  attempt: number;
+  /** Why it was dead-lettered (`permanent`, `attempts_exhausted`, `unparseable`...), and the last error. */
+  reason: string | null;
+  error: string | null;
+  deadAt: Date | null;
+  /** The message body: parsed JSON, or the text when it is not JSON. */
+  payload: unknown;
+};
+
 export type PublishOptions = { messageId?: string; delayMs?: number };
 export type ConsumeOptions = { prefetch?: number };
 
@@ -38,6 +51,13 @@ export interface Transport {
   depth(kind: JobKind): Promise<QueueDepth>;
   /** Drops the dead letters of one kind; answers how many were dropped. */
   purgeDeadLetters(kind: JobKind): Promise<number>;
+  /**
+   * Up to `limit` dead letters of one kind, left in their queue (RabbitMQ may move the ones shown to its end), and how
+   * many there are.
+   */
+  peekDeadLetters(kind: JobKind, limit: number): Promise<{ total: number; items: DeadLetterView[] }>;
+  /** Puts the dead letters of one kind back on its queue as first attempts; answers how many were moved. */
+  requeueDeadLetters(kind: JobKind): Promise<number>;
   /** Health: throws when the broker is unreachable. */
   check(): Promise<void>;
   /** Graceful: cancel consumers, finish in-flight handlers, close. */

@@ -281,6 +281,8 @@ function recording(inner: Transport, seen: string[], gate?: Promise<void>): Tran
     consume: (k, h, o) => inner.consume(k, h, o),
     depth: (k) => inner.depth(k),
     purgeDeadLetters: (k) => inner.purgeDeadLetters(k),
+    peekDeadLetters: (k, n) => inner.peekDeadLetters(k, n),
+    requeueDeadLetters: (k) => inner.requeueDeadLetters(k),
     check: () => inner.check(),
     close: () => inner.close(),
   };

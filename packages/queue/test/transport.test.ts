@@ -180,6 +180,46 @@ describe.each([
     expect((await t.depth(kind)).deadLettered).toBe(0);
   });
 
+  it('shows dead letters without removing them, and requeues them as first attempts that then succeed', async () => {
+    const t = make({ maxAttempts: 5 });
+    let broken = true;
+    const attempts: number[] = [];
+    await t.consume(kind, async (_payload, ctx) => {
+      attempts.push(ctx.attempt);
+      if (broken) throw new PermanentError('the cause, since fixed');
+    });
+    const jobs = [job(), job()];
+    await t.publish(kind, jobs[0]!, { messageId: 'dead-1' });
+    await t.publish(kind, jobs[1]!, { messageId: 'dead-2' });
+    await waitFor(async () => (await t.depth(kind)).deadLettered === 2, 'dead letters');
+    await settled(t);
+
+    const one = await t.peekDeadLetters(kind, 1);
+    expect([one.total, one.items.length]).toEqual([2, 1]);
+    // RabbitMQ may put the letters it showed back at the end of the queue: their order is not promised.
+    const both = await t.peekDeadLetters(kind, 10);
+    expect(both.items.sort((a, b) => a.messageId.localeCompare(b.messageId))).toEqual(
+      ['dead-1', 'dead-2'].map((messageId, i) => ({
+        messageId,
+        attempt: 1,
+        reason: 'permanent-error',
+        error: expect.stringContaining('the cause, since fixed'),
+        deadAt: expect.any(Date),
+        payload: jobs[i],
+      })),
+    );
+    expect((await t.depth(kind)).deadLettered).toBe(2); // looking took nothing away
+
+    broken = false;
+    attempts.length = 0;
+    expect(await t.requeueDeadLetters(kind)).toBe(2);
+    await waitFor(() => attempts.length === 2, 'requeued jobs to run');
+    const d = await settled(t);
+    expect(attempts).toEqual([1, 1]);
+    expect(d.deadLettered).toBe(0);
+    expect(await t.peekDeadLetters(kind, 10)).toEqual({ total: 0, items: [] });
+  });
+
   it('dead-letters invalid JSON and schema-invalid messages at once, with the reason, never calling the handler', async () => {
     const t = make({ maxAttempts: 5 });
     let calls = 0;

@@ -127,6 +127,8 @@ export function instrumentTransport(t: Transport, o: { registry: Registry; prism
     },
     depth: (kind) => t.depth(kind),
     purgeDeadLetters: (kind) => t.purgeDeadLetters(kind),
+    peekDeadLetters: (kind, limit) => t.peekDeadLetters(kind, limit),
+    requeueDeadLetters: (kind) => t.requeueDeadLetters(kind),
     check: () => t.check(),
     close: () => t.close(),
   };

@@ -1,15 +1,18 @@
 // The gateway's Express app, without listening: main.ts, the all-in-one process and tests all drive this.
 import express from 'express';
-import helmet from 'helmet';
 import { createAuthMiddleware } from './auth/auth.middleware';
 import { createPasswordWork } from './auth/password-work';
+import { sessionTimes } from './auth/sessions';
 import type { GatewayDeps } from './deps';
 import { ApiRouter } from './http/api-router';
 import { errorMiddleware, notFoundMiddleware } from './http/error.middleware';
 import { httpMetrics } from './http/metrics.middleware';
 import { apiRateLimit } from './http/rate-limit.middleware';
 import { requestLogger } from './http/request-logger.middleware';
+import { securityHeaders } from './http/security-headers';
 import { OpenApiRegistry } from './openapi/registry';
+import { dashboardAssets, type DashboardAssets } from './pages/dashboard-assets';
+import { pagesRouter } from './pages/pages.router';
 import { routeModules, type RouteModule } from './routes';
 
 export type { GatewayDeps } from './deps';
@@ -19,6 +22,8 @@ export type GatewayOptions = {
   trustProxy?: boolean | number | string;
   /** Routers to mount instead of routes/index.ts's list (tests add one, e.g. `[...routeModules, extra]`). */
   routes?: RouteModule[];
+  /** The dashboard's built files (default: packages/dashboard/dist). */
+  dashboard?: DashboardAssets;
 };
 
 export function createApp(given: GatewayDeps, options: GatewayOptions = {}): express.Express {
@@ -37,15 +42,20 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
 
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.registry));
-  app.use(helmet());
+  app.use(securityHeaders(deps.settings));
 
-  const auth = createAuthMiddleware({ db: deps.prisma, jwtSecret: deps.jwtSecret });
+  const auth = createAuthMiddleware({
+    db: deps.prisma,
+    jwtSecret: deps.jwtSecret,
+    sessions: sessionTimes(deps.settings),
+  });
   // Identify the caller first, so the API budget is per user or key rather than per address.
   app.use('/api', auth.authenticate, apiRateLimit(deps));
 
   const api = new ApiRouter(new OpenApiRegistry(), auth);
   for (const mount of options.routes ?? routeModules) mount({ deps, api });
   app.use(api.router);
+  app.use(pagesRouter(deps, auth, options.dashboard ?? dashboardAssets(), api.openapi));
 
   app.use(notFoundMiddleware());
   app.use(errorMiddleware());

@@ -24,6 +24,7 @@ describe('user administration', () => {
       username: 'erin.m',
       role: 'user',
       created_at: expect.any(String),
+      disabled_at: null,
     });
     expect(JSON.stringify(res.body)).not.toContain('password');
     await request(gw.app)

@@ -32,7 +32,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
     const url = settings.PUBLIC_URL ? publicUrl(settings) : `http://localhost:${port}`;
     if (!o.quiet) {
       console.log(`pixmill is listening on ${bindBanner(host, port)}`);
-      console.log(`  open ${url} (API under ${url}/api/v1, docs at ${url}/docs)`);
+      console.log(`  open ${url}/ for the dashboard (API under ${url}/api/v1, docs at ${url}/docs)`);
       console.log(
         `  database: ${settings.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${settings.DATA_DIR}`}` +
           ` · queue: ${settings.AMQP_URL ? 'RabbitMQ (AMQP_URL)' : 'in-process'}` +

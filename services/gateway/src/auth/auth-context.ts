@@ -8,9 +8,11 @@ export type AuthContext = {
   userId: string;
   username: string;
   role: Role;
-  via: 'jwt' | 'api_key';
+  via: 'jwt' | 'api_key' | 'session';
   /** Set when the caller used an API key. */
   apiKeyId?: string;
+  /** Set when the caller is a signed-in browser (the dashboard's session cookie). */
+  session?: { id: string; csrfToken: string; expiresAt: Date };
 };
 
 declare global {

@@ -1,5 +1,6 @@
 // The API's view of a batch: counts, progress, timing and performance, in the field names clients rely on.
 import { z } from 'zod';
+import { BATCH_ACTIONS, actionAllowed, type BatchAction } from '@pixmill/batch-state';
 import type { Batch } from '@pixmill/db';
 import type { ChunkProgress } from './chunk-progress';
 import type { WebhookStatus } from './webhook-status';
@@ -43,6 +44,10 @@ export const BatchDetail = BatchSummary.extend({
     ),
   is_active: z.boolean(),
   webhook_url: z.string().nullable(),
+  deleted_at: isoOrNull,
+  allowed_actions: z
+    .array(z.enum(Object.keys(BATCH_ACTIONS) as [BatchAction, ...BatchAction[]]))
+    .describe('The control actions the batch’s state allows now (`POST /batches/{id}/<action>`, `delete`)'),
   timing: z.object({
     elapsed_seconds: z.number(),
     elapsed_time_minutes: z.number(),
@@ -100,6 +105,8 @@ export function batchDetail(
     current_chunk: chunks.current,
     is_active: ACTIVE.has(b.status),
     webhook_url: b.webhookUrl,
+    deleted_at: b.deletedAt?.toISOString() ?? null,
+    allowed_actions: allowedActions(b),
     timing: {
       elapsed_seconds: round(elapsedSeconds),
       elapsed_time_minutes: round(elapsedSeconds / 60),
@@ -113,6 +120,15 @@ export function batchDetail(
       average_time_per_image: b.processedImages ? round(elapsedSeconds / b.processedImages) : null,
     },
   };
+}
+
+/** What may be done to the batch now: its state's actions; restore only once soft-deleted, soft-delete only before. */
+export function allowedActions(b: Pick<Batch, 'status' | 'deletedAt'>): BatchAction[] {
+  return (Object.keys(BATCH_ACTIONS) as BatchAction[]).filter((action) => {
+    if (action === 'restore') return b.deletedAt !== null;
+    if (action === 'soft-delete' && b.deletedAt !== null) return false;
+    return actionAllowed(action, b.status);
+  });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

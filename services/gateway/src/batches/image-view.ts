@@ -17,6 +17,13 @@ export async function imageView(
     error: img.errorCode ? { code: img.errorCode, message: img.errorMessage } : null,
     created_at: img.createdAt.toISOString(),
     processed_at: img.processedAt?.toISOString() ?? null,
+    // The input as stored (an uploaded file, or what a URL answered), for comparing it with its outputs.
+    original_url: img.originalKey
+      ? await store.signedDownloadUrl(img.originalKey, {
+          expiresInSeconds: ttlSeconds,
+          filename: img.originalName ?? `${base}-original`,
+        })
+      : null,
     outputs: await Promise.all(
       img.outputs
         .sort((a, b) => a.variant.localeCompare(b.variant))

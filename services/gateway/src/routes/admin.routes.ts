@@ -1,7 +1,7 @@
 // Operator routes (admins only): queue status with stuck images, cleanup, and the reset of a stuck batch.
 import { z } from 'zod';
 import { resetStuckImages } from '@pixmill/batch-state';
-import { jobKinds } from '@pixmill/contracts';
+import { jobKinds, type JobKind } from '@pixmill/contracts';
 import { authOf } from '../auth/auth-context';
 import { cleanup } from '../admin/queue-cleanup';
 import { outboxBacklog, queueDepths, stuckImages } from '../admin/queue-status';
@@ -44,6 +44,27 @@ const ResetBody = z.object({
     .max(7 * 24 * 60)
     .default(30)
     .describe('Images taken longer ago than this go back to pending (0: every image in flight)'),
+});
+
+const Queue = z.enum(jobKinds as [string, ...string[]]).describe('The job kind whose dead-letter queue to act on');
+const DeadLettersQuery = z.object({
+  queue: Queue,
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+const DeadLettersBody = z.object({ queue: Queue });
+const DeadLetterList = z.object({
+  queue: z.string(),
+  total: z.number().int().describe('Dead letters in the queue'),
+  items: z.array(
+    z.object({
+      message_id: z.string(),
+      attempt: z.number().int().describe('The attempt that failed last'),
+      reason: z.string().nullable().describe('Why it was dead-lettered'),
+      error: z.string().nullable().describe('The last error'),
+      dead_lettered_at: z.iso.datetime().nullable(),
+      payload: z.unknown().describe('The job as it was published'),
+    }),
+  ),
 });
 
 export const adminRoutes: RouteModule = ({ deps, api }) => {
@@ -126,6 +147,79 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       const r = await asHttp(() => resetStuckImages(prisma, batch.id, new Date(Date.now() - b.stuck_minutes * 60_000)));
       const after = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
       res.json({ action: 'reset', ...batchSummary(after), reset_images: r.resetImages, enqueued: r.enqueued });
+    },
+  );
+
+  api.get(
+    '/api/v1/admin/dead-letters',
+    {
+      summary: 'Inspect the dead letters of a queue (jobs that failed for good), without removing them',
+      tags: ['admin'],
+      access: 'admin',
+      query: DeadLettersQuery,
+      responses: { 200: { description: 'Up to `limit` dead letters and how many there are', schema: DeadLetterList } },
+    },
+    async (req, res) => {
+      const q = DeadLettersQuery.parse(req.query);
+      const { total, items } = await transport.peekDeadLetters(q.queue as JobKind, q.limit);
+      res.set('Cache-Control', 'no-store').json({
+        queue: q.queue,
+        total,
+        items: items.map((d) => ({
+          message_id: d.messageId,
+          attempt: d.attempt,
+          reason: d.reason,
+          error: d.error,
+          dead_lettered_at: d.deadAt?.toISOString() ?? null,
+          payload: d.payload,
+        })),
+      } satisfies z.input<typeof DeadLetterList>);
+    },
+  );
+
+  api.post(
+    '/api/v1/admin/dead-letters/requeue',
+    {
+      summary: 'Put the dead letters of a queue back on it, as first attempts',
+      description:
+        'For jobs whose cause has been fixed. Each handler is idempotent, so a job that had done part of its work finishes it.',
+      tags: ['admin'],
+      access: 'admin',
+      body: DeadLettersBody,
+      responses: {
+        200: {
+          description: 'How many were requeued',
+          schema: z.object({ queue: z.string(), requeued: z.number().int() }),
+        },
+      },
+    },
+    async (req, res) => {
+      const { queue } = DeadLettersBody.parse(req.body);
+      const requeued = await transport.requeueDeadLetters(queue as JobKind);
+      log.info({ queue, requeued, by: authOf(req).username }, 'dead letters requeued');
+      res.json({ queue, requeued });
+    },
+  );
+
+  api.post(
+    '/api/v1/admin/dead-letters/purge',
+    {
+      summary: 'Drop the dead letters of a queue',
+      tags: ['admin'],
+      access: 'admin',
+      body: DeadLettersBody,
+      responses: {
+        200: {
+          description: 'How many were dropped',
+          schema: z.object({ queue: z.string(), purged: z.number().int() }),
+        },
+      },
+    },
+    async (req, res) => {
+      const { queue } = DeadLettersBody.parse(req.body);
+      const purged = await transport.purgeDeadLetters(queue as JobKind);
+      log.info({ queue, purged, by: authOf(req).username }, 'dead letters purged');
+      res.json({ queue, purged });
     },
   );
 };

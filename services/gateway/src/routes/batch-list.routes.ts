@@ -19,6 +19,7 @@ export const BatchListQuery = z.object({
     .optional()
     .describe(`One status or several, comma-separated: ${STATUSES.join(', ')}`),
   include_soft_deleted: flag.describe('Also list soft-deleted batches (they carry `deleted_at`)'),
+  q: z.string().trim().max(200).optional().describe('Only batches whose name contains this (any case)'),
   start_date: z.coerce.date().optional().describe('Created at or after (ISO 8601)'),
   end_date: z.coerce.date().optional().describe('Created at or before (ISO 8601)'),
   page: z.coerce.number().int().min(1).default(1),
@@ -95,6 +96,7 @@ export const batchListRoutes: RouteModule = ({ deps, api }) => {
         ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }),
         ...(statuses ? { status: { in: statuses } } : {}),
         ...(q.include_soft_deleted ? {} : { deletedAt: null }),
+        ...(q.q ? { name: { contains: q.q, mode: 'insensitive' as const } } : {}),
         ...(q.start_date || q.end_date
           ? {
               createdAt: { ...(q.start_date ? { gte: q.start_date } : {}), ...(q.end_date ? { lte: q.end_date } : {}) },

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
 import { queueDepths } from '../admin/queue-status';
+import { throughput } from '../system/throughput';
 import type { RouteModule } from './route-module';
 
 const Stats = z.object({
@@ -17,6 +18,31 @@ const Stats = z.object({
   }),
   queues: z.record(z.string(), z.unknown()),
   generated_at: z.iso.datetime(),
+});
+
+const ThroughputQuery = z.object({
+  minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60)
+    .describe('How far back, in minutes'),
+});
+const Throughput = z.object({
+  minutes: z.number().int(),
+  buckets: z.array(
+    z.object({
+      start: z.iso.datetime().describe('Start of the minute'),
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+    }),
+  ),
+  totals: z.object({
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    failure_rate: z.number().nullable().describe('Percent of the images finished in the window that failed'),
+  }),
 });
 
 export const systemRoutes: RouteModule = ({ deps, api }) => {
@@ -59,6 +85,26 @@ export const systemRoutes: RouteModule = ({ deps, api }) => {
         queues,
         generated_at: new Date().toISOString(),
       });
+    },
+  );
+
+  api.get(
+    '/api/v1/system/throughput',
+    {
+      summary: 'Images finished a minute (succeeded, failed) over the last minutes',
+      description:
+        'One bucket a minute, oldest first, from when each image finished. Your images; an admin’s: everyone’s.',
+      tags: ['system'],
+      access: 'user',
+      query: ThroughputQuery,
+      responses: { 200: { description: 'The buckets and their totals', schema: Throughput } },
+    },
+    async (req, res) => {
+      const auth = authOf(req);
+      const { minutes } = ThroughputQuery.parse(req.query);
+      res
+        .set('Cache-Control', 'no-store')
+        .json(await throughput(prisma, { minutes, ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }) }));
     },
   );
 };

@@ -12,8 +12,19 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'get /metrics': 'public Prometheus endpoint',
   'get /api/v1/openapi.json': 'public API document',
   'get /docs': 'public docs page',
+  'get /': 'web page shell (its data comes from the API, which is walked)',
+  'get /new': 'web page shell',
+  'get /system/status': 'web page shell',
+  'get /admin': 'web page shell (admins only)',
+  'get /signin': 'public sign-in page',
+  'get /export/batch/{id}': 'a redirect to GET /api/v1/export/batch/{id}, which is walked',
+  'get /export/template': 'a redirect to the static CSV template',
+  'post /upload': "creates a batch of the caller's (a browser form; a bearer caller is not a browser)",
   'post /api/v1/auth/login': 'public: login',
   'post /api/auth/login': 'public: login (short form)',
+  'post /api/v1/auth/session': 'public: browser sign-in',
+  'get /api/v1/auth/session': "the caller's own browser session",
+  'delete /api/v1/auth/session': "signs out the caller's own browser session",
   'get /api/v1/me': "the caller's own account",
   'post /api/v1/api-keys': "creates a key of the caller's",
   'get /api/v1/api-keys': "lists the caller's keys (the victim's key is walked through DELETE /api-keys/{id})",
@@ -25,6 +36,7 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'get /api/v1/export/template': 'static CSV template',
   'get /api/v1/export/statistics': "the caller's own export log (checked in exports.test.ts)",
   'get /api/v1/system/stats': "counts of the caller's own batches (checked in system-admin.test.ts)",
+  'get /api/v1/system/throughput': "counts of the caller's own images (checked in dashboard-api.test.ts)",
 };
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';

@@ -1,0 +1,6 @@
+/** Text for HTML element content and quoted attribute values. */
+export const escapeHtml = (s: unknown): string =>
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );

@@ -1,0 +1,47 @@
+// POST /upload from a browser: the new-batch form posted as a plain HTML form (multipart: `files[]` images or a `file`
+// CSV, `batch_name`, `recipe`, `webhook_url`, `auto_start`), signed in by the session cookie with the CSRF token in
+// `_csrf` (a form can't set headers). Creates the batch exactly as POST /api/v1/batches does and answers with a
+// redirect to its page; a refusal answers a small page with the API's message. Requests without a session are
+// not ours (API clients of the seed's upload route).
+import type { RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { checkCsrf } from '../auth/csrf';
+import { createFromMultipart } from '../batches/url-intake/receive-batch';
+import type { GatewayDeps } from '../deps';
+import { HttpError } from '../errors';
+import { escapeHtml } from './escape-html';
+
+function refusal(res: Response, status: number, message: string) {
+  res
+    .status(status)
+    .type('html')
+    .set('Cache-Control', 'no-store')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+        `<title>Upload refused · pixmill</title></head><body><main><h1>The upload was refused</h1>` +
+        `<p role="alert">${escapeHtml(message)}</p><p><a href="/new">Back to the new batch form</a></p></main></body></html>`,
+    );
+}
+
+export function uploadForm(deps: GatewayDeps): RequestHandler {
+  return async (req, res, next) => {
+    const session = req.auth?.session;
+    if (!session) return next();
+    try {
+      checkCsrf(req, session.csrfToken);
+      if (!req.is('multipart/form-data')) return refusal(res, 400, 'send the form as multipart/form-data');
+      const result = await createFromMultipart(deps, req, res, {
+        ownerId: req.auth!.userId,
+        imageFields: ['files[]', 'files'],
+        csvFields: ['file', 'csvFile'],
+      });
+      res.redirect(303, `/batch/${result.batch.id}`);
+    } catch (err) {
+      if (err instanceof HttpError) return refusal(res, err.status, err.message);
+      if (err instanceof z.core.$ZodError) {
+        return refusal(res, 400, err.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; '));
+      }
+      throw err;
+    }
+  };
+}
