@@ -30,9 +30,14 @@ async function main() {
     console.log(`\n== ${name}`);
     const figures = await bench();
     console.table(figures);
+    // Bench parameters given in the environment belong to the command that made the figures.
+    const params = Object.entries(process.env)
+      .filter(([k]) => /^(IMAGE_BENCH|URL_BENCH|SOAK)_/.test(k))
+      .map(([k, v]) => `${k}=${v} `)
+      .join('');
     const record = {
       benchmark: name,
-      command: `pnpm bench ${name}`,
+      command: `${params}pnpm bench ${name}`,
       date: new Date().toISOString(),
       machine: {
         cpus: os.cpus().length,

@@ -18,12 +18,13 @@ export function deployedEntry(service: DeployedService): string {
 }
 
 /**
- * Starts a service as its container runs it: the bundle, with the V8 flags compose and k8s give it
- * (DEPLOYED_NODE_OPTIONS) added to any NODE_OPTIONS in `env`.
+ * Starts a service as its container runs it: the bundle, with the environment the image sets and the V8 flags compose
+ * and k8s give it (DEPLOYED_NODE_OPTIONS) added to any NODE_OPTIONS in `env`.
  */
 export function startDeployed(service: DeployedService, env: Record<string, string>): ServiceProcess {
   const flags = DEPLOYED_NODE_OPTIONS[service];
   // startService's default NODE_OPTIONS (--openssl-legacy-provider) is replaced by any given here, so it is kept.
   const nodeOptions = [env.NODE_OPTIONS ?? '--openssl-legacy-provider', flags].filter(Boolean).join(' ');
-  return startService(service, deployedEntry(service), { ...env, NODE_OPTIONS: nodeOptions });
+  // MALLOC_ARENA_MAX as the images set it (Dockerfile ENV).
+  return startService(service, deployedEntry(service), { MALLOC_ARENA_MAX: '2', ...env, NODE_OPTIONS: nodeOptions });
 }

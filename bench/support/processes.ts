@@ -23,7 +23,6 @@ export function startService(name: string, entry: string, env: Record<string, st
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       NODE_OPTIONS: '--openssl-legacy-provider',
-      MALLOC_ARENA_MAX: '2',
       // As the images run a bundle (Dockerfile ENV).
       ...(loader.length === 0 ? { NODE_ENV: 'production' } : {}),
       ...env,
