@@ -86,7 +86,7 @@ export const settingsShape = {
     .default('./data')
     .describe('Folder for the embedded database, local storage and generated secrets.'),
   DATABASE_URL: optionalString.describe(
-    'PostgreSQL URL; unset runs an embedded Postgres-compatible database in DATA_DIR.',
+    'PostgreSQL URL; unset runs an embedded PostgreSQL (binaries from npm) with its data in DATA_DIR.',
   ),
   MIGRATE_ON_START: bool(false).describe(
     'A service run on its own applies pending migrations to DATABASE_URL at start (under the migration lock) instead of stopping; the all-in-one always does.',

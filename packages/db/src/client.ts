@@ -4,7 +4,7 @@ import { PrismaClient } from './generated/prisma/client';
 import { preparedStatementNames } from './prepared-statements';
 
 export interface CreatePrismaOptions {
-  /** Pool size (pg's default is 10). Use the embedded database's `maxConnections` (1) in embedded mode. */
+  /** Pool size (pg's default is 10). */
   max?: number;
   /**
    * How many distinct statements each connection keeps prepared (default 200; 0 sends every statement unnamed, as

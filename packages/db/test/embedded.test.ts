@@ -1,18 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { firstColumns, WireClient } from './helpers/wire-client';
 import { readMigrationFiles } from '../src/migration-files';
 import { BatchStatus, createPrisma, migrate, SourceKind, startEmbeddedPostgres, type EmbeddedPostgres } from '../src';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ROOT = join(__dirname, '../../..');
 
-describe('embedded database (PGlite over a socket)', () => {
+/** Whether anything accepts connections on a loopback port. */
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', connectionTimeoutMillis: 2000 });
+    c.on('error', () => undefined);
+    c.connect().then(
+      () => c.end().then(() => resolve(true)),
+      (err: Error) => resolve(!/ECONNREFUSED/.test(err.message)),
+    );
+  });
+
+describe('embedded database (PostgreSQL binaries from npm)', () => {
   let dataDir: string;
   let embedded: EmbeddedPostgres;
 
   beforeAll(async () => {
+    // mkdtemp folders are 0700: as root the server (run as `postgres`) must work in one all the same.
     dataDir = mkdtempSync(join(tmpdir(), 'pixmill-embedded-'));
     embedded = await startEmbeddedPostgres(dataDir);
     expect(await migrate(embedded.url)).toEqual(readMigrationFiles().map((f) => f.name));
@@ -22,13 +34,21 @@ describe('embedded database (PGlite over a socket)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('listens on loopback and recommends one pooled connection', () => {
-    expect(new URL(embedded.url).hostname).toBe('127.0.0.1');
-    expect(embedded.clientOptions.max).toBe(1);
+  it('listens on loopback behind a password kept private in the data folder', async () => {
+    const url = new URL(embedded.url);
+    expect(url.hostname).toBe('127.0.0.1');
+    expect(decodeURIComponent(url.password)).toBe(readFileSync(join(dataDir, 'postgres-password'), 'utf8').trim());
+    expect(statSync(join(dataDir, 'postgres-password')).mode & 0o077).toBe(0);
+    const guess = new pg.Client({ connectionString: embedded.url.replace(url.password, 'wrong') });
+    guess.on('error', () => undefined);
+    await expect(guess.connect()).rejects.toThrow(/password authentication failed/);
+    const none = new pg.Client({ host: '127.0.0.1', port: Number(url.port), user: 'postgres', password: '' });
+    none.on('error', () => undefined);
+    await expect(none.connect()).rejects.toThrow();
   });
 
   it('serves Prisma: create, findMany, Json, enums, BigInt ids, conditional updateMany, transactions', async () => {
-    const prisma = createPrisma(embedded.url, embedded.clientOptions);
+    const prisma = createPrisma(embedded.url);
     try {
       const user = await prisma.user.create({ data: { username: 'crud', passwordHash: 'h' } });
       const recipe = { variants: [{ name: 'thumb', width: 200, format: 'webp' }] };
@@ -38,7 +58,6 @@ describe('embedded database (PGlite over a socket)', () => {
       expect(batch.status).toBe(BatchStatus.pending);
       expect(batch.recipe).toEqual(recipe);
 
-      // A state change guarded by the state it leaves: only the first one applies.
       const guarded = { where: { id: batch.id, status: BatchStatus.pending }, data: { status: BatchStatus.queued } };
       expect(await prisma.batch.updateMany(guarded)).toEqual({ count: 1 });
       expect(await prisma.batch.updateMany(guarded)).toEqual({ count: 0 });
@@ -67,86 +86,37 @@ describe('embedded database (PGlite over a socket)', () => {
     }
   });
 
-  it('runs two concurrent interactive transactions to completion, one after the other', async () => {
-    const prisma = createPrisma(embedded.url, embedded.clientOptions);
-    try {
-      const user = await prisma.user.create({ data: { username: 'tx', passwordHash: 'h' } });
-      const batch = await prisma.batch.create({ data: { ownerId: user.id, sourceKind: 'upload', recipe: {} } });
-      // Read-modify-write with a pause inside: interleaved, one increment would be lost.
-      const increment = () =>
-        prisma.$transaction(async (tx) => {
-          const b = await tx.batch.findUniqueOrThrow({ where: { id: batch.id } });
-          await sleep(50);
-          await tx.batch.update({ where: { id: batch.id }, data: { processedImages: b.processedImages + 1 } });
-        });
-      await Promise.all([increment(), increment()]);
-      const after = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
-      expect(after.processedImages).toBe(2);
-    } finally {
-      await prisma.$disconnect();
-    }
-  });
-
-  it('makes other connections wait while one holds a transaction open', async () => {
+  it('serves several connections at once: a transaction left open holds up no other connection', async () => {
     const a = new pg.Client({ connectionString: embedded.url });
     const b = new pg.Client({ connectionString: embedded.url });
     await Promise.all([a.connect(), b.connect()]);
     try {
-      const events: string[] = [];
       await a.query('BEGIN');
       await a.query("INSERT INTO users (id, username, password_hash) VALUES (gen_random_uuid(), 'uncommitted', 'h')");
-      const seen = b
-        .query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE username = 'uncommitted'")
-        .then((r) => {
-          events.push('b read');
-          return r.rows[0]?.n;
-        });
-      await sleep(100);
-      events.push('a rollback');
+      // Its own session: b neither waits for a nor sees a's uncommitted row.
+      const { rows } = await b.query("SELECT count(*)::int AS n FROM users WHERE username = 'uncommitted'");
+      expect(rows[0].n).toBe(0);
       await a.query('ROLLBACK');
-      // Had b's query run inside a's transaction (PGlite has a single session), it would have counted 1.
-      expect(await seen).toBe(0);
-      expect(events).toEqual(['a rollback', 'b read']);
     } finally {
       await Promise.all([a.end(), b.end()]);
     }
   });
 
-  it("keeps another connection's query out of an unfinished Parse/Bind/Execute group", async () => {
-    const a = await WireClient.connect(embedded.url);
-    const b = await WireClient.connect(embedded.url);
+  it('delivers NOTIFY to a listening connection (the outbox relay is woken by commits)', async () => {
+    const listener = new pg.Client({ connectionString: embedded.url });
+    await listener.connect();
     try {
-      a.parse("SELECT 'a:' || $1::text");
-      a.flush();
-      await a.until('1'); // ParseComplete: a is inside its group, its statement is the session's unnamed one
-      // Run in between, b's simple query would replace the unnamed statement and a's Bind would fail.
-      b.query("SELECT 'b'");
-      await sleep(50);
-      a.bindExecuteSync(['x']);
-      const fromA = await a.until('Z');
-      expect(fromA.filter((m) => m.type === 'E').map((m) => m.body.toString('latin1'))).toEqual([]);
-      expect(firstColumns(fromA)).toEqual(['a:x']);
-      expect(firstColumns(await b.until('Z'))).toEqual(['b']);
-    } finally {
-      a.close();
-      b.close();
-    }
-  });
-
-  it('gives every connection its own results when many parameterized queries run at once', async () => {
-    const pools = [1, 2].map(() => new pg.Pool({ connectionString: embedded.url, max: 3 }));
-    try {
-      const results = await Promise.all(
-        Array.from({ length: 120 }, async (_, i) => {
-          const pool = pools[i % 2]!;
-          const sql = i % 3 === 0 ? 'SELECT $1::int AS v, $2::text AS w' : 'SELECT $2::text AS w, $1::int AS v, 1 AS z';
-          const { rows } = await pool.query(sql, [i, `w${i}`]);
-          return rows[0].v === i && rows[0].w === `w${i}` && 'z' in rows[0] === (i % 3 !== 0);
-        }),
+      await listener.query('LISTEN pixmill_embedded_test');
+      const heard = new Promise<string | undefined>((resolve) =>
+        listener.on('notification', (n) => resolve(n.payload)),
       );
-      expect(results.every(Boolean)).toBe(true);
+      const other = new pg.Client({ connectionString: embedded.url });
+      await other.connect();
+      await other.query("SELECT pg_notify('pixmill_embedded_test', 'hello')");
+      await other.end();
+      expect(await heard).toBe('hello');
     } finally {
-      await Promise.all(pools.map((p) => p.end()));
+      await listener.end();
     }
   });
 
@@ -171,16 +141,56 @@ describe('embedded database (PGlite over a socket)', () => {
     await expect(startEmbeddedPostgres(dataDir)).rejects.toThrow(/already open/);
   });
 
-  it('keeps its data across a restart', async () => {
+  it('keeps its data across a restart, and stops its server on stop()', async () => {
+    const port = Number(new URL(embedded.url).port);
     await embedded.stop();
+    expect(await answers(port)).toBe(false);
     embedded = await startEmbeddedPostgres(dataDir);
     expect(await migrate(embedded.url)).toEqual([]);
-    const prisma = createPrisma(embedded.url, embedded.clientOptions);
+    const prisma = createPrisma(embedded.url);
     try {
       expect(await prisma.user.findUnique({ where: { username: 'crud' } })).not.toBeNull();
       expect(await prisma.outboxMessage.count()).toBe(2);
     } finally {
       await prisma.$disconnect();
+    }
+  });
+
+  it('starts again after the process that ran it was killed, stopping the server it left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pixmill-embedded-killed-'));
+    try {
+      // A process that opens the database, says where, and is then killed with SIGKILL (no chance to stop it).
+      const script =
+        "const { startEmbeddedPostgres } = require('./packages/db/src/embedded');" +
+        `startEmbeddedPostgres(${JSON.stringify(dir)}).then((e) => console.log('URL ' + e.url));`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const deadline = Date.now() + 60_000;
+      while (!/URL (\S+)/.test(out)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`child did not start it: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const leftPort = Number(new URL(/URL (\S+)/.exec(out)![1]!).port);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      expect(await answers(leftPort)).toBe(true); // the orphan still runs
+
+      const again = await startEmbeddedPostgres(dir);
+      try {
+        expect(await answers(leftPort)).toBe(false);
+        const c = new pg.Client({ connectionString: again.url });
+        await c.connect();
+        expect((await c.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+        await c.end();
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

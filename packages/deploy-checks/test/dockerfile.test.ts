@@ -86,7 +86,7 @@ describe('.dockerignore', () => {
       '.git/HEAD',
       '.env',
       'services/gateway/.env.local',
-      'data/pglite/base',
+      'data/postgres/base',
       'packages/queue/test/outbox.test.ts',
       'packages/db/src/generated/prisma/client.ts',
       'services/gateway/dist/main.js',

@@ -29,6 +29,8 @@ export type Clients = {
   log: Logger;
   registry: Registry;
   prisma: PrismaClient;
+  /** The database prisma talks to: DATABASE_URL, or the embedded server's. */
+  databaseUrl: string;
   store: ObjectStore;
   transport: Transport;
   /** True when the database or queue is the embedded one (single-process mode). */
@@ -63,14 +65,15 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
 
   try {
     let databaseUrl = settings.DATABASE_URL;
-    let clientOptions: CreatePrismaOptions = { preparedStatements: settings.DATABASE_PREPARED_STATEMENTS };
+    const clientOptions: CreatePrismaOptions = { preparedStatements: settings.DATABASE_PREPARED_STATEMENTS };
     if (!databaseUrl) {
       if (!o.allowEmbedded)
         throw new ConfigError([{ setting: 'DATABASE_URL', message: `required to run ${o.service} on its own` }]);
-      const pg = await startEmbeddedPostgres(path.resolve(settings.DATA_DIR));
+      const pg = await startEmbeddedPostgres(path.resolve(settings.DATA_DIR), {
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      });
       closers.push(() => pg.stop());
       databaseUrl = pg.url;
-      clientOptions = pg.clientOptions;
       embedded = true;
       // The embedded database is ours alone, so we migrate it.
       await migrate(databaseUrl, (m) => log.info(m));
@@ -126,6 +129,7 @@ export async function buildClients(settings: Settings, o: BuildOptions): Promise
       log,
       registry,
       prisma,
+      databaseUrl,
       store,
       transport,
       embedded,
@@ -206,15 +210,15 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 }
 
 /**
- * Every process that writes outbox rows also relays them (several relays share the table safely), woken by
- * NOTIFY on an external PostgreSQL and polling on the embedded one.
+ * Every process that writes outbox rows also relays them (several relays share the table safely), woken by NOTIFY
+ * on each commit and polling as the fallback.
  */
-export function startRelay(c: Pick<Clients, 'prisma' | 'transport' | 'log' | 'settings'>): OutboxRelay {
+export function startRelay(c: Pick<Clients, 'prisma' | 'databaseUrl' | 'transport' | 'log' | 'settings'>): OutboxRelay {
   return startOutboxRelay({
     prisma: c.prisma,
     transport: c.transport,
     pollMs: c.settings.OUTBOX_POLL_MS,
     log: c.log,
-    listenUrl: c.settings.DATABASE_URL,
+    listenUrl: c.databaseUrl,
   });
 }
