@@ -351,6 +351,13 @@ async function runBatch(d: Deployment, auth: Record<string, string>, body: Buffe
     });
   }
   const completedAt = Date.parse(String(batch.completed_at));
+  if (process.env.BENCH_PROF) {
+    // Where this batch sits in each process's CPU profile (seconds from its start), to read that window alone.
+    for (const p of d.processes)
+      console.log(
+        `  profile window ${p.name}: ${round((started - p.startedAt) / 1000)}-${round((completedAt - p.startedAt) / 1000)} s`,
+      );
+  }
   const startedAt = Date.parse(String(batch.started_at));
   const perImage = (s: number) => round((s * 1000) / images, 1);
   const cpu: Record<string, number> = {};

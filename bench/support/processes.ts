@@ -6,7 +6,14 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
-export type ServiceProcess = { name: string; child: ChildProcess; peakRssMb(): number; stop(): Promise<number | null> };
+export type ServiceProcess = {
+  name: string;
+  child: ChildProcess;
+  /** Date.now() when it was spawned: a CPU profile's clock starts about then. */
+  startedAt: number;
+  peakRssMb(): number;
+  stop(): Promise<number | null>;
+};
 
 /**
  * Starts one service. `entry` is a TypeScript file (run through tsx's loader) or a built `.js` bundle (plain node,
@@ -17,6 +24,7 @@ export function startService(name: string, entry: string, env: Record<string, st
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROF, name)}`]
     : [];
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const startedAt = Date.now();
   const child = spawn(process.execPath, [...profile, ...loader, path.resolve(ROOT, entry)], {
     cwd: ROOT,
     env: {
@@ -48,6 +56,7 @@ export function startService(name: string, entry: string, env: Record<string, st
   return {
     name,
     child,
+    startedAt,
     peakRssMb: () => {
       readPeak();
       return Math.round(peak);
