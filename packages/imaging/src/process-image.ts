@@ -40,8 +40,8 @@ export type ProcessImageResult = {
   sample?: AnalysisSample;
 };
 
-// libvips' operation cache never hits here (every image is new, and each clone() copies its input buffer),
-// so it would only hold up to 50 MB of stale decoded data per process.
+// libvips' operation cache never hits here (every image is new), so it would only hold up to 50 MB of stale decoded
+// data per process.
 sharp.cache(false);
 
 /** Above this many output pixels the max_bytes search re-runs the pipeline instead of holding raw pixels. */
@@ -72,18 +72,18 @@ function identify(input: Buffer): ImageFormat {
 }
 
 /**
- * Renders every variant of `recipe` from one input. The header is read once; each variant is a `.clone()` of one
- * sharp instance (libvips then runs a pipeline per variant, with shrink-on-load where the format allows).
+ * Renders every variant of `recipe` from one input. The header is read once; each variant is a pipeline of its own
+ * on the same buffer (libvips decodes per variant, with shrink-on-load where the format allows).
  * Animated GIF/WebP and multi-page TIFF: only the first frame/page is decoded and written.
  */
 export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImageOptions): Promise<ProcessImageResult> {
-  const { format, base, meta, deadline } = await openImage(input, o);
-  const render = async (from: Sharp): Promise<ProcessImageResult> => {
+  const { format, open, meta, deadline } = await openImage(input, o);
+  const render = async (from: () => Sharp): Promise<ProcessImageResult> => {
     const outputs: VariantOutput[] = [];
     for (const variant of recipe.variants) {
       outputs.push(
         await renderVariant({
-          base: from,
+          open: from,
           meta,
           source: format,
           variant,
@@ -93,7 +93,7 @@ export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImag
         }),
       );
     }
-    const sample = o.sample ? await sampleFrom(from, headerOf(meta, format), deadline) : undefined;
+    const sample = o.sample ? await sampleFrom(from(), headerOf(meta, format), deadline) : undefined;
     return {
       source: { format, width: meta.autoOrient.width, height: meta.autoOrient.height, pages: meta.pages ?? 1 },
       outputs,
@@ -103,8 +103,8 @@ export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImag
   try {
     // Any decoder warning fails the image (libjpeg reports corrupt scan data only as a warning), except warnings
     // about metadata alone, which leave the pixels intact: such an image is rendered again, failing on errors only.
-    return await render(base).catch((err: unknown) => {
-      if (onlyMetadataWarnings(err)) return render(decoderOf(input, o, 'error'));
+    return await render(open).catch((err: unknown) => {
+      if (onlyMetadataWarnings(err)) return render(() => decoderOf(input, o, 'error'));
       throw err;
     });
   } catch (err) {
@@ -112,16 +112,25 @@ export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImag
   }
 }
 
-/** The sharp instance every pipeline of an image clones; decoding stops at what `failOn` names. */
+/**
+ * A sharp instance on the image, one per pipeline; decoding stops at what `failOn` names. Fresh instances rather than
+ * .clone()s of one: sharp's clone() structuredClones its options, the input buffer included, so every pipeline copied
+ * the whole original (megabytes outside V8's heap, which V8 answers with full collections of the whole heap).
+ */
 const decoderOf = (input: Buffer, o: Pick<ProcessImageOptions, 'maxInputPixels'>, failOn: 'warning' | 'error') =>
   sharp(input, { limitInputPixels: o.maxInputPixels, failOn, sequentialRead: true, pages: 1 });
 
-export type OpenedImage = { format: ImageFormat; base: Sharp; meta: Metadata; deadline: Deadline };
+export type OpenedImage = {
+  format: ImageFormat;
+  /** A sharp instance for one pipeline (each decodes with shrink-on-load where the format allows). */
+  open: () => Sharp;
+  /** An instance to .clone() from (analysis-pixels.ts); a clone copies the input buffer, so prefer `open`. */
+  base: Sharp;
+  meta: Metadata;
+  deadline: Deadline;
+};
 
-/**
- * Checks what `input` is and reads its header once; `base` is the sharp instance every pipeline clones (each
- * clone decodes with shrink-on-load where the format allows). The deadline starts here.
- */
+/** Checks what `input` is and reads its header once. The deadline starts here. */
 export async function openImage(
   input: Buffer,
   o: Pick<ProcessImageOptions, 'maxInputPixels' | 'timeoutMs'>,
@@ -145,14 +154,14 @@ export async function openImage(
         `image is ${meta.width}x${meta.height} (${meta.width * meta.height} pixels), over the limit of ${o.maxInputPixels}`,
       );
     }
-    return { format, base, meta, deadline };
+    return { format, open: () => decoderOf(input, o, 'warning'), base, meta, deadline };
   } catch (err) {
     throw toImageError(err, format && { format, data: input });
   }
 }
 
 async function renderVariant(c: {
-  base: Sharp;
+  open: () => Sharp;
   meta: Metadata;
   source: ImageFormat;
   variant: Variant;
@@ -173,7 +182,7 @@ async function renderVariant(c: {
 
   // The part every encode of this variant shares: orient, resize, flatten, metadata policy.
   const shaped = (as: EncodeAs): Sharp => {
-    let p = c.base.clone();
+    let p = c.open();
     if (v.auto_orient) p = p.rotate();
     const alpha = keepsAlpha(format, as);
     // Face boxes are in displayed pixels: they match the pixels here once oriented (or when nothing turns them).

@@ -29,12 +29,61 @@ export type ResizeDeps = {
  * staying `processing` forever.
  */
 export const makeResizeImageHandler = (d: ResizeDeps) => {
-  // sharp is CPU-bound: at most RESIZE_CONCURRENCY images decode and encode at once, however many jobs are in flight.
-  const sharpSlots = pLimit(d.settings.RESIZE_CONCURRENCY);
-  return (job: ResizeImageJob, ctx: JobContext) => handle(d, sharpSlots, job, ctx);
+  const slots: Slots = {
+    // sharp is CPU-bound: at most RESIZE_CONCURRENCY images decode and encode at once, however many jobs are in flight.
+    sharp: pLimit(d.settings.RESIZE_CONCURRENCY),
+    // Originals held in memory: those in sharp and as many read ahead, so the next one is ready when a slot frees
+    // (reading overlaps processing) without every job in flight holding its original. Each one held is megabytes
+    // outside V8's heap, and V8 answers such external memory with full collections of the whole heap.
+    input: pLimit(2 * d.settings.RESIZE_CONCURRENCY),
+  };
+  return (job: ResizeImageJob, ctx: JobContext) => handle(d, slots, job, ctx);
 };
 
-async function handle(d: ResizeDeps, sharpSlots: Limit, job: ResizeImageJob, ctx: JobContext): Promise<void> {
+type Slots = { sharp: Limit; input: Limit };
+
+type Rendered =
+  | { ok: true; outputs: Awaited<ReturnType<typeof processImage>>['outputs']; contentHash: string }
+  | { ok: false; outcome: ImageOutcome };
+
+/** Reads the original and renders the recipe; a bad or missing original is an outcome, anything else throws. */
+async function render(d: ResizeDeps, slots: Slots, key: string, recipe: Recipe): Promise<Rendered> {
+  const m = d.metrics;
+  const failed = (code: string, message: string): Rendered => ({
+    ok: false,
+    outcome: { status: 'failed', code, message },
+  });
+  return slots.input(async () => {
+    let input: Buffer;
+    try {
+      input = await m.time('storage_get', () => readObject(d.store, key, d.settings.MAX_FILE_BYTES));
+      m.bytes('storage_get', input.length);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError)
+        return failed('missing_original', 'the original image is gone from storage');
+      if (err instanceof ObjectTooLargeError) return failed('too_large', err.message);
+      throw err;
+    }
+    const contentHash = createHash('sha256').update(input).digest('hex');
+    try {
+      const processed = await slots.sharp(() =>
+        m.time('process', () =>
+          processImage(input, recipe, {
+            maxInputPixels: d.settings.MAX_INPUT_PIXELS,
+            timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
+          }),
+        ),
+      );
+      for (const o of processed.outputs) m.bytes('process', o.bytes);
+      return { ok: true, outputs: processed.outputs, contentHash };
+    } catch (err) {
+      if (err instanceof ImageError) return failed(err.code, err.message);
+      throw err;
+    }
+  });
+}
+
+async function handle(d: ResizeDeps, slots: Slots, job: ResizeImageJob, ctx: JobContext): Promise<void> {
   const log = d.log.child({ batchId: job.batchId, imageId: job.imageId, attempt: ctx.attempt });
   const m = d.metrics;
   const claim = await m.time('db', () => claimImage(d.prisma, job.batchId, job.imageId));
@@ -65,42 +114,12 @@ async function handle(d: ResizeDeps, sharpSlots: Limit, job: ResizeImageJob, ctx
         message: 'the original image was never stored',
       });
 
-    let input: Buffer;
-    try {
-      input = await m.time('storage_get', () => readObject(d.store, key, d.settings.MAX_FILE_BYTES));
-      m.bytes('storage_get', input.length);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError)
-        return await finish({
-          status: 'failed',
-          code: 'missing_original',
-          message: 'the original image is gone from storage',
-        });
-      if (err instanceof ObjectTooLargeError)
-        return await finish({ status: 'failed', code: 'too_large', message: err.message });
-      throw err;
-    }
-
-    let processed: Awaited<ReturnType<typeof processImage>>;
-    try {
-      const original = input;
-      processed = await sharpSlots(() =>
-        m.time('process', () =>
-          processImage(original, recipe, {
-            maxInputPixels: d.settings.MAX_INPUT_PIXELS,
-            timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
-          }),
-        ),
-      );
-      for (const o of processed.outputs) m.bytes('process', o.bytes);
-    } catch (err) {
-      if (err instanceof ImageError) return await finish({ status: 'failed', code: err.code, message: err.message });
-      throw err;
-    }
+    const rendered = await render(d, slots, key, recipe);
+    if (!rendered.ok) return await finish(rendered.outcome);
 
     // Deterministic keys: a redelivered message overwrites the same objects instead of adding new ones.
     const outputs = await Promise.all(
-      processed.outputs.map(async (o) => {
+      rendered.outputs.map(async (o) => {
         const storageKey = outputKey(job.batchId, job.imageId, o.variant, o.extension);
         await m.time('storage_put', () =>
           d.store.put(storageKey, o.data, { contentType: o.contentType, contentLength: o.bytes }),
@@ -109,7 +128,7 @@ async function handle(d: ResizeDeps, sharpSlots: Limit, job: ResizeImageJob, ctx
         return { variant: o.variant, storageKey, format: o.format, width: o.width, height: o.height, bytes: o.bytes };
       }),
     );
-    await finish({ status: 'succeeded', outputs, contentHash: createHash('sha256').update(input).digest('hex') });
+    await finish({ status: 'succeeded', outputs, contentHash: rendered.contentHash });
   } catch (err) {
     if (ctx.attempt < d.settings.QUEUE_MAX_ATTEMPTS) throw err;
     log.error({ err }, 'giving up on image after the last attempt');
