@@ -13,7 +13,7 @@
 // IMAGE_BENCH_ROUNDS (runs of each pair, default 1; figures of the best ratio are kept, every ratio is listed).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os, { tmpdir } from 'node:os';
@@ -57,7 +57,7 @@ const CONFIGS: ConfigName[] = ['embedded', 'external', 'separate'];
 type Photo = { name: string; file: string; data: Buffer; megapixels: number };
 
 /** The first IMAGES distinct photographs (by content: the wallpaper packages ship one file under many names). */
-async function pickPhotos(): Promise<Photo[]> {
+export async function pickPhotos(): Promise<Photo[]> {
   const seen = new Set<string>();
   const out: Photo[] = [];
   for (const file of findPhotos(IMAGES)) {
@@ -134,6 +134,8 @@ type Deployment = {
   config: ConfigName;
   base: string;
   processes: ServiceProcess[];
+  /** Where each process's GC probe writes (bench/support/gc-probe.cjs), by process name. */
+  gcFiles: Record<string, string>;
   /** The environment plain sharp runs with beside it (the same malloc settings as pixmill's processes). */
   plainEnv: Record<string, string>;
   s3Pid?: number;
@@ -145,17 +147,22 @@ async function startEmbedded(): Promise<Deployment> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'pixmill-image-bench-'));
   const port = await freePort();
   // As `pnpm start` runs it: the TypeScript entry through tsx, nothing configured but where and who.
+  const gcFile = path.join(dataDir, 'gc.jsonl');
+  // pnpm start's environment (package.json) is MALLOC_ARENA_MAX=2.
   const proc = startService('pixmill', 'services/standalone/src/main.ts', {
     PORT: String(port),
     DATA_DIR: dataDir,
     ADMIN_PASSWORD,
     LOG_LEVEL: 'warn',
+    MALLOC_ARENA_MAX: '2',
+    ...gcProbeEnv(gcFile),
   });
   return {
     config: 'embedded',
     base: `http://127.0.0.1:${port}`,
     processes: [proc],
-    plainEnv: {},
+    gcFiles: { pixmill: gcFile },
+    plainEnv: { MALLOC_ARENA_MAX: '2' },
     stop: async () => {
       await proc.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -168,11 +175,14 @@ async function startExternal(): Promise<Deployment> {
   const database = await createTestDatabase();
   const port = await freePort();
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const gcFile = path.join(dataDir, 'gc.jsonl');
   const proc = startService('pixmill', 'services/standalone/src/main.ts', {
     PORT: String(port),
     DATA_DIR: dataDir,
     ADMIN_PASSWORD,
     LOG_LEVEL: 'warn',
+    MALLOC_ARENA_MAX: '2',
+    ...gcProbeEnv(gcFile),
     DATABASE_URL: database.url,
     AMQP_URL: process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
     QUEUE_PREFIX: prefix,
@@ -181,7 +191,8 @@ async function startExternal(): Promise<Deployment> {
     config: 'external',
     base: `http://127.0.0.1:${port}`,
     processes: [proc],
-    plainEnv: {},
+    gcFiles: { pixmill: gcFile },
+    plainEnv: { MALLOC_ARENA_MAX: '2' },
     database,
     stop: async () => {
       await proc.stop();
@@ -200,12 +211,19 @@ async function startSeparate(): Promise<Deployment> {
   const env = {
     ...benchServiceEnv({ databaseUrl: database.url, s3, queuePrefix: prefix, adminPassword: ADMIN_PASSWORD }),
   };
-  const gateway = startDeployed('gateway', { ...env, PORT: String(port) });
-  const resize = startDeployed('resize', { ...env, HEALTH_PORT: String(await freePort()) });
+  const gcDir = await mkdtemp(path.join(tmpdir(), 'pixmill-image-bench-gc-'));
+  const gcFiles = { gateway: path.join(gcDir, 'gateway.jsonl'), resize: path.join(gcDir, 'resize.jsonl') };
+  const gateway = startDeployed('gateway', { ...env, ...gcProbeEnv(gcFiles.gateway), PORT: String(port) });
+  const resize = startDeployed('resize', {
+    ...env,
+    ...gcProbeEnv(gcFiles.resize),
+    HEALTH_PORT: String(await freePort()),
+  });
   return {
     config: 'separate',
     base: `http://127.0.0.1:${port}`,
     processes: [gateway, resize],
+    gcFiles,
     // The images set it (Dockerfile ENV), so the baseline gets it too.
     plainEnv: { MALLOC_ARENA_MAX: '2' },
     s3Pid: s3.pid,
@@ -216,8 +234,32 @@ async function startSeparate(): Promise<Deployment> {
       await deleteQueuesWithPrefix(prefix).catch(() => undefined);
       await s3.close();
       await database.drop();
+      await rm(gcDir, { recursive: true, force: true });
     },
   };
+}
+
+const GC_PROBE = path.join(__dirname, 'support', 'gc-probe.cjs');
+
+/** What preloads the GC probe into a process (NODE_OPTIONS replaces startService's, so its flag is repeated). */
+const gcProbeEnv = (file: string): Record<string, string> => ({
+  NODE_OPTIONS: `--openssl-legacy-provider --require ${GC_PROBE}`,
+  BENCH_GC_FILE: file,
+});
+
+type GcTotals = { ms: number; count: number; minor?: { ms: number }; major?: { ms: number } };
+
+/** The GC totals of a process so far: asks its probe (SIGUSR2) and waits for the line it appends. */
+async function gcTotals(p: ServiceProcess, file: string): Promise<GcTotals> {
+  const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+  const before = lines().length;
+  p.child.kill('SIGUSR2');
+  const deadline = Date.now() + 10_000;
+  while (lines().length <= before) {
+    if (Date.now() > deadline) throw new Error(`${p.name}: no GC reading in ${file}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return JSON.parse(lines().pop()!) as GcTotals;
 }
 
 const starters: Record<ConfigName, () => Promise<Deployment>> = {
@@ -231,7 +273,7 @@ const starters: Record<ConfigName, () => Promise<Deployment>> = {
 const BOUNDARY = `----pixmill-bench-${randomBytes(8).toString('hex')}`;
 
 /** The whole multipart body, built before the clock starts: the client's own cost is not pixmill's. */
-function multipartBody(photos: Photo[], recipe: unknown): Buffer {
+export function multipartBody(photos: Photo[], recipe: unknown): Buffer {
   const parts: Buffer[] = [];
   const field = (name: string, value: string) =>
     parts.push(
@@ -254,7 +296,11 @@ function multipartBody(photos: Photo[], recipe: unknown): Buffer {
   return Buffer.concat(parts);
 }
 
-function post(base: string, auth: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> {
+export function post(
+  base: string,
+  auth: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; text: string }> {
   const url = new URL('/api/v1/batches', base);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -281,7 +327,7 @@ function post(base: string, auth: Record<string, string>, body: Buffer): Promise
 }
 
 type CpuSnapshot = {
-  processes: { total: number; tree: number; main: number; libvips: number; other: number }[];
+  processes: { total: number; tree: number; main: number }[];
   postgres: number;
   rabbitmq: number;
   s3: number;
@@ -293,7 +339,7 @@ function cpuSnapshot(d: Deployment): CpuSnapshot {
   return {
     processes: d.processes.map((p) => {
       const pid = p.child.pid!;
-      return { total: cpuSeconds(pid), tree: treeCpuSeconds(pid), ...threadCpuSeconds(pid) };
+      return { total: cpuSeconds(pid), tree: treeCpuSeconds(pid), main: threadCpuSeconds(pid).main };
     }),
     postgres: d.config === 'embedded' ? 0 : serverCpuSeconds('postgres'),
     rabbitmq: d.config === 'embedded' ? 0 : serverCpuSeconds('beam.smp'),
@@ -320,12 +366,16 @@ async function runBatch(d: Deployment, auth: Record<string, string>, body: Buffe
   const sampleTrees = () => {
     for (const p of trees) treePeak[p.name] = Math.max(treePeak[p.name] ?? 0, treePssMb(p.child.pid!));
   };
-  const sampler = trees.length ? setInterval(sampleTrees, 200) : undefined;
+  // Once a second: reading every process's smaps costs the bench CPU that pixmill would otherwise have.
+  const sampler = trees.length ? setInterval(sampleTrees, 1000) : undefined;
+  const gcBefore = await Promise.all(d.processes.map((p) => gcTotals(p, d.gcFiles[p.name]!)));
   const before = cpuSnapshot(d);
   const threadsBefore = d.processes.map((p) => perThreadCpuSeconds(p.child.pid!));
   const started = Date.now();
   const res = await post(d.base, auth, body);
   const uploadSeconds = (Date.now() - started) / 1000;
+  // No image is taken before the upload's answer (yet): what pixmill spends until then is the upload's.
+  const uploaded = cpuSnapshot(d);
   if (res.status !== 201) throw new Error(`upload (${d.config}): ${res.status} ${res.text}`);
   const { batch_id } = JSON.parse(res.text) as { batch_id: string };
   let batch: Record<string, unknown> = {};
@@ -339,6 +389,7 @@ async function runBatch(d: Deployment, auth: Record<string, string>, body: Buffe
   sampleTrees();
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = cpuSnapshot(d);
+  const gcAfter = await Promise.all(d.processes.map((p) => gcTotals(p, d.gcFiles[p.name]!)));
   if (process.env.IMAGE_BENCH_THREADS) {
     d.processes.forEach((p, i) => {
       const rows = [...perThreadCpuSeconds(p.child.pid!)]
@@ -364,10 +415,19 @@ async function runBatch(d: Deployment, auth: Record<string, string>, body: Buffe
   d.processes.forEach((p, i) => {
     const a = after.processes[i]!;
     const b = before.processes[i]!;
+    const u = uploaded.processes[i]!;
     cpu[`${p.name}`] = perImage(a.total - b.total);
+    cpu[`${p.name}_until_upload_answered`] = perImage(u.total - b.total);
     cpu[`${p.name}_main_thread`] = perImage(a.main - b.main);
-    cpu[`${p.name}_libvips_threads`] = perImage(a.libvips - b.libvips);
-    cpu[`${p.name}_other_threads`] = perImage(a.other - b.other);
+    // Off the main thread: libuv's pool (sharp's calls, file I/O, crypto), libvips' workers, V8's GC and compiler
+    // helpers. libvips lets idle workers end, and an ended thread's time is in the total only, so this is the rest.
+    cpu[`${p.name}_other_threads`] = perImage(a.total - a.main - (b.total - b.main));
+    // Pauses of the main thread for garbage collection (V8's helper threads' share is in other_threads).
+    cpu[`${p.name}_main_thread_gc_pauses`] = round((gcAfter[i]!.ms - gcBefore[i]!.ms) / images, 1);
+    cpu[`${p.name}_main_thread_gc_pauses_minor`] = round(
+      ((gcAfter[i]!.minor?.ms ?? 0) - (gcBefore[i]!.minor?.ms ?? 0)) / images,
+      1,
+    );
     if (a.tree - a.total > 0.01 || b.tree - b.total > 0.01)
       cpu[`${p.name}_child_processes`] = perImage(a.tree - a.total - (b.tree - b.total));
   });
