@@ -10,7 +10,9 @@
 // and thread, and each process's resident memory idle, at start-up and while processing, beside plain sharp's peak.
 //
 // Bench parameters (not pixmill settings): IMAGE_BENCH_CONFIGS and IMAGE_BENCH_RECIPES (comma-separated subsets),
-// IMAGE_BENCH_ROUNDS (runs of each pair, default 1; figures of the best ratio are kept, every ratio is listed).
+// IMAGE_BENCH_ROUNDS (runs of each pair, default 1; figures of the best ratio are kept, every ratio is listed),
+// IMAGE_BENCH_PIXMILL_ENV (`NAME=value,...` added to every pixmill process, e.g. UV_THREADPOOL_SIZE=8, for trying
+// what the runtime's knobs change; plain sharp does not get them).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -245,7 +247,21 @@ const GC_PROBE = path.join(__dirname, 'support', 'gc-probe.cjs');
 const gcProbeEnv = (file: string): Record<string, string> => ({
   NODE_OPTIONS: `--openssl-legacy-provider --require ${GC_PROBE}`,
   BENCH_GC_FILE: file,
+  ...triedEnv(),
 });
+
+/** IMAGE_BENCH_PIXMILL_ENV, parsed. */
+function triedEnv(): Record<string, string> {
+  const v = process.env.IMAGE_BENCH_PIXMILL_ENV;
+  if (!v) return {};
+  return Object.fromEntries(
+    v.split(',').map((pair) => {
+      const [k, ...rest] = pair.split('=');
+      if (!k || rest.length === 0) throw new Error(`IMAGE_BENCH_PIXMILL_ENV: "${pair}" is not NAME=value`);
+      return [k.trim(), rest.join('=')];
+    }),
+  );
+}
 
 type GcTotals = { ms: number; count: number; minor?: { ms: number }; major?: { ms: number } };
 
