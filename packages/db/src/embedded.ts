@@ -55,6 +55,9 @@ const SERVER_SETTINGS = {
   log_checkpoints: 'off',
 };
 
+/** Whether `dataDir` holds an embedded database (made by an earlier start). */
+export const hasEmbeddedDatabase = (dataDir: string): boolean => existsSync(join(dataDir, 'postgres', 'PG_VERSION'));
+
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 60_000;
 const PASSWORD_FILE = 'postgres-password';
@@ -72,7 +75,7 @@ export async function startEmbeddedPostgres(
     const bins = postgresBinaries();
     const runAs = serverUser();
     noteEarlierDatabase(dataDir, log);
-    if (!existsSync(join(pgDir, 'PG_VERSION'))) await initialise(bins, dataDir, pgDir, runAs, log);
+    if (!hasEmbeddedDatabase(dataDir)) await initialise(bins, dataDir, pgDir, runAs, log);
     const password = readPassword(dataDir);
     stopOrphan(pgDir, log);
     const server = await startServer(bins, pgDir, runAs, password, log);

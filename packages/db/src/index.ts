@@ -3,4 +3,4 @@ export * from './generated/prisma/client';
 export { createPrisma, type CreatePrismaOptions } from './client';
 export { isDatabaseUnavailable } from './unavailable';
 export { migrate, pendingMigrations, MigrationChecksumError, MIGRATIONS_TABLE, type MigrateOptions } from './migrate';
-export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+export { hasEmbeddedDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';

@@ -91,7 +91,7 @@ describe('pnpm admin:reset-password', () => {
       const pg = await startEmbeddedPostgres(dataDir);
       try {
         await migrate(pg.url);
-        const prisma = createPrisma(pg.url, pg.clientOptions);
+        const prisma = createPrisma(pg.url);
         await prisma.user.create({
           data: { username: 'admin', passwordHash: await hashPassword('old-admin-password'), role: 'admin' },
         });
@@ -114,7 +114,7 @@ describe('pnpm admin:reset-password', () => {
       const r = await resetCommand({ DATA_DIR: dataDir, ADMIN_PASSWORD: 'embedded-password-1' });
       expect(r).toMatchObject({ code: 0 });
       const pg = await startEmbeddedPostgres(dataDir);
-      const prisma = createPrisma(pg.url, pg.clientOptions);
+      const prisma = createPrisma(pg.url);
       try {
         const admin = await prisma.user.findFirstOrThrow({ where: { username: 'admin' } });
         expect(await bcrypt.compare('embedded-password-1', admin.passwordHash)).toBe(true);

@@ -1,10 +1,9 @@
 // `pnpm admin:reset-password [username]`: sets a new password for the admin (ADMIN_USERNAME unless a username is
 // given): ADMIN_PASSWORD when set, else a generated one printed once. Works on DATABASE_URL, or on the embedded
 // database in DATA_DIR while pixmill is stopped (it is one process's alone).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings } from '@pixmill/config';
-import { createPrisma, migrate, startEmbeddedPostgres, type EmbeddedPostgres } from '@pixmill/db';
+import { createPrisma, hasEmbeddedDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres } from '@pixmill/db';
 import { resetPassword } from './reset-password';
 
 async function main(): Promise<number> {
@@ -14,7 +13,7 @@ async function main(): Promise<number> {
   let url = settings.DATABASE_URL;
   if (!url) {
     const dataDir = path.resolve(settings.DATA_DIR);
-    if (!existsSync(path.join(dataDir, 'pg'))) {
+    if (!hasEmbeddedDatabase(dataDir)) {
       console.error(`no embedded database in ${dataDir} (DATA_DIR): set DATA_DIR to pixmill's folder, or DATABASE_URL`);
       return 1;
     }
@@ -27,7 +26,7 @@ async function main(): Promise<number> {
     url = embedded.url;
     await migrate(url); // an older data folder gets the users table of this version
   }
-  const prisma = createPrisma(url, embedded?.clientOptions ?? { max: 1 });
+  const prisma = createPrisma(url, { max: 1 });
   try {
     const done = await resetPassword(prisma, username, settings.ADMIN_PASSWORD);
     console.log(
