@@ -111,6 +111,29 @@ describe('housekeeping', () => {
     expect(await gw.deps.prisma.uploadIntent.count()).toBe(0);
   });
 
+  it('deletes browser sessions past their end or unused too long, and keeps live ones', async () => {
+    const user = await gw.createUser();
+    const { settings } = gw.deps;
+    const session = (o: { lastSeenAgoMs: number; expiresInMs: number }) =>
+      gw.deps.prisma.session.create({
+        data: {
+          userId: user.id,
+          tokenHash: randomUUID(),
+          csrfToken: 'csrf',
+          lastSeenAt: new Date(Date.now() - o.lastSeenAgoMs),
+          expiresAt: new Date(Date.now() + o.expiresInMs),
+        },
+      });
+    const live = await session({ lastSeenAgoMs: 0, expiresInMs: 60_000 });
+    await session({ lastSeenAgoMs: 0, expiresInMs: -1000 });
+    await session({ lastSeenAgoMs: settings.SESSION_IDLE_SECONDS * 1000 + 1000, expiresInMs: 60_000 });
+
+    const result = await runHousekeeping(gw.deps);
+    expect(result).toMatchObject({ ended_sessions_deleted: 2 });
+    const left = await gw.deps.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
+    expect(left).toEqual([{ id: live.id }]);
+  });
+
   it('runs on its own timer and stops cleanly', async () => {
     await outboxRow('timer-old', 30);
     const hk = startHousekeeping(gw.deps, { intervalMs: 100 });

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { pixmill } from '../api/pixmill';
 import type { Session } from '../api/types';
 import { Link } from '../router';
@@ -13,6 +13,12 @@ const NAV = [
 export function Layout(props: { session: Session; path: string; children: ComponentChildren }) {
   const { session, path } = props;
   const [signingOut, setSigningOut] = useState(false);
+  // After an in-app navigation, keyboard and screen-reader users start at the new page's content, as after a load.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) return void (first.current = false);
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
   const nav = session.user.role === 'admin' ? [...NAV, { href: '/admin', label: 'Admin' }] : NAV;
   const signOut = async () => {
     setSigningOut(true);

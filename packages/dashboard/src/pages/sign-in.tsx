@@ -1,10 +1,12 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { pixmill } from '../api/pixmill';
 import { ErrorNote } from '../components/bits';
 
 export function SignInPage() {
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
+  const username = useRef<HTMLInputElement>(null);
+  useEffect(() => username.current?.focus(), []);
   const onSubmit = async (e: SubmitEvent) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
@@ -24,7 +26,7 @@ export function SignInPage() {
       <form class="card" onSubmit={onSubmit} aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to pixmill</h1>
         <label for="username">Username</label>
-        <input id="username" name="username" autocomplete="username" required autoFocus />
+        <input id="username" name="username" autocomplete="username" required ref={username} />
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         <ErrorNote error={error} />

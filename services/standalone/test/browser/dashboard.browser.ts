@@ -383,6 +383,39 @@ describe('the web dashboard', () => {
     await checkPage(page, 'system-status');
   }, 120_000);
 
+  it('works with the keyboard alone: sign-in, the skip link, image details opened with Enter and closed with Escape', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/batch/${aliceBatch}`);
+    await page.getByLabel('Username').waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || '');
+    await eventually(async () => (await focused()) === 'username');
+    await page.keyboard.type(alice.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(alice.password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/batch/${aliceBatch}`);
+    await page.getByRole('heading', { name: 'Holiday photos' }).waitFor();
+    await page.locator('.thumb').first().waitFor();
+
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await focused()).toBe('main');
+    let onThumb = false;
+    for (let i = 0; i < 40 && !onThumb; i++) {
+      await page.keyboard.press('Tab');
+      onThumb = await page.evaluate(() => document.activeElement?.classList.contains('thumb') ?? false);
+    }
+    expect(onThumb).toBe(true);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await page.evaluate(() => !!document.activeElement?.closest('dialog'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('thumb'))).toBe(true);
+  });
+
   it('answers another user with a 404 page for a batch that is not theirs, without its data', async () => {
     const bob = await createUser(`bob-${randomBytes(3).toString('hex')}`);
     const page = await newPage();
