@@ -140,6 +140,8 @@ beforeAll(async () => {
       DATA_DIR: dataDir,
       ADMIN_PASSWORD,
       LOG_LEVEL: 'silent',
+      // Every test signs its users in again, all from one address: more than the default login budget a minute.
+      LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
       FETCH_ALLOW_HOSTS: new URL(slow.url).host,
     }),
     { quiet: true },
