@@ -11,7 +11,7 @@ import { bytes } from '../format';
 import { navigate } from '../router';
 
 type Source = 'images' | 'urls';
-type Created = { batch_id: string };
+type Created = { batch_id: string; webhook_secret?: string };
 
 /** Which field or file a refusal is about, from its details (`field`, `file`) or message (`recipe: …`). */
 function placeOf(err: ApiError): { field?: string; file?: string } {
@@ -39,6 +39,8 @@ export default function NewBatchPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | Error | undefined>(undefined);
   const [dragging, setDragging] = useState(false);
+  // The webhook's signing secret is answered once, at creation: shown here before going on to the batch.
+  const [secret, setSecret] = useState<{ batchId: string; secret: string } | undefined>(undefined);
 
   const place = error instanceof ApiError ? placeOf(error) : {};
   const fieldError = (f: string) => (place.field === f ? error?.message : undefined);
@@ -129,7 +131,8 @@ export default function NewBatchPage() {
         });
         created = await upload.done;
       }
-      navigate(`/batch/${created.batch_id}`);
+      if (created.webhook_secret) setSecret({ batchId: created.batch_id, secret: created.webhook_secret });
+      else navigate(`/batch/${created.batch_id}`);
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)));
       setBusy(false);
@@ -137,6 +140,28 @@ export default function NewBatchPage() {
   };
 
   const unplaced = error && !place.field && !place.file ? error : undefined;
+
+  if (secret) {
+    return (
+      <>
+        <h1>Batch created</h1>
+        <div class="card" role="status">
+          <p>
+            Its webhooks are signed with this secret. Copy it now: it is not shown again. Verify each delivery's{' '}
+            <code>webhook-signature</code> with it (Standard Webhooks).
+          </p>
+          <p>
+            <code class="break" data-testid="webhook-secret">
+              {secret.secret}
+            </code>
+          </p>
+          <button type="button" onClick={() => navigate(`/batch/${secret.batchId}`)}>
+            Open the batch
+          </button>
+        </div>
+      </>
+    );
+  }
 
   return (
     <>

@@ -308,9 +308,14 @@ describe('the web dashboard', () => {
     const csvPath = path.join(dataDir, 'urls.csv');
     writeFileSync(csvPath, `url\n${slow.url}/ok/a.jpg\n${slow.url}/missing/b.jpg\n`);
     await page.locator('#list').setInputFiles(csvPath);
+    await page.getByLabel('Webhook URL (optional)').fill(`${slow.url}/ok/hook`);
     await page.getByRole('button', { name: 'Create batch' }).click();
+    // The webhook's signing secret is shown once, before the batch page.
+    await expect(page.getByTestId('webhook-secret').textContent()).resolves.toMatch(/^whsec_/);
+    await page.getByRole('button', { name: 'Open the batch' }).click();
     await page.waitForURL(/\/batch\//);
     await page.locator('.progress .pct', { hasText: '100 %' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
     await page.getByLabel('Show').selectOption('failed');
     await eventually(async () => (await page.locator('.thumb').count()) === 1);
     await page.locator('.thumb[data-status="failed"]').click();
