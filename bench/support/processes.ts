@@ -12,6 +12,8 @@ export type ServiceProcess = {
   /** Date.now() when it was spawned: a CPU profile's clock starts about then. */
   startedAt: number;
   peakRssMb(): number;
+  /** The last few KB of its output. */
+  output(): string;
   stop(): Promise<number | null>;
 };
 
@@ -57,6 +59,7 @@ export function startService(name: string, entry: string, env: Record<string, st
     name,
     child,
     startedAt,
+    output: () => out,
     peakRssMb: () => {
       readPeak();
       return Math.round(peak);

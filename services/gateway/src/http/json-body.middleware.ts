@@ -20,9 +20,26 @@ export function jsonDepthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
+/** How much of a refused body is read and dropped so the client, still sending, gets the answer and not a reset. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
 export function jsonBody(limit: number | string = DEFAULT_JSON_LIMIT): RequestHandler[] {
+  const parse = express.json({ limit });
   return [
-    express.json({ limit }),
+    (req, res, next) =>
+      parse(req, res, (err?: unknown) => {
+        if (err && !req.complete) {
+          // Refused mid-body (too large, a compressed bomb): read the rest away, up to a bound, so the answer is
+          // received; a client that keeps sending past it is cut off.
+          let drained = 0;
+          req.on('data', (chunk: Buffer) => {
+            drained += chunk.length;
+            if (drained > DRAIN_LIMIT) req.destroy();
+          });
+          req.resume();
+        }
+        next(err);
+      }),
     (req, _res, next) => {
       if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
         return next(

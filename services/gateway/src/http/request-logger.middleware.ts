@@ -22,8 +22,19 @@ export function requestLogger(log: Logger) {
     logger: log,
     genReqId: requestId,
     autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?')[0] ?? '') },
+    // A 503 is pixmill saying "busy, retry" (Retry-After) on purpose, as during a login flood: a warning, without the
+    // stack pino-http makes up for 5xx answers (a line with a stack per refused login would cost the CPU it protects).
     customLogLevel: (_req, res, err) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      res.statusCode === 503
+        ? 'warn'
+        : err || res.statusCode >= 500
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'warn'
+            : 'info',
+    customErrorObject: (_req, res, _err, line: Record<string, unknown>) =>
+      res.statusCode === 503 ? { ...line, err: undefined } : line,
+    customErrorMessage: (_req, res) => (res.statusCode === 503 ? 'request answered busy' : 'request errored'),
     // Keep lines small: no headers (they may carry credentials; the logger redacts them anyway).
     serializers: {
       req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),

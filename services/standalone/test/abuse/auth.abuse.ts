@@ -12,6 +12,11 @@ const jwt = fromGateway('jsonwebtoken') as {
 };
 
 const LOGIN_LIMIT = 10;
+/** Failed logins per address across usernames: above the 14 the other cases make from loopback in a minute (the
+ * spraying case comes from an address of its own). */
+const SPRAY_LIMIT = 16;
+/** The sprayer, as the trusted proxy (loopback here) forwards it: a header value, nothing is sent there. */
+const SPRAYER = '192.0.2.44';
 
 let a: Abuse;
 let secret: string;
@@ -56,7 +61,11 @@ async function apiKey(auth: Auth): Promise<{ id: string; key: string }> {
 }
 
 beforeAll(async () => {
-  a = await startAbuse('auth', { LOGIN_RATE_LIMIT_PER_MINUTE: String(LOGIN_LIMIT) });
+  a = await startAbuse('auth', {
+    LOGIN_RATE_LIMIT_PER_MINUTE: String(LOGIN_LIMIT),
+    LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: String(SPRAY_LIMIT),
+    TRUST_PROXY: 'loopback',
+  });
   secret = a.p.settings.JWT_SECRET!;
   alice = await a.p.userAuth('alice');
   aliceId = ((await (await a.p.api('/api/v1/me', { auth: alice })).json()) as { id: string }).id;
@@ -110,7 +119,7 @@ describe('login tokens', () => {
     await a.cases.check('token of a user deleted since it was issued', '401 unauthorized', async () => {
       const id = await createUser('dora', 'dora-password-1');
       const token = ((await (await login('dora', 'dora-password-1')).json()) as { access_token: string }).access_token;
-      await a.p.app.clients.prisma.user.update({ where: { id }, data: { deletedAt: new Date() } });
+      await a.p.db.user.update({ where: { id }, data: { deletedAt: new Date() } });
       return bearer(token);
     });
   });
@@ -139,7 +148,7 @@ describe('API keys', () => {
       const id = await createUser('erin', 'erin-password-1');
       const token = ((await (await login('erin', 'erin-password-1')).json()) as { access_token: string }).access_token;
       const { key } = await apiKey({ Authorization: `Bearer ${token}` });
-      await a.p.app.clients.prisma.user.update({ where: { id }, data: { deletedAt: new Date() } });
+      await a.p.db.user.update({ where: { id }, data: { deletedAt: new Date() } });
       return bearer(key);
     });
   });
@@ -180,6 +189,33 @@ describe('password guessing', () => {
   it('refuses a password longer than bcrypt reads', async () => {
     await a.cases.check('100 KB password at login', '400 validation_error', async () =>
       jsonError(await login('alice', 'p'.repeat(100 * 1024))),
+    );
+  });
+
+  it('is limited per address across usernames (password spraying)', async () => {
+    await a.cases.check(
+      `password spraying: ${SPRAY_LIMIT + 5} usernames, one password, one address`,
+      `only 401 then 429 rate_limited with Retry-After, at most ${SPRAY_LIMIT} x 401`,
+      async () => {
+        const answers: Response[] = [];
+        for (let i = 0; i < SPRAY_LIMIT + 5; i++)
+          answers.push(
+            await a.p.api('/api/v1/auth/login', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-forwarded-for': SPRAYER },
+              body: JSON.stringify({ username: `sprayed-${i}`, password: 'Winter2026!' }),
+            }),
+          );
+        const statuses = answers.map((r) => r.status);
+        const firstRefused = statuses.indexOf(429);
+        const ordered = firstRefused > 0 && statuses.every((s, i) => s === (i < firstRefused ? 401 : 429));
+        const last = answers[answers.length - 1]!;
+        const retry = last.headers.get('retry-after') ? ' with Retry-After' : '';
+        const within = firstRefused <= SPRAY_LIMIT ? `at most ${SPRAY_LIMIT}` : `${firstRefused}`;
+        return ordered
+          ? `only 401 then ${await jsonError(last)}${retry}, ${within} x 401`
+          : `statuses in order: ${statuses.join(',')}`;
+      },
     );
   });
 });

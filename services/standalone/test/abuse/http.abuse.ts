@@ -186,7 +186,7 @@ describe('path traversal', () => {
   it("a real signed link's signature on another key", async () => {
     await a.cases.check("signed link's query moved to another key", '403 invalid_signature', async () => {
       const [img] = await a.images(alice, batchId);
-      const original = (await a.p.app.clients.prisma.image.findUniqueOrThrow({ where: { id: img!.id } })).originalKey!;
+      const original = (await a.p.db.image.findUniqueOrThrow({ where: { id: img!.id } })).originalKey!;
       return rawError(await raw(`/files/${original}${link.search}`));
     });
   });
@@ -239,7 +239,7 @@ describe('path traversal', () => {
         const res = await a.upload(alice, [{ name: '../../../../etc/passwd.jpg', data: await photo(16, 16) }]);
         if (res.status !== 201) return jsonError(res);
         const { batch_id } = (await res.json()) as { batch_id: string };
-        const row = await a.p.app.clients.prisma.image.findFirstOrThrow({ where: { batchId: batch_id } });
+        const row = await a.p.db.image.findFirstOrThrow({ where: { batchId: batch_id } });
         await a.p.waitForBatch(alice, batch_id);
         const [img] = await a.images(alice, batch_id);
         const d = await fetch(img!.outputs[0]!.download_url);

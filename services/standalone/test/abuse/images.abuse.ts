@@ -1,7 +1,6 @@
 // Hostile images: bombs, lies about size, broken files, polyglots, SVG that would fetch, endless animations, empty
 // files and a 1 GB upload. Each is refused at upload (4xx) or fails its own image with a reason; none takes the
 // service down, and none makes it fetch anything (the trap server stays silent).
-import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -227,15 +226,8 @@ describe('SVG that references an external URL', () => {
   });
 });
 
-/** Objects under `originals/` in the pipeline's S3 server (s3rver keeps one folder entry per object on disk). */
-function storedOriginals(): number {
-  const root = `${a.p.settings.DATA_DIR}/${a.p.settings.S3_BUCKET}/originals`;
-  try {
-    return readdirSync(root, { recursive: true }).filter((f) => String(f).endsWith('._S3rver_object')).length;
-  } catch {
-    return 0;
-  }
-}
+/** Objects under `originals/` in the storage of the process under test. */
+const storedOriginals = (): number => a.p.countObjects('originals/');
 
 /**
  * Streams a multipart upload of one `total`-byte file under `field` to `path`, generated as it is sent, and stops
@@ -258,13 +250,14 @@ async function streamedUpload(path: string, field: string, total: number): Promi
     })(),
   );
   const objectsBefore = storedOriginals();
-  const before = process.memoryUsage().rss;
+  // The memory of the pixmill process under test (its own process), sampled while the upload streams.
+  const before = a.p.rssBytes();
   let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const sampler = setInterval(() => (peak = Math.max(peak, a.p.rssBytes())), 20);
   const answer = await new Promise<{ status: number; text: string; type: string | undefined }>((resolve, reject) => {
     const req = http.request({
       host: '127.0.0.1',
-      port: a.p.app.port,
+      port: a.p.port,
       method: 'POST',
       path,
       headers: { ...alice, 'content-type': `multipart/form-data; boundary=${boundary}` },

@@ -43,8 +43,7 @@ beforeAll(async () => {
   stubDns('hook-metadata.abuse.test', ['169.254.169.254']);
   stubDns('hook-ula.abuse.test', ['fd00::1']);
   // DNS rebinding: the first answer (the gateway's check, which sends nothing) is public, every later one loopback.
-  let lookups = 0;
-  stubDns('hook-rebind.abuse.test', () => (lookups++ === 0 ? ['93.184.216.34'] : ['127.0.0.1']));
+  stubDns('hook-rebind.abuse.test', ['93.184.216.34'], ['127.0.0.1']);
   a = await startAbuse('webhooks', {
     FETCH_ALLOW_HOSTS: `127.0.0.1:${srv.port}`,
     WEBHOOK_RETRY_SCHEDULE_MS: '200,200',

@@ -20,8 +20,9 @@ export type PixmillProcess = {
   stop(graceMs?: number): Promise<number | null>;
 };
 
-export function startProcess(entry: string, env: Record<string, string>): PixmillProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+/** `nodeArgs` go before the entry (e.g. `['--import', preload]` for a test's own hooks). */
+export function startProcess(entry: string, env: Record<string, string>, nodeArgs: string[] = []): PixmillProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, path.join(ROOT, entry)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

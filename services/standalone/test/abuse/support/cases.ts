@@ -1,17 +1,22 @@
-// One row of the abuse table per case: what was expected, what the service answered, and whether /api/v1/health
-// still said 200 right after. Rows go to a file per category (the global teardown merges them into
-// bench/results/abuse.json and prints the table); each case also fails its own test on any mismatch.
+// One row of the abuse table per case: what was expected, what the service answered, and whether the same process
+// (its PID unchanged) still answered /api/v1/health with 200 right after. Rows go to a file per configuration and
+// category (the global teardown merges them into bench/results/abuse.json and prints one table per configuration);
+// each case also fails its own test on any mismatch.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export type CaseRow = {
+  /** embedded (pnpm start with nothing configured) or services (PostgreSQL + RabbitMQ + S3). */
+  config: string;
   category: string;
   name: string;
   expected: string;
   got: string;
   /** Status of GET /api/v1/health right after the case (0: no answer). */
   health: number;
+  /** The process that answered is the one that started (a crashed and restarted one would not be). */
+  samePid: boolean;
   pass: boolean;
 };
 
@@ -27,9 +32,14 @@ export type Category = {
   rows: CaseRow[];
 };
 
-export function category(name: string, health: () => Promise<number>): Category {
+export function category(
+  name: string,
+  config: string,
+  health: () => Promise<number>,
+  samePid: () => boolean,
+): Category {
   const rows: CaseRow[] = [];
-  const file = path.join(rowsDir(), `${name}.json`);
+  const file = path.join(rowsDir(), config, `${name}.json`);
   return {
     rows,
     async check(caseName, expected, run) {
@@ -40,21 +50,53 @@ export function category(name: string, health: () => Promise<number>): Category 
         got = `threw ${(err as Error).message}`.slice(0, 300);
       }
       const status = await health().catch(() => 0);
-      const row: CaseRow = { category: name, name: caseName, expected, got, health: status, pass: false };
-      row.pass = got === expected && status === 200;
+      const alive = samePid();
+      const row: CaseRow = {
+        config,
+        category: name,
+        name: caseName,
+        expected,
+        got,
+        health: status,
+        samePid: alive,
+        pass: false,
+      };
+      row.pass = got === expected && status === 200 && alive;
       rows.push(row);
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify(rows, null, 2));
-      expect({ case: caseName, got, health: status }).toEqual({ case: caseName, got: expected, health: 200 });
+      expect({ case: caseName, got, health: status, samePid: alive }).toEqual({
+        case: caseName,
+        got: expected,
+        health: 200,
+        samePid: true,
+      });
     },
   };
 }
 
-type ErrorBody = { error?: { code?: unknown; message?: unknown; details?: unknown } };
+type ErrorBody = {
+  success?: unknown;
+  error?: { code?: unknown; message?: unknown; details?: unknown } | string;
+  code?: unknown;
+  details?: unknown;
+};
+
+/** The code of a pixmill error body, in either shape it has had, or undefined when it is not one. */
+function errorCode(body: ErrorBody | undefined): string | undefined {
+  const e = body?.error;
+  // { success: false, error: "<message>", code, details, timestamp }
+  if (body?.success === false && typeof e === 'string' && e.length > 0 && typeof body.code === 'string')
+    return 'details' in body ? body.code : undefined;
+  // { error: { code, message, details } }
+  if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.message === 'string')
+    return e.message.length > 0 && 'details' in e ? e.code : undefined;
+  return undefined;
+}
 
 /**
- * `<status> <error.code>` of an answer that must be a pixmill JSON error: `{ error: { code, message, details } }`
- * with a non-empty message and a JSON content type. Anything else reads as `<status> not-json-error: ...`.
+ * `<status> <code>` of an answer that must be a pixmill JSON error (a JSON content type, a non-empty message, a code
+ * and details). Anything else reads as `<status> not-json-error: ...`.
  */
 export async function jsonError(res: Response): Promise<string> {
   const text = await res.text();
@@ -68,13 +110,6 @@ export function errorOf(status: number, contentType: string | null | undefined, 
   } catch {
     body = undefined;
   }
-  const e = body?.error;
-  const ok =
-    /^application\/json/.test(contentType ?? '') &&
-    e !== undefined &&
-    typeof e.code === 'string' &&
-    typeof e.message === 'string' &&
-    e.message.length > 0 &&
-    'details' in e;
-  return ok ? `${status} ${e.code as string}` : `${status} not-json-error: ${text.slice(0, 80)}`;
+  const code = /^application\/json/.test(contentType ?? '') ? errorCode(body) : undefined;
+  return code ? `${status} ${code}` : `${status} not-json-error: ${text.slice(0, 80)}`;
 }

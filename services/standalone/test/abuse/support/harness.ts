@@ -1,10 +1,11 @@
-// The abuse suite's view of a running pixmill: the real all-in-one process (support/pipeline.ts) plus what every
-// case needs — a health probe, users, uploads, raw HTTP for request targets that fetch() would normalise.
+// The abuse suite's view of a running pixmill: `pnpm start` in a process of its own (support/target.ts), on the
+// configuration this jest project runs (embedded defaults, or PostgreSQL + RabbitMQ + S3), plus what every case
+// needs — a health and PID probe, users, uploads, raw HTTP for request targets that fetch() would normalise.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { startPipeline, type Pipeline } from '../../support/pipeline';
 import { category, type Category } from './cases';
 import { installNetGuard } from './net-guard';
+import { abuseConfig, startTarget, type Target } from '../../support/target';
 
 export type Auth = { Authorization: string };
 
@@ -18,7 +19,7 @@ export type ImageItem = {
 };
 
 export type Abuse = {
-  p: Pipeline;
+  p: Target;
   cases: Category;
   health(): Promise<number>;
   postJson(path: string, body: unknown, auth?: Auth): Promise<Response>;
@@ -34,7 +35,7 @@ export type Abuse = {
 
 export async function startAbuse(categoryName: string, extra: Record<string, string> = {}): Promise<Abuse> {
   installNetGuard();
-  const p = await startPipeline(extra);
+  const p = await startTarget(abuseConfig(), extra);
   const health = async () => (await p.api('/api/v1/health')).status;
   const postJson: Abuse['postJson'] = (path, body, auth) =>
     p.api(path, {
@@ -45,7 +46,7 @@ export async function startAbuse(categoryName: string, extra: Record<string, str
     });
   return {
     p,
-    cases: category(categoryName, health),
+    cases: category(categoryName, p.config, health, () => p.alive()),
     health,
     postJson,
     upload(auth, files, fields = {}) {

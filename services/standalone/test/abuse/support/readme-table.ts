@@ -7,13 +7,16 @@ import type { CaseRow } from './cases';
 
 const ROOT = path.resolve(__dirname, '../../../../..');
 
-type AbuseRecord = {
-  date: string;
-  machine: { cpus: number; node: string };
+type Summary = {
   total: number;
   passed: number;
   failed: number;
   categories: Record<string, { cases: number; passed: number }>;
+};
+type AbuseRecord = Summary & {
+  date: string;
+  machine: { cpus: number; node: string; load_average?: number };
+  configurations: Record<string, Summary & { what: string }>;
   cases: CaseRow[];
 };
 
@@ -31,30 +34,42 @@ const WHAT: Record<string, string> = {
 };
 
 export function render(r: AbuseRecord): string {
-  const rows = Object.entries(r.categories).map(
-    ([c, v]) =>
-      `| ${c} | ${v.cases} | ${v.passed === v.cases ? 'all pass' : `${v.cases - v.passed} FAIL`} | ${WHAT[c] ?? ''} |`,
-  );
+  const table = (c: Summary) => [
+    '| category | cases | result | what |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(c.categories).map(
+      ([name, v]) =>
+        `| ${name} | ${v.cases} | ${v.passed === v.cases ? 'all pass' : `${v.cases - v.passed} FAIL`} | ${WHAT[name] ?? ''} |`,
+    ),
+  ];
+  const load = r.machine.load_average === undefined ? '' : `, load average ${r.machine.load_average}`;
   return [
     '<!-- abuse:start -->',
     '## Abuse suite',
     '',
-    '`pnpm test:abuse` attacks the running all-in-one process (real PostgreSQL, RabbitMQ and S3 protocol) and expects each',
-    'case to end in a clear 4xx JSON error, a failed image with a reason, or a neutralised value, with `/api/v1/health`',
-    'answering 200 right after. Loopback only: private, link-local and metadata addresses are answers of a stubbed DNS,',
-    'a trap server stands where loopback forms point, and a tripwire refuses any socket leaving 127.0.0.0/8 and ::1.',
-    'It prints every case (case, expected, got) and fails on any mismatch. Record: `bench/results/abuse.json`.',
+    '`pnpm test:abuse` attacks `pnpm start` running as a process of its own, once on each configuration a user runs:',
+    'with nothing configured (embedded database, in-process queue, local disk) and on PostgreSQL + RabbitMQ + S3',
+    'protocol. It expects each case to end in a clear 4xx JSON error, a failed image with a reason, or a neutralised',
+    'value; after every case the same process (its PID unchanged: a restarted one does not count) must answer',
+    '`/api/v1/health` with 200. Loopback only: private, link-local and metadata addresses are answers of a stubbed DNS',
+    '(loaded into the pixmill process first; no name but localhost is resolved for real), a trap server stands where',
+    'loopback forms point, and a tripwire refuses any socket leaving 127.0.0.0/8 and ::1. It prints one table per',
+    'configuration (case, expected, got, health, same PID) and fails on any mismatch. Record: `bench/results/abuse.json`.',
     '',
-    `Last run: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} cores (shared), Node ${r.machine.node}: ` +
+    `Last run: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} cores (shared${load}), Node ${r.machine.node}: ` +
       `**${r.total} cases, ${r.passed} passed, ${r.failed} failed**.`,
-    '',
-    '| category | cases | result | what |',
-    '| --- | --- | --- | --- |',
-    ...rows,
+    ...Object.values(r.configurations).flatMap((c) => [
+      '',
+      `${c.what}: ${c.total} cases, ${c.passed} passed, ${c.failed} failed.`,
+      '',
+      ...table(c),
+    ]),
     '',
     'Found by it and fixed in the gateway: a malformed multipart body (cut short, or without a boundary) was a 500, now',
     '400 `malformed_upload`; an oversized upload was refused only once the whole body had arrived (a 1 GB image: after',
-    'the full gigabyte), now at the limit while the rest is drained.',
+    'the full gigabyte), now at the limit while the rest is drained. Run on the embedded default for the first time, it',
+    'showed a refused CSV ending the whole process (an unhandled stream error with local-disk storage); fixed in the',
+    'storage layer.',
     '<!-- abuse:end -->',
   ].join('\n');
 }
