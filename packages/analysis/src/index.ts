@@ -1,12 +1,7 @@
 // @pixmill/analysis: what is in an image. Pixels come from @pixmill/imaging (the only module that touches sharp).
-export { runCheapAnalyses, type CheapAnalysisOptions } from './cheap/cheap-analyses';
-export { metadataOf, exifSummary, iccProfileName } from './cheap/metadata.analysis';
-export { coloursOf } from './cheap/colours.analysis';
-export { placeholderOf } from './cheap/placeholder.analysis';
-export { phashOf, hammingDistance, nearDuplicateGroups } from './cheap/phash.analysis';
-export { qualityOf } from './cheap/quality.analysis';
-export { runSlowAnalyses, FACES_SIDE, PROVIDER_SIDE, type SlowAnalysisDeps } from './slow-analyses';
-export { FaceEngine, MIN_FACE_SCORE, type DetectedFace } from './faces/face.engine';
+export * from './cheap';
+export { runSlowAnalyses, PROVIDER_SIDE, type SlowAnalysisDeps } from './slow-analyses';
+export * from './faces';
 export { OcrEngine, type OcrResult } from './text/ocr.engine';
 export { businessContactIn, contactLine, hasContact } from './text/business-contact';
 export { AnalysisTimeoutError, ProviderError, analysisErrorCode } from './analysis.error';

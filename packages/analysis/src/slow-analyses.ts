@@ -2,13 +2,12 @@
 import type { AnalysisError, AnalysisResult, SlowAnalysisKind } from '@pixmill/contracts';
 import { encodeJpeg, encodePng, readForAnalysis, resizePixels, type ScaledCopy } from '@pixmill/imaging';
 import { analysisErrorCode } from './analysis.error';
+import { FACES_SIDE, facesIn } from './faces/detect-faces';
 import type { FaceEngine } from './faces/face.engine';
 import type { ProviderClient } from './providers/provider-client';
 import { businessContactIn } from './text/business-contact';
 import type { OcrEngine } from './text/ocr.engine';
 
-/** Face detection sees a copy at most this large: the SSD model works at 512 x 512 whatever it is given. */
-export const FACES_SIDE = 640;
 /** What a provider is sent: enough for labels and signs, far below its upload limits. */
 export const PROVIDER_SIDE = 1024;
 
@@ -27,23 +26,6 @@ export type SlowAnalysisDeps = {
   };
   phoneRegion?: string;
 };
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-
-/** Face boxes in the copy's pixels, mapped back to the displayed original. */
-function toOriginal(copy: ScaledCopy, f: { x: number; y: number; width: number; height: number; score: number }) {
-  const sx = copy.originalWidth / copy.pixels.width;
-  const sy = copy.originalHeight / copy.pixels.height;
-  const x = Math.max(0, f.x * sx);
-  const y = Math.max(0, f.y * sy);
-  return {
-    x: round2(x),
-    y: round2(y),
-    width: round2(Math.min(copy.originalWidth - x, f.width * sx)),
-    height: round2(Math.min(copy.originalHeight - y, f.height * sy)),
-    score: Math.round(f.score * 1000) / 1000,
-  };
-}
 
 /**
  * Runs `kinds` on `input`. A bad image throws (ImageError, as for the resize); an analysis that fails records its
@@ -84,9 +66,7 @@ export async function runSlowAnalyses(
     const copy = copies.rgb!;
     const small =
       Math.max(copy.pixels.width, copy.pixels.height) > FACES_SIDE ? await scaleCopy(copy, FACES_SIDE) : copy;
-    const found = await d.faces.detect(small.pixels, d.limits.timeoutMs);
-    const boxes = found.map((f) => toOriginal(small, f)).sort((a, b) => b.score - a.score);
-    result.faces = { count: boxes.length, boxes };
+    result.faces = await facesIn(small, d.faces, d.limits.timeoutMs);
   });
   await step('text', async () => {
     if (!d.ocr)

@@ -20,7 +20,7 @@ type Tx = Prisma.TransactionClient;
 /** Large batches enqueue one job per image in one statement, but the transaction may still take a while. */
 const TX_OPTIONS = { timeout: 120_000, maxWait: 10_000 } as const;
 
-export type OpenWork = { images: number; chunks: number };
+export type OpenWork = { images: number; chunks: number; analyses?: number };
 
 async function currentStatus(
   tx: Tx,
@@ -57,6 +57,12 @@ export async function requeueOpenWork(tx: Tx, batchId: string): Promise<OpenWork
     SELECT 'resize.image', jsonb_build_object('v', 1, 'batchId', i.batch_id, 'imageId', i.id), gen_random_uuid()::text
       FROM images i, (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
      WHERE i.batch_id = ${batchId}::uuid AND i.status = 'pending' AND i.original_key IS NOT NULL`;
+  // Analyses an image's resize asked for and that have not ended (a restart of the in-process queue lost them).
+  const analyses = await tx.$executeRaw`
+    INSERT INTO outbox_messages (queue, payload, message_id)
+    SELECT 'analyze.image', jsonb_build_object('v', 1, 'batchId', i.batch_id, 'imageId', i.id), gen_random_uuid()::text
+      FROM images i, (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
+     WHERE i.batch_id = ${batchId}::uuid AND i.status = 'succeeded' AND i.analysis_status = 'pending'`;
   const chunks = await tx.chunk.findMany({
     where: { batchId, status: { in: ['pending', 'processing'] } },
     select: { id: true },
@@ -67,7 +73,7 @@ export async function requeueOpenWork(tx: Tx, batchId: string): Promise<OpenWork
     'ingest.chunk',
     chunks.map((c) => ({ v: 1 as const, batchId, chunkId: c.id })),
   );
-  return { images, chunks: chunks.length };
+  return { images, chunks: chunks.length, ...(analyses > 0 && { analyses }) };
 }
 
 export type StartResult = { status: BatchStatus; enqueued: OpenWork };

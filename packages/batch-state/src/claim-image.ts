@@ -2,10 +2,10 @@ import type { PrismaClient } from '@pixmill/db';
 
 /** A claimed image comes with what processing it needs, read in the same statement. */
 export type Claim =
-  | { claimed: true; originalKey: string | null; recipe: unknown }
+  | { claimed: true; originalKey: string | null; recipe: unknown; analysis: unknown }
   | { claimed: false; reason: 'image_final' | 'batch_not_running' };
 
-type ClaimRow = { running: boolean; claimed: boolean; original_key: string | null; recipe: unknown };
+type ClaimRow = { running: boolean; claimed: boolean; original_key: string | null; recipe: unknown; analysis: unknown };
 
 /**
  * Takes an image for processing: only while its batch runs (not pending, paused, cancelled or ended) and only
@@ -22,7 +22,7 @@ export async function claimImage(
 ): Promise<Claim> {
   const [row] = await prisma.$queryRaw<ClaimRow[]>`
     WITH running AS (
-      SELECT recipe FROM batches WHERE id = ${batchId}::uuid AND status IN ('queued', 'processing')
+      SELECT recipe, analysis FROM batches WHERE id = ${batchId}::uuid AND status IN ('queued', 'processing')
     ), claimed AS (
       UPDATE images SET status = 'processing', started_at = now(), attempts = attempts + 1
        WHERE id = ${imageId}::uuid AND batch_id = ${batchId}::uuid AND status IN ('pending', 'processing')
@@ -35,8 +35,9 @@ export async function claimImage(
     SELECT EXISTS (SELECT 1 FROM running) AS running,
            EXISTS (SELECT 1 FROM claimed) AS claimed,
            (SELECT original_key FROM claimed) AS original_key,
-           (SELECT recipe FROM running) AS recipe`;
+           (SELECT recipe FROM running) AS recipe,
+           (SELECT analysis FROM running) AS analysis`;
   if (!row?.running) return { claimed: false, reason: 'batch_not_running' };
   if (!row.claimed) return { claimed: false, reason: 'image_final' };
-  return { claimed: true, originalKey: row.original_key, recipe: row.recipe };
+  return { claimed: true, originalKey: row.original_key, recipe: row.recipe, analysis: row.analysis };
 }

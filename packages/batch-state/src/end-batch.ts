@@ -5,7 +5,7 @@ import { enqueue } from '@pixmill/queue';
 export type BatchEnd = { status: 'completed' | 'failed'; eventId: string | null };
 
 /**
- * Ends the batch when every image is processed. The UPDATE is guarded by the states a batch ends from, so of two
+ * Ends the batch when every image is processed and no image's analyses are still to come. The UPDATE is guarded by the states a batch ends from, so of two
  * transactions finishing the last images only one ends it (the row lock orders them), and the event is written to
  * the outbox in that same transaction. A batch whose every image failed ends `failed`; otherwise `completed`.
  */
@@ -19,6 +19,7 @@ export async function endBatchIfDone(tx: Prisma.TransactionClient, batchId: stri
      WHERE id = ${batchId}::uuid
        AND status IN ('queued', 'processing', 'paused')
        AND processed_images >= total_images
+       AND analyses_pending = 0
     RETURNING status::text AS status, webhook_url, webhook_disabled`;
   const ended = rows[0];
   if (!ended) return null;

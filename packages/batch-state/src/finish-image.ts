@@ -14,7 +14,15 @@ export type OutputRecord = {
   bytes: number;
 };
 export type ImageOutcome =
-  | { status: 'succeeded'; outputs: OutputRecord[]; contentHash?: string }
+  | {
+      status: 'succeeded';
+      outputs: OutputRecord[];
+      contentHash?: string;
+      /** What the cheap analyses found (an AnalysisResult of @pixmill/contracts). */
+      analysis?: object;
+      /** The batch asked for slow analyses: queue `analyze.image`, and the batch waits for them to end. */
+      analyseLater?: boolean;
+    }
   | { status: 'failed'; code: string; message: string };
 
 export type FinishResult = { counted: boolean; batchEnd: BatchEnd | null };
@@ -29,7 +37,10 @@ type FinishRow = { counted: boolean; status: 'completed' | 'failed' | null; noti
  * - `before` locks the batch row and reads its state as it is now (FOR UPDATE waits for and sees concurrent
  *   commits), so `counted` knows whether this very statement ended the batch — RETURNING only sees new values;
  * - a batch ends (completed, or failed when nothing succeeded) from queued, processing or paused once every image is
- *   processed; cancelled batches keep counting without ending again;
+ *   processed and none of its images' slow analyses is still to come; cancelled batches keep counting without
+ *   ending again;
+ * - an image whose batch asked for slow analyses gets its `analyze.image` job in the same statement, and the batch
+ *   counts it as pending until finishAnalysis;
  * - the webhook event goes into the outbox in the same statement (its shape is the `notify.webhook` contract's; the
  *   tests parse it with that schema), and pg_notify wakes the relays on commit.
  */
@@ -51,6 +62,9 @@ export async function finishImage(
       }))
     : [];
   const eventId = `evt_${randomUUID()}`;
+  const analysis = ok && outcome.analysis ? JSON.stringify(outcome.analysis) : null;
+  const later = ok && outcome.analyseLater === true;
+  const pendingAdded = later ? 1 : 0;
 
   const [row] = await prisma.$queryRaw<FinishRow[]>`
     WITH ended_image AS (
@@ -59,7 +73,11 @@ export async function finishImage(
              processed_at = now(),
              error_code = ${ok ? null : outcome.code},
              error_message = ${ok ? null : outcome.message.slice(0, 1000)},
-             content_hash = COALESCE(${ok ? (outcome.contentHash ?? null) : null}, content_hash)
+             content_hash = COALESCE(${ok ? (outcome.contentHash ?? null) : null}, content_hash),
+             analysis = COALESCE(${analysis}::jsonb, analysis),
+             analysis_status = (CASE WHEN ${later} THEN 'pending'
+                                     WHEN ${analysis}::jsonb IS NOT NULL THEN 'done'
+                                     ELSE analysis_status::text END)::"AnalysisStatus"
        WHERE id = ${imageId}::uuid AND batch_id = ${batchId}::uuid
          AND status IN ('pending', 'fetching', 'processing')
       RETURNING id
@@ -72,6 +90,13 @@ export async function finishImage(
       ON CONFLICT (image_id, variant) DO UPDATE
          SET storage_key = EXCLUDED.storage_key, format = EXCLUDED.format, width = EXCLUDED.width,
              height = EXCLUDED.height, bytes = EXCLUDED.bytes
+    ), analyze_job AS (
+      INSERT INTO outbox_messages (queue, payload, message_id, available_at)
+      SELECT 'analyze.image', jsonb_build_object('v', 1, 'batchId', ${batchId}::text, 'imageId', e.id::text),
+             gen_random_uuid()::text, now()
+        FROM ended_image e
+       WHERE ${later}
+      RETURNING 1
     ), before AS (
       SELECT id, status FROM batches
        WHERE id = ${batchId}::uuid AND EXISTS (SELECT 1 FROM ended_image)
@@ -79,15 +104,18 @@ export async function finishImage(
     ), counted AS (
       UPDATE batches b
          SET processed_images = b.processed_images + 1,
+             analyses_pending = b.analyses_pending + ${pendingAdded}::int,
              succeeded_images = b.succeeded_images + ${ok ? 1 : 0}::int,
              failed_images = b.failed_images + ${ok ? 0 : 1}::int,
              status = CASE
                WHEN b.status IN ('queued', 'processing', 'paused') AND b.processed_images + 1 >= b.total_images
+                AND b.analyses_pending + ${pendingAdded}::int = 0
                THEN (CASE WHEN b.succeeded_images + ${ok ? 1 : 0}::int = 0 AND b.total_images > 0
                           THEN 'failed' ELSE 'completed' END)::"BatchStatus"
                ELSE b.status END,
              completed_at = CASE
                WHEN b.status IN ('queued', 'processing', 'paused') AND b.processed_images + 1 >= b.total_images
+                AND b.analyses_pending + ${pendingAdded}::int = 0
                THEN now() ELSE b.completed_at END,
              updated_at = now()
         FROM before
@@ -108,7 +136,8 @@ export async function finishImage(
     )
     SELECT EXISTS (SELECT 1 FROM ended_image) AS counted,
            (SELECT status FROM ended_batch) AS status,
-           (SELECT count(*) FROM (SELECT pg_notify(${OUTBOX_CHANNEL}, '') FROM event) AS wake)::int AS notified`;
+           (SELECT count(*) FROM (SELECT pg_notify(${OUTBOX_CHANNEL}, '') FROM event) AS wake)::int AS notified,
+           (SELECT count(*) FROM (SELECT pg_notify(${OUTBOX_CHANNEL}, '') FROM analyze_job) AS wake)::int AS analyses`;
   if (!row?.counted) return { counted: false, batchEnd: null };
   if (!row.status) return { counted: true, batchEnd: null };
   return { counted: true, batchEnd: { status: row.status, eventId: row.notified > 0 ? eventId : null } };

@@ -4,3 +4,4 @@ export * from './claim-image';
 export * from './batch-state-error';
 export * from './batch-transitions';
 export * from './results-link';
+export * from './finish-analysis';

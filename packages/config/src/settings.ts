@@ -182,6 +182,42 @@ export const settingsShape = {
   TRUST_PROXY: trustProxy.describe(
     'Proxies in front of the gateway whose X-Forwarded-For is believed: false, a hop count, or addresses/subnets (e.g. 10.0.0.0/8, uniquelocal). Behind a load balancer, set it, or all clients share its address and its rate limits.',
   ),
+  ANALYSIS_PROVIDER: z
+    .enum(['local', 'google-vision', 'openai'])
+    .default('local')
+    .describe(
+      'Where the `describe` analysis (store_image, store_name, image_description, labels) runs: local (not available), google-vision or openai (any OpenAI-compatible endpoint).',
+    ),
+  ANALYSIS_PROVIDER_URL: optionalString.describe(
+    'Base URL of the provider (default https://vision.googleapis.com, or https://api.openai.com/v1).',
+  ),
+  ANALYSIS_PROVIDER_KEYS: list.describe('Comma-separated API keys of the provider; requests rotate over them.'),
+  ANALYSIS_PROVIDER_MODEL: z
+    .string()
+    .default('gpt-4o-mini')
+    .describe('Vision model asked at an OpenAI-compatible endpoint.'),
+  ANALYSIS_PROVIDER_TIMEOUT_MS: int(30_000, 100).describe('Time limit of one provider request.'),
+  ANALYSIS_PROVIDER_RETRIES: int(3, 0).describe('Retries of a provider request after a 429, a 5xx or a timeout.'),
+  ANALYSIS_PROVIDER_CONCURRENCY: int(2, 1).describe('Provider requests in flight at once per key.'),
+  ANALYSIS_PROVIDER_RATE_PER_MINUTE: int(55, 1).describe('Provider requests per minute per key.'),
+  ANALYSIS_PROVIDER_MAX_ANSWER_BYTES: int(1_048_576, 1024).describe('Largest provider answer read (bigger ones fail).'),
+  ANALYSIS_TIMEOUT_MS: int(60_000, 100).describe('Time limit of one slow analysis (faces, text) of one image.'),
+  ANALYSIS_MAX_TEXT_CHARS: int(10_000, 1).describe('Longest text_content kept per image (longer text is cut).'),
+  ANALYSIS_OCR_MAX_SIDE: int(1600, 200).describe('Longest side of the downscaled copy OCR reads.'),
+  ANALYSIS_BLUR_THRESHOLD: z.coerce
+    .number()
+    .min(0)
+    .default(25)
+    .describe('Sharpness (variance of the Laplacian at 512 px) below which an image is flagged blurry.'),
+  ANALYSIS_DUPLICATE_DISTANCE: int(8, 0)
+    .refine((v) => v <= 32, 'at most 32')
+    .describe('Most differing bits of two perceptual hashes for near-duplicates (GET /batches/{id}/duplicates).'),
+  ANALYSIS_PHONE_REGION: optionalString
+    .refine((v) => v === undefined || /^[A-Z]{2}$/.test(v), 'a two-letter country code, e.g. US')
+    .describe('Country whose national phone formats count in business_contact; unset: international numbers only.'),
+  ANALYZE_CONCURRENCY: int(1, 1).describe(
+    'Images one analyze worker analyses at once (OCR and faces each use a core).',
+  ),
 } as const;
 
 export const settingsSchema = z.object(settingsShape);

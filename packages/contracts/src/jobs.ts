@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const IngestChunkJob = z.object({ v: z.literal(1), batchId: z.uuid(), chunkId: z.uuid() });
 export const ResizeImageJob = z.object({ v: z.literal(1), batchId: z.uuid(), imageId: z.uuid() });
+/** The slow analyses (faces, text, describe) of an image whose resize succeeded. */
+export const AnalyzeImageJob = z.object({ v: z.literal(1), batchId: z.uuid(), imageId: z.uuid() });
 export const WebhookEvent = z.enum(['batch.completed', 'batch.failed', 'batch.cancelled']);
 export const NotifyWebhookJob = z.object({
   v: z.literal(1),
@@ -18,6 +20,7 @@ export const NotifyWebhookJob = z.object({
 export const jobSchemas = {
   'ingest.chunk': IngestChunkJob,
   'resize.image': ResizeImageJob,
+  'analyze.image': AnalyzeImageJob,
   'notify.webhook': NotifyWebhookJob,
 } as const;
 
@@ -26,5 +29,6 @@ export const jobKinds = Object.keys(jobSchemas) as JobKind[];
 export type JobPayload<K extends JobKind> = z.infer<(typeof jobSchemas)[K]>;
 export type IngestChunkJob = z.infer<typeof IngestChunkJob>;
 export type ResizeImageJob = z.infer<typeof ResizeImageJob>;
+export type AnalyzeImageJob = z.infer<typeof AnalyzeImageJob>;
 export type NotifyWebhookJob = z.infer<typeof NotifyWebhookJob>;
 export type WebhookEvent = z.infer<typeof WebhookEvent>;

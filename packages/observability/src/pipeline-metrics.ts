@@ -14,9 +14,10 @@ export const PIPELINE_METRICS = {
 /**
  * The stages one image goes through. `fetch`: downloading a source URL (ingest). `storage_get` / `storage_put`:
  * reading an original, writing an original or an output. `process`: decode + resize + encode of every variant (sharp).
- * `db`: the database work around one image (claim, read, record the outcome).
+ * `db`: the database work around one image (claim, read, record the outcome). `analysis`: the cheap analyses on the
+ * resize worker's sample; `analyze`: the slow analyses (faces, text, describe) of one image on the analyze worker.
  */
-export const STAGES = ['fetch', 'storage_get', 'process', 'storage_put', 'db'] as const;
+export const STAGES = ['fetch', 'storage_get', 'process', 'storage_put', 'db', 'analysis', 'analyze'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export type ImageOutcomeLabel = { status: 'succeeded' } | { status: 'failed'; code: string };

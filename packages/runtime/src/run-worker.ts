@@ -44,10 +44,12 @@ const MIN_SHUTDOWN_MS = 25_000;
  */
 export function shutdownDeadlineMs(
   service: string,
-  s: Pick<Settings, 'RESIZE_TIMEOUT_MS' | 'FETCH_TIMEOUT_MS' | 'WEBHOOK_TIMEOUT_MS'>,
+  s: Pick<Settings, 'RESIZE_TIMEOUT_MS' | 'FETCH_TIMEOUT_MS' | 'WEBHOOK_TIMEOUT_MS' | 'ANALYSIS_TIMEOUT_MS'>,
 ): number {
   const longest: Record<string, number> = {
     resize: s.RESIZE_TIMEOUT_MS,
+    // faces and text of one image, each with its own limit
+    analyze: 2 * s.ANALYSIS_TIMEOUT_MS,
     ingest: s.FETCH_TIMEOUT_MS,
     notifier: s.WEBHOOK_TIMEOUT_MS,
   };

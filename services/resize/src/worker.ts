@@ -1,9 +1,12 @@
+import { FaceEngine } from '@pixmill/analysis/faces';
 import { pipelineMetrics } from '@pixmill/observability';
 import type { Clients } from '@pixmill/runtime';
 import { makeResizeImageHandler } from './handlers/resize-image.handler';
 
 export async function startResizeWorker(c: Clients): Promise<{ stop(): Promise<void> }> {
+  let faces: FaceEngine | undefined;
   const handler = makeResizeImageHandler({
+    faces: () => (faces ??= new FaceEngine()),
     prisma: c.prisma,
     store: c.store,
     log: c.log,
@@ -14,5 +17,10 @@ export async function startResizeWorker(c: Clients): Promise<{ stop(): Promise<v
   const consumer = await c.transport.consume('resize.image', handler, {
     prefetch: Math.max(c.settings.RESIZE_PREFETCH, c.settings.RESIZE_CONCURRENCY),
   });
-  return { stop: () => consumer.cancel() };
+  return {
+    stop: async () => {
+      await consumer.cancel();
+      await faces?.close();
+    },
+  };
 }

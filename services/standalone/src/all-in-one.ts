@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { loadSettings, publicUrl, type Settings } from '@pixmill/config';
+import { startAnalyzeWorker } from '@pixmill/analyze';
 import { ensureAdmin, resolveJwtSecret, serveGateway } from '@pixmill/gateway';
 import { startIngestWorker } from '@pixmill/ingest';
 import { startNotifierWorker } from '@pixmill/notifier';
@@ -26,6 +27,7 @@ export async function startAllInOne(settings: Settings = loadSettings(), o: { qu
     const workers = [
       await startIngestWorker(clients),
       await startResizeWorker(clients),
+      await startAnalyzeWorker(clients),
       await startNotifierWorker(clients, { resultsLinkSecret: jwtSecret }),
     ];
     const { server, host, port, stopBackground } = await serveGateway(clients, { jwtSecret });

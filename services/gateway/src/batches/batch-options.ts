@@ -1,6 +1,7 @@
 // The optional fields every batch creation accepts (multipart fields or JSON), validated the same way.
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '@pixmill/config';
+import { AnalysisKind, AnalysisRequest } from '@pixmill/contracts';
 import { defaultRecipe, parseRecipe, type Recipe } from '@pixmill/imaging';
 import { assertFetchableUrl, FetchError } from '@pixmill/safe-fetch';
 import { ValidationError } from '../errors';
@@ -8,6 +9,8 @@ import { ValidationError } from '../errors';
 export type BatchOptions = {
   name?: string;
   recipe: Recipe;
+  /** Analyses asked for (none: empty). */
+  analysis: AnalysisKind[];
   autoStart: boolean;
   webhookUrl?: string;
   webhookSecret?: string;
@@ -18,9 +21,40 @@ export type BatchOptions = {
 /** Longest webhook_url taken (as sent and as normalised): what browsers and proxies reliably carry. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
+/**
+ * The `analysis` option: `true`/`false`, a list of kinds, or either as a JSON string (multipart fields are text).
+ * `describe` needs a vision provider: asked for with ANALYSIS_PROVIDER=local it is refused, not silently skipped.
+ */
+export function parseAnalysisOption(raw: unknown, settings: Pick<Settings, 'ANALYSIS_PROVIDER'>): AnalysisKind[] {
+  if (raw === undefined || raw === '') return [];
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a bare kind name, or a comma-separated list of them
+      value = raw.split(',').map((k) => k.trim());
+    }
+  }
+  const parsed = AnalysisRequest.safeParse(value);
+  if (!parsed.success)
+    throw new ValidationError(
+      `analysis: expected true, false or a list of ${AnalysisKind.options.join(', ')}`,
+      { field: 'analysis', issues: parsed.error.issues.map((i) => i.message) },
+      'invalid_analysis',
+    );
+  if (parsed.data.includes('describe') && settings.ANALYSIS_PROVIDER === 'local')
+    throw new ValidationError(
+      'analysis: describe needs a vision provider, and this server has none (ANALYSIS_PROVIDER is local)',
+      { field: 'analysis', kind: 'describe' },
+      'analysis_unavailable',
+    );
+  return parsed.data;
+}
+
 export async function parseBatchOptions(
-  raw: { batch_name?: unknown; recipe?: unknown; auto_start?: unknown; webhook_url?: unknown },
-  settings: Pick<Settings, 'FETCH_ALLOW_HOSTS' | 'WEBHOOK_DEFAULT_SECRET'>,
+  raw: { batch_name?: unknown; recipe?: unknown; analysis?: unknown; auto_start?: unknown; webhook_url?: unknown },
+  settings: Pick<Settings, 'FETCH_ALLOW_HOSTS' | 'WEBHOOK_DEFAULT_SECRET' | 'ANALYSIS_PROVIDER'>,
 ): Promise<BatchOptions> {
   const name =
     raw.batch_name === undefined || raw.batch_name === '' ? undefined : String(raw.batch_name).trim().slice(0, 200);
@@ -37,6 +71,8 @@ export async function parseBatchOptions(
       );
     }
   }
+
+  const analysis = parseAnalysisOption(raw.analysis, settings);
 
   let autoStart = true;
   if (raw.auto_start !== undefined && raw.auto_start !== '') {
@@ -73,5 +109,5 @@ export async function parseBatchOptions(
     webhookSecret = settings.WEBHOOK_DEFAULT_SECRET;
     if (!webhookSecret) newWebhookSecret = webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
   }
-  return { name, recipe, autoStart, webhookUrl, webhookSecret, newWebhookSecret };
+  return { name, recipe, analysis, autoStart, webhookUrl, webhookSecret, newWebhookSecret };
 }

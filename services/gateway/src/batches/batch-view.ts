@@ -64,9 +64,10 @@ export const BatchDetail = BatchSummary.extend({
 
 const ACTIVE = new Set(['queued', 'processing']);
 
-export function batchProgress(b: Pick<Batch, 'totalImages' | 'processedImages'>): number {
+export function batchProgress(b: Pick<Batch, 'totalImages' | 'processedImages' | 'analysesPending'>): number {
   if (b.totalImages === 0) return 0;
-  return Math.round((b.processedImages / b.totalImages) * 1000) / 10;
+  // An image whose slow analyses are still to come is not done yet.
+  return Math.round(((b.processedImages - b.analysesPending) / b.totalImages) * 1000) / 10;
 }
 
 export function batchSummary(b: BatchWithWebhook): z.output<typeof BatchSummary> {

@@ -1,6 +1,7 @@
 // Creating a batch: the batch, its images and (when it starts at once) their jobs are written in one transaction,
 // the jobs through the outbox, so a batch is never visible without the work it implies, nor the reverse.
 import type { Prisma, PrismaClient, SourceKind } from '@pixmill/db';
+import type { AnalysisKind } from '@pixmill/contracts';
 import type { Recipe } from '@pixmill/imaging';
 import { enqueueMany } from '@pixmill/queue';
 
@@ -18,6 +19,8 @@ export type NewBatchFields = {
   ownerId: string;
   name?: string;
   recipe: Recipe;
+  /** Analyses asked for; none when unset or empty. */
+  analysis?: AnalysisKind[];
   sourceKind: SourceKind;
   autoStart: boolean;
   idempotencyKey?: string;
@@ -35,6 +38,7 @@ export const newBatchRow = (b: NewBatchFields, totalImages: number): Prisma.Batc
   status: b.autoStart ? 'queued' : 'pending',
   sourceKind: b.sourceKind,
   recipe: b.recipe as unknown as Prisma.InputJsonValue,
+  ...(b.analysis?.length && { analysis: b.analysis }),
   totalImages,
   idempotencyKey: b.idempotencyKey ?? null,
   webhookUrl: b.webhookUrl ?? null,

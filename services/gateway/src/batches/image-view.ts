@@ -24,6 +24,9 @@ export async function imageView(
           filename: img.originalName ?? `${base}-original`,
         })
       : null,
+    // What the batch's analyses found (null when it asked for none); `pending` while the slow ones run.
+    analysis_status: img.analysisStatus,
+    analysis: img.analysis ?? null,
     outputs: await Promise.all(
       img.outputs
         .sort((a, b) => a.variant.localeCompare(b.variant))

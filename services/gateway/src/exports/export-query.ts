@@ -18,6 +18,8 @@ export const filterFields = {
   failed_only: flag.describe('Only images that failed'),
   start_date: z.coerce.date().optional().describe('Images finished at or after (ISO 8601)'),
   end_date: z.coerce.date().optional().describe('Images finished at or before (ISO 8601)'),
+  has_store_name: flag.describe('Only images whose vision provider named a store (needs the `describe` analysis)'),
+  has_contact: flag.describe('Only images with a business contact in their text (needs the `text` analysis)'),
 };
 
 export const ExportQuery = z.object({ format: ExportFormatParam.default('csv'), ...filterFields });
@@ -33,6 +35,8 @@ type FilterInput = {
   start_date?: Date | undefined;
   end_date?: Date | undefined;
   image_status?: ImageStatus[] | undefined;
+  has_store_name?: boolean;
+  has_contact?: boolean;
 };
 
 export function toFilters(q: FilterInput): ExportFilters {
@@ -51,7 +55,29 @@ export function toFilters(q: FilterInput): ExportFilters {
     ...(statuses ? { statuses } : {}),
     ...(q.start_date ? { startDate: q.start_date } : {}),
     ...(q.end_date ? { endDate: q.end_date } : {}),
+    ...(q.has_contact ? { hasContact: true } : {}),
+    ...(q.has_store_name ? { hasStoreName: true } : {}),
   };
+}
+
+/**
+ * The analysis columns when any of `batches` asked for analyses; the has_contact / has_store_name filters only where
+ * the analysis they read was asked for (else they would silently match nothing).
+ */
+export function withAnalysis(f: ExportFilters, batches: readonly { analysis: unknown }[]): ExportFilters {
+  const asked = (b: { analysis: unknown }) => (Array.isArray(b.analysis) ? (b.analysis as string[]) : []);
+  const need = (filter: string, kind: string) => {
+    const without = batches.filter((b) => !asked(b).includes(kind));
+    if (without.length > 0 && batches.length > 0)
+      throw new ValidationError(
+        `${filter} needs the ${kind} analysis, which ${batches.length === 1 ? 'this batch' : 'a batch of the export'} did not ask for`,
+        { field: filter, analysis: kind },
+        'analysis_not_enabled',
+      );
+  };
+  if (f.hasContact) need('has_contact', 'text');
+  if (f.hasStoreName) need('has_store_name', 'describe');
+  return { ...f, analysis: batches.some((b) => asked(b).length > 0) };
 }
 
 /** The filters as recorded in the export log and shown in the export itself. */
@@ -61,6 +87,8 @@ export function describeFilters(f: ExportFilters, extra: Record<string, unknown>
     ...(f.startDate ? { start_date: f.startDate.toISOString() } : {}),
     ...(f.endDate ? { end_date: f.endDate.toISOString() } : {}),
     metadata: f.metadata,
+    ...(f.hasContact ? { has_contact: true } : {}),
+    ...(f.hasStoreName ? { has_store_name: true } : {}),
     ...extra,
   };
 }

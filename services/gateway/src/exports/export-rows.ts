@@ -1,6 +1,7 @@
 // The rows of an export: one per image and output variant (an image without outputs gives one row), read from the
 // database a page at a time in input order, so an export of 100,000 images never holds more than a page.
 import type { Batch, Image, ImageStatus, Output, Prisma, PrismaClient } from '@pixmill/db';
+import { AnalysisResult } from '@pixmill/contracts';
 import type { ObjectStore } from '@pixmill/storage';
 
 export type ExportFilters = {
@@ -11,6 +12,11 @@ export type ExportFilters = {
   endDate?: Date;
   /** Add the metadata columns (input row, content type and hash, attempts...). */
   metadata: boolean;
+  /** Add the analysis columns (seed 002's names: text_content, business_contact, ...). */
+  analysis?: boolean;
+  /** Only images with a business contact / a store name found by their analyses. */
+  hasContact?: boolean;
+  hasStoreName?: boolean;
 };
 
 export type Cell = string | number | null;
@@ -47,8 +53,28 @@ export const METADATA_COLUMNS = [
   'source_row',
 ] as const;
 
-export const exportColumns = (metadata: boolean): string[] =>
-  metadata ? [...BASE_COLUMNS, ...METADATA_COLUMNS] : [...BASE_COLUMNS];
+/** Seed 002's URLAnalysisResult fields, and pixmill's own analyses beside them. */
+export const ANALYSIS_COLUMNS = [
+  'store_image',
+  'store_name',
+  'text_content',
+  'business_contact',
+  'image_description',
+  'processing_time_seconds',
+  'cache_hit',
+  'faces',
+  'blurry',
+  'phash',
+  'placeholder',
+  'dominant_colour',
+  'analysis_result',
+] as const;
+
+export const exportColumns = (metadata: boolean, analysis = false): string[] => [
+  ...BASE_COLUMNS,
+  ...(metadata ? METADATA_COLUMNS : []),
+  ...(analysis ? ANALYSIS_COLUMNS : []),
+];
 
 export type RowSource = {
   prisma: Pick<PrismaClient, 'image' | 'output'>;
@@ -63,6 +89,8 @@ export function imageWhere(batchId: string, f: ExportFilters): Prisma.ImageWhere
   return {
     batchId,
     ...(f.statuses ? { status: { in: f.statuses } } : {}),
+    ...(f.hasContact ? { hasContact: true } : {}),
+    ...(f.hasStoreName ? { hasStoreName: true } : {}),
     ...(f.startDate || f.endDate
       ? {
           processedAt: {
@@ -132,11 +160,38 @@ export async function* batchImages(
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
+/** The analysis cells of one image (null where an analysis was not asked for or found nothing to say). */
+export function analysisCells(stored: unknown): ExportRow {
+  const parsed = AnalysisResult.safeParse(stored ?? {});
+  const a = parsed.success ? parsed.data : {};
+  const c = a.text?.business_contact;
+  // Seed 002's one-string form of the contacts.
+  const contact = c ? [...c.emails, ...c.phones, ...c.urls].join('; ') : null;
+  const ms = Object.values(a.timings_ms ?? {}).reduce((s, v) => s + v, 0);
+  return {
+    store_image:
+      a.describe?.store_image === undefined || a.describe.store_image === null ? null : String(a.describe.store_image),
+    store_name: a.describe?.store_name ?? null,
+    text_content: a.text?.text_content ?? a.describe?.text ?? null,
+    business_contact: contact || null,
+    image_description: a.describe?.image_description ?? null,
+    processing_time_seconds: stored ? Math.round(ms) / 1000 : null,
+    cache_hit: a.describe ? String(a.describe.cache_hit) : null,
+    faces: a.faces?.count ?? null,
+    blurry: a.quality ? String(a.quality.blurry) : null,
+    phash: a.phash ?? null,
+    placeholder: a.placeholder?.thumbhash ?? null,
+    dominant_colour: a.colours?.palette[0]?.hex ?? null,
+    analysis_result: stored ? JSON.stringify(stored) : null,
+  };
+}
+
 export async function rowsOfImage(
   img: ImageWithOutputs,
   batch: Pick<Batch, 'id' | 'name'>,
   src: RowSource,
   metadata: boolean,
+  analysis = false,
 ): Promise<ExportRow[]> {
   const common: ExportRow = {
     batch_id: batch.id,
@@ -167,6 +222,7 @@ export async function rowsOfImage(
         source_row: img.sourceRow === null ? null : JSON.stringify(img.sourceRow),
       }
     : {};
+  if (analysis) Object.assign(meta, analysisCells(img.analysis));
   if (img.outputs.length === 0) {
     return [
       {
@@ -210,7 +266,7 @@ export async function* batchRows(
 ): AsyncGenerator<ExportRow> {
   let n = 0;
   for await (const img of batchImages(src.prisma, batch.id, f)) {
-    for (const row of await rowsOfImage(img, batch, src, f.metadata)) {
+    for (const row of await rowsOfImage(img, batch, src, f.metadata, f.analysis)) {
       if (n++ >= limit) return;
       yield row;
     }

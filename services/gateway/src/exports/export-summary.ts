@@ -44,7 +44,7 @@ export async function exportSummary(
     where: imageWhere(batch.id, f),
     _count: { _all: true },
   });
-  const columns = exportColumns(f.metadata);
+  const columns = exportColumns(f.metadata, f.analysis);
   const sampled: Record<ExportFormat, number> = { csv: 0, json: 0, xlsx: 0 };
   let sampleRows = 0;
   for (const format of ['csv', 'json', 'xlsx'] as const) {

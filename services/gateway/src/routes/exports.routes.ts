@@ -13,6 +13,7 @@ import {
   IMAGE_STATUSES,
   PreviewQuery,
   toFilters,
+  withAnalysis,
 } from '../exports/export-query';
 import { batchRows, exportColumns, type ExportFilters, type ExportRow, type RowSource } from '../exports/export-rows';
 import { exportStatistics } from '../exports/export-statistics';
@@ -92,13 +93,13 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       const auth = authOf(req);
       const batch = await findOwnedBatch(prisma, auth, String(req.params.id));
       const q = ExportQuery.parse(req.query);
-      const f = toFilters(q);
+      const f = withAnalysis(toFilters(q), [batch]);
       const filters = describeFilters(f);
       await sendExport(res, {
         format: q.format,
         baseName: exportBaseName(batch.name, batch.id),
         rows: batchRows(src, batch, f),
-        columns: exportColumns(f.metadata),
+        columns: exportColumns(f.metadata, f.analysis),
         meta: exportMeta(batch, filters),
         log: { prisma, userId: auth.userId, batchIds: [batch.id], filters },
       });
@@ -121,10 +122,12 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
       const q = PreviewQuery.parse(req.query);
-      const f = toFilters(q);
+      const f = withAnalysis(toFilters(q), [batch]);
       const rows: ExportRow[] = [];
       for await (const r of batchRows(src, batch, f, q.limit)) rows.push(r);
-      res.set('Cache-Control', 'no-store').json({ batch_id: batch.id, columns: exportColumns(f.metadata), rows });
+      res
+        .set('Cache-Control', 'no-store')
+        .json({ batch_id: batch.id, columns: exportColumns(f.metadata, f.analysis), rows });
     },
   );
 
@@ -140,7 +143,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const f = toFilters(PreviewQuery.omit({ limit: true }).parse(req.query));
+      const f = withAnalysis(toFilters(PreviewQuery.omit({ limit: true }).parse(req.query)), [batch]);
       res.set('Cache-Control', 'no-store').json(await exportSummary(src, batch, f));
     },
   );
@@ -170,12 +173,12 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
           throw err;
         }
       }
-      const f = toFilters(q);
+      const f = withAnalysis(toFilters(q), batches);
       const filters = describeFilters(f);
       await sendZip(res, {
         format: q.format,
         fileName: `pixmill-export-${new Date().toISOString().slice(0, 10)}.zip`,
-        columns: exportColumns(f.metadata),
+        columns: exportColumns(f.metadata, f.analysis),
         entries: batches.map((b) => ({
           name: exportBaseName(b.name, b.id),
           rows: () => batchRows(src, b, f),
@@ -202,7 +205,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const auth = authOf(req);
       const q = FilteredBody.parse(req.body);
-      const f: ExportFilters = toFilters(q);
+      let f: ExportFilters = toFilters(q);
       const mine = auth.role === 'admin' ? {} : { ownerId: auth.userId };
       if (q.batch_ids) {
         // Named batches must all be the caller's: a foreign id is the same 404 as everywhere else.
@@ -231,6 +234,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
           : {}),
       };
       const batches = await prisma.batch.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      f = withAnalysis(f, batches);
       const filters = describeFilters(f, {
         limit: q.limit,
         ...(q.batch_status ? { batch_status: q.batch_status } : {}),
@@ -251,7 +255,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
         format: q.format,
         baseName: `pixmill-filtered-${new Date().toISOString().slice(0, 10)}`,
         rows: rows(),
-        columns: exportColumns(f.metadata),
+        columns: exportColumns(f.metadata, f.analysis),
         meta: {
           title: 'filtered export',
           filters,

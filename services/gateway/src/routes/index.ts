@@ -5,6 +5,7 @@ import { batchControlRoutes } from './batch-control.routes';
 import { batchInsightsRoutes } from './batch-insights.routes';
 import { batchListRoutes } from './batch-list.routes';
 import { batchesRoutes } from './batches.routes';
+import { duplicatesRoutes } from './duplicates.routes';
 import { exportTemplateRoutes } from './export-template.routes';
 import { exportsRoutes } from './exports.routes';
 import { filesRoutes } from './files.routes';
@@ -28,6 +29,7 @@ export const routeModules: RouteModule[] = [
   batchListRoutes,
   batchControlRoutes,
   batchInsightsRoutes,
+  duplicatesRoutes,
   urlBatchesRoutes,
   shortRoutes,
   exportTemplateRoutes,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parseRecipe } from '@pixmill/imaging';
 import { authOf } from '../auth/auth-context';
+import { parseAnalysisOption } from '../batches/batch-options';
 import { createUploadBatch } from '../batches/create-batch';
 import { imageView } from '../batches/image-view';
 import { receiveImages } from '../batches/upload-images';
@@ -18,6 +19,7 @@ const ResizeFields = z.object({
   format: z.string().optional(),
   quality: z.coerce.number().int().min(1).max(100).optional(),
   max_bytes: z.coerce.number().int().min(100).optional(),
+  analysis: z.string().optional(),
   wait: z.coerce.number().min(0).max(60).default(10),
 });
 
@@ -46,6 +48,10 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
                 format: { type: 'string', enum: ['jpeg', 'png', 'webp', 'avif', 'original'] },
                 quality: { type: 'integer' },
                 max_bytes: { type: 'integer' },
+                analysis: {
+                  type: 'string',
+                  description: '`true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...)',
+                },
                 wait: { type: 'number', default: 10 },
               },
             },
@@ -96,11 +102,13 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         } catch (err) {
           throw new ValidationError((err as Error).message, (err as { details?: unknown }).details, 'invalid_options');
         }
+        const analysis = parseAnalysisOption(f.analysis, settings);
         await createUploadBatch(prisma, {
           id: jobId,
           ownerId: auth.userId,
           name: file.originalName,
           recipe,
+          analysis,
           sourceKind: 'upload',
           autoStart: true,
           images: [
@@ -120,7 +128,8 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
             where: { id: file.imageId },
             include: { outputs: true },
           });
-          if (image.status === 'succeeded' || image.status === 'failed') {
+          // Done once resized and, when analyses were asked for, once they have ended too.
+          if (image.status === 'failed' || (image.status === 'succeeded' && image.analysisStatus !== 'pending')) {
             const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
             if (image.status === 'failed') {
               return void res.status(422).json({
@@ -136,6 +145,7 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
               status: 'completed',
               download_url: view.outputs[0]?.download_url ?? null,
               output: view.outputs[0] ?? null,
+              ...(analysis.length > 0 && { analysis: view.analysis }),
             });
           }
           if (Date.now() >= deadline || req.socket.destroyed) break;

@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
 import pLimit, { type Limit } from 'p-limit';
+import { runCheapAnalyses } from '@pixmill/analysis/cheap';
+import { detectFaces, type FaceEngine } from '@pixmill/analysis/faces';
 import { claimImage, finishImage, type ImageOutcome } from '@pixmill/batch-state';
 import type { Settings } from '@pixmill/config';
-import type { ResizeImageJob } from '@pixmill/contracts';
+import {
+  AnalysisRequest,
+  isCheapKind,
+  isSlowKind,
+  type AnalysisResult,
+  type FacesResult,
+  type ResizeImageJob,
+  type SlowAnalysisKind,
+} from '@pixmill/contracts';
 import type { PrismaClient } from '@pixmill/db';
 import { ImageError, parseRecipe, processImage, type Recipe } from '@pixmill/imaging';
 import type { Logger, PipelineMetrics } from '@pixmill/observability';
 import type { JobContext } from '@pixmill/queue';
-import { ObjectNotFoundError, type ObjectStore } from '@pixmill/storage';
+import { ObjectNotFoundError, ObjectTooLargeError, readObject, type ObjectStore } from '@pixmill/storage';
 import { outputKey } from '../output-key';
-import { readObject, ObjectTooLargeError } from '../read-object';
 
 export type ResizeDeps = {
   prisma: Pick<PrismaClient, '$queryRaw'>;
@@ -17,8 +26,16 @@ export type ResizeDeps = {
   log: Logger;
   settings: Pick<
     Settings,
-    'MAX_INPUT_PIXELS' | 'RESIZE_TIMEOUT_MS' | 'RESIZE_CONCURRENCY' | 'MAX_FILE_BYTES' | 'QUEUE_MAX_ATTEMPTS'
+    | 'MAX_INPUT_PIXELS'
+    | 'RESIZE_TIMEOUT_MS'
+    | 'RESIZE_CONCURRENCY'
+    | 'MAX_FILE_BYTES'
+    | 'QUEUE_MAX_ATTEMPTS'
+    | 'ANALYSIS_BLUR_THRESHOLD'
+    | 'ANALYSIS_TIMEOUT_MS'
   >;
+  /** Face detection for `position: "faces"` variants, started on first use (a worker thread and ~100 MB). */
+  faces?: () => Pick<FaceEngine, 'detect'>;
   /** Stage timings and bytes, images by outcome (`pipelineMetrics(registry)`). */
   metrics: Pick<PipelineMetrics, 'time' | 'bytes' | 'image'>;
 };
@@ -43,11 +60,66 @@ export const makeResizeImageHandler = (d: ResizeDeps) => {
 type Slots = { sharp: Limit; input: Limit };
 
 type Rendered =
-  | { ok: true; outputs: Awaited<ReturnType<typeof processImage>>['outputs']; contentHash: string }
+  | {
+      ok: true;
+      outputs: Awaited<ReturnType<typeof processImage>>['outputs'];
+      contentHash: string;
+      /** What the analyses run here found (undefined when the batch asked for none). */
+      analysis?: AnalysisResult;
+      /** Slow analyses still to run on analyze.image. */
+      slow: SlowAnalysisKind[];
+    }
   | { ok: false; outcome: ImageOutcome };
 
+/** The batch's analyses: the cheap ones ride on this decode, the slow ones go to analyze.image afterwards. */
+function analysisPlan(stored: unknown) {
+  const asked = AnalysisRequest.safeParse(stored ?? false);
+  const kinds = asked.success ? asked.data : [];
+  return { kinds, cheap: kinds.filter(isCheapKind), slow: kinds.filter(isSlowKind) };
+}
+
+/**
+ * A `faces` crop needs the faces before the variants are cut; found here, they are also the faces analysis (so the
+ * analyze service does not look again). A failure leaves the crop to attention and is the analysis's error.
+ */
+async function facesForCrop(
+  d: ResizeDeps,
+  slots: Slots,
+  input: Buffer,
+  plan: ReturnType<typeof analysisPlan>,
+  analysis: AnalysisResult,
+): Promise<FacesResult | undefined> {
+  if (!d.faces) return undefined;
+  const engine = d.faces();
+  const started = performance.now();
+  try {
+    const faces = await slots.sharp(() =>
+      detectFaces(input, engine, {
+        maxInputPixels: d.settings.MAX_INPUT_PIXELS,
+        timeoutMs: d.settings.ANALYSIS_TIMEOUT_MS,
+      }),
+    );
+    if (plan.kinds.includes('faces')) analysis.faces = faces;
+    return faces;
+  } catch (err) {
+    if (err instanceof ImageError) throw err;
+    d.log.warn({ err }, 'face detection for a faces crop failed');
+    if (plan.kinds.includes('faces'))
+      analysis.errors = { faces: { code: 'analysis_failed', message: (err as Error).message.slice(0, 500) } };
+    return undefined;
+  } finally {
+    if (plan.kinds.includes('faces')) analysis.timings_ms = { faces: Math.round(performance.now() - started) };
+  }
+}
+
 /** Reads the original and renders the recipe; a bad or missing original is an outcome, anything else throws. */
-async function render(d: ResizeDeps, slots: Slots, key: string, recipe: Recipe): Promise<Rendered> {
+async function render(
+  d: ResizeDeps,
+  slots: Slots,
+  key: string,
+  recipe: Recipe,
+  plan: ReturnType<typeof analysisPlan>,
+): Promise<Rendered> {
   const m = d.metrics;
   const failed = (code: string, message: string): Rendered => ({
     ok: false,
@@ -66,16 +138,39 @@ async function render(d: ResizeDeps, slots: Slots, key: string, recipe: Recipe):
     }
     const contentHash = createHash('sha256').update(input).digest('hex');
     try {
+      const analysis: AnalysisResult = {};
+      const faces = recipe.variants.some((v) => v.position === 'faces')
+        ? await facesForCrop(d, slots, input, plan, analysis)
+        : undefined;
       const processed = await slots.sharp(() =>
         m.time('process', () =>
           processImage(input, recipe, {
             maxInputPixels: d.settings.MAX_INPUT_PIXELS,
             timeoutMs: d.settings.RESIZE_TIMEOUT_MS,
+            sample: plan.cheap.length > 0,
+            faces: faces?.boxes,
           }),
         ),
       );
       for (const o of processed.outputs) m.bytes('process', o.bytes);
-      return { ok: true, outputs: processed.outputs, contentHash };
+      if (processed.sample) {
+        const found = await m.time('analysis', () =>
+          runCheapAnalyses(processed.sample!, plan.cheap, { blurThreshold: d.settings.ANALYSIS_BLUR_THRESHOLD }),
+        );
+        const errors = { ...analysis.errors, ...found.errors };
+        Object.assign(analysis, found, { timings_ms: { ...analysis.timings_ms, ...found.timings_ms } });
+        if (Object.keys(errors).length) analysis.errors = errors;
+        else delete analysis.errors;
+      }
+      // faces found for a crop need not be looked for again
+      const slow = analysis.faces || analysis.errors?.faces ? plan.slow.filter((k) => k !== 'faces') : plan.slow;
+      return {
+        ok: true,
+        outputs: processed.outputs,
+        contentHash,
+        ...(plan.kinds.length > 0 && { analysis }),
+        slow,
+      };
     } catch (err) {
       if (err instanceof ImageError) return failed(err.code, err.message);
       throw err;
@@ -114,7 +209,7 @@ async function handle(d: ResizeDeps, slots: Slots, job: ResizeImageJob, ctx: Job
         message: 'the original image was never stored',
       });
 
-    const rendered = await render(d, slots, key, recipe);
+    const rendered = await render(d, slots, key, recipe, analysisPlan(claim.analysis));
     if (!rendered.ok) return await finish(rendered.outcome);
 
     // Deterministic keys: a redelivered message overwrites the same objects instead of adding new ones.
@@ -128,7 +223,12 @@ async function handle(d: ResizeDeps, slots: Slots, job: ResizeImageJob, ctx: Job
         return { variant: o.variant, storageKey, format: o.format, width: o.width, height: o.height, bytes: o.bytes };
       }),
     );
-    await finish({ status: 'succeeded', outputs, contentHash: rendered.contentHash });
+    await finish({
+      status: 'succeeded',
+      outputs,
+      contentHash: rendered.contentHash,
+      ...(rendered.analysis && { analysis: rendered.analysis, analyseLater: rendered.slow.length > 0 }),
+    });
   } catch (err) {
     if (ctx.attempt < d.settings.QUEUE_MAX_ATTEMPTS) throw err;
     log.error({ err }, 'giving up on image after the last attempt');

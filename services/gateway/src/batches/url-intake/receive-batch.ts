@@ -64,6 +64,7 @@ async function createFromRecordedUpload(
     ownerId: o.ownerId,
     name: options.name,
     recipe: options.recipe,
+    analysis: options.analysis,
     autoStart: options.autoStart,
     idempotencyKey: o.idempotencyKey,
     webhookUrl: options.webhookUrl,
@@ -111,6 +112,7 @@ export async function createFromUrlList(
     {
       batch_name: body.batch_name,
       recipe: typeof body.recipe === 'object' ? JSON.stringify(body.recipe) : body.recipe,
+      analysis: body.analysis,
       webhook_url: body.webhook_url,
       auto_start: body.auto_start,
     },
@@ -123,6 +125,7 @@ export async function createFromUrlList(
       ownerId: o.ownerId,
       name: options.name,
       recipe: options.recipe,
+      analysis: options.analysis,
       sourceKind: 'url_list',
       autoStart: options.autoStart,
       idempotencyKey: o.idempotencyKey,

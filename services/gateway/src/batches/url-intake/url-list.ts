@@ -16,6 +16,12 @@ export const UrlListBody = z.object({
     .union([z.string(), z.record(z.string(), z.unknown())])
     .optional()
     .describe('A recipe object, or the same as a JSON string'),
+  analysis: z
+    .union([z.boolean(), z.array(z.string()), z.string()])
+    .optional()
+    .describe(
+      'Analyses to run: true for the cheap set, or a list of metadata, colours, placeholder, phash, quality, faces, text, describe',
+    ),
   // Checked (length included) by parseBatchOptions, as for multipart batches; the limit shows in the API document.
   webhook_url: z.string().meta({ maxLength: MAX_WEBHOOK_URL_LENGTH }).optional(),
   auto_start: z.union([z.boolean(), z.string()]).optional(),

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '@pixmill/storage';
+import type { ObjectStore } from './object-store';
 
 export class ObjectTooLargeError extends Error {}
 

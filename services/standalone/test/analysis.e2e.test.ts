@@ -1,0 +1,196 @@
+// Image analysis end to end, as a user runs it: `pnpm start` with nothing configured (its own process: embedded
+// database, in-process queue, local disk) first, then the all-in-one on PostgreSQL, RabbitMQ and S3 protocol. Real
+// photographs and models; the batch completes once, after its images' slow analyses.
+import { parse } from 'csv-parse/sync';
+import sharp from 'sharp';
+import {
+  astronaut,
+  blurred,
+  CONTACT,
+  landscape,
+  photoWithContact,
+  recompressed,
+  sharpPhoto,
+} from '../../../packages/analysis/test/support/test-images';
+import { startEmbeddedProcess, type EmbeddedProcess } from './support/embedded-process';
+import { startPipeline, type Pipeline } from './support/pipeline';
+
+type Auth = { Authorization: string };
+type Target = { base: string; auth: Auth; close: () => Promise<unknown> };
+type Item = {
+  id: string;
+  original_name: string;
+  status: string;
+  analysis_status: string | null;
+  analysis: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
+  outputs: { variant: string; width: number; height: number; download_url: string }[];
+};
+
+const KINDS = ['metadata', 'colours', 'placeholder', 'phash', 'quality', 'faces', 'text'];
+const RECIPE = {
+  variants: [
+    { name: 'web', width: 800, fit: 'inside', format: 'jpeg' },
+    { name: 'face', width: 200, height: 200, fit: 'cover', position: 'faces', format: 'jpeg' },
+  ],
+};
+
+async function files(): Promise<[string, Buffer][]> {
+  const photo = sharpPhoto();
+  return [
+    ['contact.jpg', await photoWithContact()],
+    ['astronaut.jpg', astronaut()],
+    ['elephants.jpg', photo],
+    ['elephants-blurred.jpg', await blurred(photo)],
+    ['elephants-small.jpg', await recompressed(photo)],
+    ['dune.jpg', landscape()],
+  ];
+}
+
+async function call(t: Target, path: string, init: RequestInit = {}) {
+  const res = await fetch(`${t.base}${path}`, { ...init, headers: { ...t.auth, ...(init.headers ?? {}) } });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // CSV and other text answers stay text
+  }
+  return { status: res.status, body: body as any, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function waitForEnd(t: Target, batchId: string, timeoutMs = 240_000) {
+  const deadline = Date.now() + timeoutMs;
+  const seen: number[] = [];
+  for (;;) {
+    const { body } = await call(t, `/api/v1/batches/${batchId}/progress`);
+    const data = body.data ?? body;
+    seen.push(Number(data.progress_percentage ?? data.progress ?? 0));
+    if (['completed', 'failed', 'cancelled'].includes(String(data.status))) return { data, seen };
+    if (Date.now() > deadline) throw new Error(`batch not final: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function suite(name: string, start: () => Promise<Target>) {
+  describe(name, () => {
+    let t: Target;
+    let batchId: string;
+    let items: Map<string, Item>;
+    beforeAll(async () => {
+      t = await start();
+      const fd = new FormData();
+      for (const [file, data] of await files())
+        fd.append('files[]', new Blob([new Uint8Array(data)], { type: 'image/jpeg' }), file);
+      fd.append('recipe', JSON.stringify(RECIPE));
+      fd.append('analysis', JSON.stringify(KINDS));
+      const res = await call(t, '/api/v1/batches', { method: 'POST', body: fd });
+      expect(res.status).toBe(201);
+      batchId = (res.body.data ?? res.body).batch_id;
+      const end = await waitForEnd(t, batchId);
+      expect(end.data.status).toBe('completed');
+      const list = await call(t, `/api/v1/batches/${batchId}/images?per_page=100`);
+      items = new Map(((list.body.data ?? list.body).items as Item[]).map((i) => [i.original_name, i]));
+    }, 400_000);
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('ends the batch only after every image’s analyses, each image analysed', () => {
+      expect(items.size).toBe(6);
+      for (const item of items.values()) {
+        expect(item.status).toBe('succeeded');
+        expect(item.analysis_status).toBe('done');
+        expect(item.analysis!.errors).toBeUndefined();
+        expect(Object.keys(item.analysis!.timings_ms).sort()).toEqual([...KINDS].sort());
+      }
+    });
+
+    it('reads the phone number and e-mail off the photograph that shows them, and none off the others', () => {
+      const text = items.get('contact.jpg')!.analysis!.text;
+      expect(text.business_contact.emails).toEqual([CONTACT.email]);
+      expect(text.business_contact.phones).toEqual([CONTACT.e164]);
+      expect(text.text_content).toContain(CONTACT.email);
+      for (const other of ['dune.jpg', 'elephants.jpg'])
+        expect(items.get(other)!.analysis!.text.business_contact).toEqual({ emails: [], phones: [], urls: [] });
+    });
+
+    it('finds the face, flags the blurred copy, and describes the file', () => {
+      expect(items.get('astronaut.jpg')!.analysis!.faces.count).toBe(1);
+      expect(items.get('dune.jpg')!.analysis!.faces.count).toBe(0);
+      expect(items.get('elephants-blurred.jpg')!.analysis!.quality.blurry).toBe(true);
+      expect(items.get('elephants.jpg')!.analysis!.quality.blurry).toBe(false);
+      expect(items.get('elephants.jpg')!.analysis!.metadata).toMatchObject({
+        format: 'jpeg',
+        width: 1920,
+        height: 1080,
+      });
+      expect(items.get('elephants.jpg')!.analysis!.placeholder.thumbhash).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
+      expect(items.get('elephants.jpg')!.analysis!.colours.palette.length).toBeGreaterThan(1);
+    });
+
+    it('keeps the face inside the `faces` crop', async () => {
+      const item = items.get('astronaut.jpg')!;
+      const out = item.outputs.find((o) => o.variant === 'face')!;
+      expect([out.width, out.height]).toEqual([200, 200]);
+      const res = await fetch(out.download_url.startsWith('http') ? out.download_url : `${t.base}${out.download_url}`);
+      expect(res.status).toBe(200);
+      expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBe(200);
+    });
+
+    it('groups the recompressed copy with its original, not the unrelated photographs', async () => {
+      const { status, body } = await call(t, `/api/v1/batches/${batchId}/duplicates`);
+      expect(status).toBe(200);
+      const groups = ((body.data ?? body).near_duplicates as { images: { original_name: string }[] }[]).map((g) =>
+        g.images.map((i) => i.original_name).sort(),
+      );
+      expect(groups).toContainEqual(expect.arrayContaining(['elephants-small.jpg', 'elephants.jpg']));
+      expect(groups.flat()).not.toContain('dune.jpg');
+      expect(groups.flat()).not.toContain('astronaut.jpg');
+    });
+
+    it('exports seed 002’s text_content and business_contact, filtered with has_contact', async () => {
+      const csv = await call(t, `/api/v1/export/batch/${batchId}?format=csv&has_contact=true`);
+      expect(csv.status).toBe(200);
+      const rows = parse(csv.text.replace(/^\uFEFF/, ''), { columns: true, skip_empty_lines: true }) as Record<
+        string,
+        string
+      >[];
+      const data = rows.filter((r) => r.image_id);
+      expect(new Set(data.map((r) => r.source))).toEqual(new Set(['contact.jpg']));
+      expect(data[0]!.business_contact).toContain(CONTACT.email);
+      expect(data[0]!.business_contact).toContain(CONTACT.e164);
+      expect(data[0]!.text_content).toContain(CONTACT.email);
+      const preview = await call(t, `/api/v1/export/batch/${batchId}/preview?has_contact=true`);
+      expect(preview.status).toBe(200);
+      expect(JSON.stringify(preview.body)).toContain(CONTACT.email);
+      const all = await call(t, `/api/v1/export/batch/${batchId}/preview`);
+      expect(JSON.stringify(all.body)).toContain('dune.jpg');
+    });
+
+    it('refuses has_store_name on a batch that did not ask for describe, and describe without a provider', async () => {
+      const r = await call(t, `/api/v1/export/batch/${batchId}?has_store_name=true`);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body)).toContain('analysis_not_enabled');
+      const fd = new FormData();
+      fd.append('files[]', new Blob([new Uint8Array(astronaut())], { type: 'image/jpeg' }), 'a.jpg');
+      fd.append('analysis', '["describe"]');
+      const refused = await call(t, '/api/v1/batches', { method: 'POST', body: fd });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toContain('analysis_unavailable');
+      const bad = new FormData();
+      bad.append('files[]', new Blob([new Uint8Array(astronaut())], { type: 'image/jpeg' }), 'a.jpg');
+      bad.append('analysis', '["x-ray"]');
+      expect((await call(t, '/api/v1/batches', { method: 'POST', body: bad })).status).toBe(400);
+    });
+  });
+}
+
+suite('image analysis on the embedded default (pnpm start, nothing configured)', async () => {
+  const proc: EmbeddedProcess = await startEmbeddedProcess({ timeoutMs: 120_000 });
+  return { base: proc.base, auth: await proc.adminAuth(), close: () => proc.stop() };
+});
+
+suite('image analysis on PostgreSQL, RabbitMQ and S3 protocol', async () => {
+  const p: Pipeline = await startPipeline();
+  return { base: p.url, auth: await p.userAuth('alice'), close: () => p.close() };
+});
