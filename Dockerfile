@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One Dockerfile for every pixmill service; the build argument SERVICE picks which one:
-#   docker build --build-arg SERVICE=gateway -t pixmill/gateway .     (and ingest, resize, notifier)
+#   docker build --build-arg SERVICE=gateway -t pixmill/gateway .     (and ingest, resize, analyze, notifier)
 # The build stage installs the whole workspace from the lockfile (its postinstall generates the Prisma client),
 # bundles the service into one CommonJS file (infra/build/bundle.mjs -> services/<service>/dist/main.js), then
 # `pnpm deploy` copies the one service (src/ and dist/, its package.json "files") and only its production dependencies
@@ -23,7 +23,7 @@ RUN pnpm fetch --store-dir /pnpm/store
 COPY . .
 RUN pnpm install --frozen-lockfile --offline --store-dir /pnpm/store
 ARG SERVICE
-RUN test -f "services/${SERVICE}/src/main.ts" || { echo "build with --build-arg SERVICE=gateway|ingest|resize|notifier"; exit 1; }
+RUN test -f "services/${SERVICE}/src/main.ts" || { echo "build with --build-arg SERVICE=gateway|ingest|resize|analyze|notifier"; exit 1; }
 # Plain node on one bundle needs less memory than tsx's loader on the TypeScript source (see infra/build/bundle.mjs).
 RUN node infra/build/bundle.mjs "${SERVICE}"
 # --ignore-scripts: the Prisma client generated above is copied along; generating it again in /out would need the

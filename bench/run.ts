@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runAnalysisBench } from './analysis.bench';
 import { runExportBench } from './export.bench';
 import { runImageBench } from './image-batch.bench';
 import { runLoginFloodBench } from './login-flood.bench';
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   soak: runSoakBench,
   export: () => runExportBench(),
   'login-flood': runLoginFloodBench,
+  analysis: runAnalysisBench,
 };
 
 async function main() {

@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVICES = ['gateway', 'ingest', 'resize', 'notifier'];
+const SERVICES = ['gateway', 'ingest', 'resize', 'analyze', 'notifier'];
 
 // Left to `require` at run time, from the service's own node_modules: native addons, whose .node binary and its
 // loader (sharp's @img/sharp-<platform>, bcrypt's node-gyp-build) look for files next to their own package.
 // Each must therefore be a production dependency of every service whose bundle requires it (checked below).
-const EXTERNAL = ['sharp', 'bcrypt'];
+// The analysis engines likewise: tesseract.js starts its worker script and WASM core from files beside its own, and
+// the face detector's worker thread loads face-api, TensorFlow.js' WASM backend and the model files by path.
+const EXTERNAL = ['sharp', 'bcrypt', 'tesseract.js'];
 
 /** The packages of EXTERNAL that the bundle's output requires (imports the bundler dropped as unused do not count). */
 function externalsRequired(metafile) {

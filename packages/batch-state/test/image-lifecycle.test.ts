@@ -24,6 +24,7 @@ describe('claimImage', () => {
       claimed: true,
       originalKey: `originals/${id}/${imageIds[0]}.jpg`,
       recipe: { variants: [{ name: 'thumb', width: 64 }] },
+      analysis: null,
     });
     const image = await db().image.findUniqueOrThrow({ where: { id: imageIds[0]! } });
     expect(image).toMatchObject({ status: 'processing', attempts: 1 });

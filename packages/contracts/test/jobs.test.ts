@@ -1,8 +1,8 @@
 import { jobKinds, jobSchemas, NotifyWebhookJob } from '../src';
 
 describe('job contracts', () => {
-  it('covers the three job kinds of the design', () => {
-    expect(jobKinds.sort()).toEqual(['ingest.chunk', 'notify.webhook', 'resize.image']);
+  it('covers the four job kinds of the design', () => {
+    expect(jobKinds.sort()).toEqual(['analyze.image', 'ingest.chunk', 'notify.webhook', 'resize.image']);
   });
 
   it('refuses a message with a foreign version or a bad id', () => {

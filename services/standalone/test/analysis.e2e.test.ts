@@ -165,6 +165,13 @@ function suite(name: string, start: () => Promise<Target>) {
       expect(JSON.stringify(preview.body)).toContain(CONTACT.email);
       const all = await call(t, `/api/v1/export/batch/${batchId}/preview`);
       expect(JSON.stringify(all.body)).toContain('dune.jpg');
+      const results = await call(t, `/api/v1/batches/${batchId}/results.csv`);
+      expect(results.status).toBe(200);
+      const lines = parse(results.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      const contact = lines.find((l) => l.Image === 'contact.jpg')!;
+      expect(contact['Business Contact']).toContain(CONTACT.email);
+      expect(contact['Text Content']).toContain(CONTACT.email);
+      expect(lines.find((l) => l.Image === 'dune.jpg')!['Business Contact']).toBe('');
     });
 
     it('refuses has_store_name on a batch that did not ask for describe, and describe without a provider', async () => {

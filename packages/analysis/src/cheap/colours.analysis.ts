@@ -1,6 +1,7 @@
 // colours: a small dominant palette with the share of the image each colour covers, and the average colour.
 import type { ColoursResult } from '@pixmill/contracts';
-import { resizePixels, type RawPixels } from '@pixmill/imaging';
+import type { RawPixels } from '@pixmill/imaging';
+import { downsample, fitInside } from './downsample';
 
 const SIDE = 64;
 const MAX_COLOURS = 6;
@@ -88,10 +89,7 @@ function kmeans(points: number[][], k: number): { centre: number[]; count: numbe
 }
 
 export async function coloursOf(rgba: RawPixels): Promise<ColoursResult> {
-  const small =
-    rgba.width * rgba.height > SIDE * SIDE
-      ? await resizePixels(rgba, { width: SIDE, height: SIDE, fit: 'inside' })
-      : rgba;
+  const small = rgba.width * rgba.height > SIDE * SIDE ? downsample(rgba, fitInside(rgba, SIDE)) : rgba;
   const points = opaquePixels(small);
   if (points.length === 0) return { average: '#000000', palette: [] };
   const sum = points.reduce((s, p) => [s[0]! + p[0]!, s[1]! + p[1]!, s[2]! + p[2]!], [0, 0, 0]);

@@ -1,5 +1,6 @@
 // phash: a 64-bit perceptual hash (DCT of a 32 x 32 luma copy); grouping by Hamming distance is in phash-groups.ts.
-import { resizePixels, type RawPixels } from '@pixmill/imaging';
+import type { RawPixels } from '@pixmill/imaging';
+import { downsample } from './downsample';
 
 const N = 32;
 const LOW = 8;
@@ -32,7 +33,7 @@ function lowFrequencies(block: Float64Array): Float64Array {
 
 /** 16 hex digits: bit i set when low frequency i is above the median of the 64 (the classic pHash). */
 export async function phashOf(rgba: RawPixels): Promise<string> {
-  const grey = await resizePixels(rgba, { width: N, height: N, fit: 'fill', greyscale: true });
+  const grey = downsample(rgba, { width: N, height: N, greyscale: true });
   const block = Float64Array.from(grey.data.subarray(0, N * N));
   const low = lowFrequencies(block);
   const sorted = Float64Array.from(low).sort();

@@ -23,6 +23,7 @@ type ResultImage = {
   errorMessage: string | null;
   originalName: string | null;
   outputs: { variant: string; storageKey: string }[];
+  analysis?: unknown;
 };
 
 const PAGE = 1000;
@@ -31,8 +32,28 @@ const PRODUCT_HEAD = ['S. No.', 'Product Name', 'Input Image Urls', 'Output Imag
 /** Input columns with these names are dropped: results write their own (re-uploading a results file works). */
 const OURS = new Set(['outputimageurls', 'status', 'error']);
 
+/** Seed 002's text columns, added to the results of batches that asked for the `text` analysis. */
+const TEXT_HEAD = ['Text Content', 'Business Contact'];
+
+/** Text and contacts of a row's images (several URLs in one cell: joined with " | ", as the errors are). */
+function textCells(images: (ResultImage | undefined)[]): string[] {
+  const texts: string[] = [];
+  const contacts: string[] = [];
+  for (const img of images) {
+    const t = (
+      img?.analysis as { text?: { text_content?: string; business_contact?: Record<string, string[]> } } | null
+    )?.text;
+    texts.push(t?.text_content ?? '');
+    const c = t?.business_contact;
+    contacts.push(c ? [...(c.emails ?? []), ...(c.phones ?? []), ...(c.urls ?? [])].join('; ') : '');
+  }
+  const join = (v: string[]) => safeCell(v.some(Boolean) ? v.join(' | ') : '');
+  return [join(texts), join(contacts)];
+}
+
 export async function sendResultsCsv(res: Response, d: ResultsDeps, batch: Batch): Promise<void> {
   const variant = firstVariant(batch.recipe);
+  const withText = Array.isArray(batch.analysis) && (batch.analysis as string[]).includes('text');
   const out = stringify();
   let closed = false;
   res.on('close', () => {
@@ -45,9 +66,12 @@ export async function sendResultsCsv(res: Response, d: ResultsDeps, batch: Batch
     .set('Content-Disposition', contentDisposition(`${batch.name?.trim() || batch.id}-results.csv`))
     .set('Cache-Control', 'no-store');
   out.pipe(res);
-  const write = async (cells: string[]) => {
+  const writeCells = async (cells: string[]) => {
     if (!out.write(cells)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
   };
+  // The header line gets the text columns' names, every other line the row's images' text and contacts.
+  const write: Write = (cells, images) =>
+    writeCells(withText ? [...cells, ...(images ? textCells(images) : TEXT_HEAD)] : cells);
   const outputUrl = async (img: ResultImage | undefined): Promise<string> => {
     if (img?.status !== 'succeeded') return '';
     const o =
@@ -71,7 +95,7 @@ export async function sendResultsCsv(res: Response, d: ResultsDeps, batch: Batch
   }
 }
 
-type Write = (cells: string[]) => Promise<void>;
+type Write = (cells: string[], images?: (ResultImage | undefined)[]) => Promise<void>;
 type OutputUrl = (img: ResultImage | undefined) => Promise<string>;
 
 async function sendUrlBatchRows(
@@ -117,6 +141,7 @@ async function sendUrlBatchRows(
       const outputs = await Promise.all(found.map(outputUrl));
       await write(
         layout!(cells, outputs.join(urlSeparator(shape!, cells)), rowStatus(urls.length, found), rowErrors(found)),
+        found,
       );
     }
   }
@@ -127,7 +152,7 @@ async function sendUploadRows(d: ResultsDeps, batch: Batch, write: Write, output
   await write(['Image', 'Output Image Urls', 'Status', 'Error']);
   for await (const img of imagesInRowOrder(d.prisma, batch.id)) {
     if (closed()) return;
-    await write([safeCell(img.originalName ?? ''), await outputUrl(img), rowStatus(1, [img]), rowErrors([img])]);
+    await write([safeCell(img.originalName ?? ''), await outputUrl(img), rowStatus(1, [img]), rowErrors([img])], [img]);
   }
 }
 
@@ -208,6 +233,7 @@ async function* imagesInRowOrder(prisma: ResultsDeps['prisma'], batchId: string)
         errorMessage: true,
         originalName: true,
         outputs: { select: { variant: true, storageKey: true } },
+        analysis: true,
       },
     });
     yield* page;
