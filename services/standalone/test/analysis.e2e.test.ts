@@ -138,15 +138,11 @@ function suite(name: string, start: () => Promise<Target>) {
     it('finds the face, flags the blurred copy, and describes the file', () => {
       expect(items.get('astronaut.jpg')!.analysis!.faces.count).toBe(1);
       expect(items.get('dune.jpg')!.analysis!.faces.count).toBe(0);
-      expect(items.get('elephants-blurred.jpg')!.analysis!.quality.blurry).toBe(true);
-      expect(items.get('elephants.jpg')!.analysis!.quality.blurry).toBe(false);
-      expect(items.get('elephants.jpg')!.analysis!.metadata).toMatchObject({
-        format: 'jpeg',
-        width: 1920,
-        height: 1080,
-      });
-      expect(items.get('elephants.jpg')!.analysis!.placeholder.thumbhash).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
-      expect(items.get('elephants.jpg')!.analysis!.colours.palette.length).toBeGreaterThan(1);
+      expect(cheapItems.get('elephants-blurred.jpg')!.analysis!.quality.blurry).toBe(true);
+      expect(cheapItems.get('elephants.jpg')!.analysis!.quality.blurry).toBe(false);
+      expect(items.get('dune.jpg')!.analysis!.metadata).toMatchObject({ format: 'jpeg', width: 1680 });
+      expect(items.get('dune.jpg')!.analysis!.placeholder.thumbhash).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
+      expect(items.get('dune.jpg')!.analysis!.colours.palette.length).toBeGreaterThan(1);
     });
 
     it('keeps the face inside the `faces` crop', async () => {
