@@ -65,6 +65,26 @@ const trustProxy = z
     return entries.join(',');
   });
 
+/** Exact origins (scheme://host[:port], as a browser sends them in `Origin`), comma-separated. */
+const origins = list.transform((entries, ctx) => {
+  const bad = entries.filter((e) => {
+    try {
+      const u = new URL(e);
+      return (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== e || e.includes('*');
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected exact origins like https://app.example.com (scheme, host, port; no path, slash or wildcard); not ${bad.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 /** A bind address: an IP literal (0.0.0.0 or :: for every interface) or a host name. */
 const bindHost = z
   .string()
@@ -178,6 +198,9 @@ export const settingsShape = {
   ),
   REDIS_URL: optionalString.describe(
     'Redis URL for rate-limit counters shared by every gateway replica; unset counts in each process (N replicas allow N times the limits).',
+  ),
+  CORS_ORIGINS: origins.describe(
+    'Comma-separated origins (https://app.example.com) whose pages may call the API from a browser, credentials included; empty: no cross-origin access.',
   ),
   TRUST_PROXY: trustProxy.describe(
     'Proxies in front of the gateway whose X-Forwarded-For is believed: false, a hop count, or addresses/subnets (e.g. 10.0.0.0/8, uniquelocal). Behind a load balancer, set it, or all clients share its address and its rate limits.',

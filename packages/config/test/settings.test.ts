@@ -62,4 +62,14 @@ describe('settings', () => {
     for (const bad of ['yes please', '10.0.0.0/33', '10.0.0/8', 'fd00::/129', 'loopback,', '1.2.3.4/8/1'])
       expect(() => loadSettings({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY: expected false, true, a hop count/);
   });
+
+  it('takes CORS_ORIGINS as exact origins only (no paths, trailing slashes or wildcards)', () => {
+    expect(loadSettings({}).CORS_ORIGINS).toEqual([]);
+    expect(loadSettings({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).CORS_ORIGINS).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const bad of ['https://app.example.com/', 'https://*.example.com', 'app.example.com', 'ftp://x.example', '*'])
+      expect(() => loadSettings({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS: expected exact origins/);
+  });
 });

@@ -5,6 +5,7 @@ import { createPasswordWork } from './auth/password-work';
 import { sessionTimes } from './auth/sessions';
 import type { GatewayDeps } from './deps';
 import { ApiRouter } from './http/api-router';
+import { corsMiddleware } from './http/cors.middleware';
 import { errorMiddleware, notFoundMiddleware } from './http/error.middleware';
 import { httpMetrics } from './http/metrics.middleware';
 import { apiRateLimit } from './http/rate-limit.middleware';
@@ -43,6 +44,8 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.registry));
   app.use(securityHeaders(deps.settings));
+  // Before auth and rate limits: a preflight carries no credentials and must not be refused for lacking them.
+  app.use(corsMiddleware(deps.settings));
 
   const auth = createAuthMiddleware({
     db: deps.prisma,
