@@ -6,6 +6,7 @@ module.exports = {
   transform: base.transform,
   moduleFileExtensions: base.moduleFileExtensions,
   testPathIgnorePatterns: base.testPathIgnorePatterns,
+  transformIgnorePatterns: base.transformIgnorePatterns,
   setupFiles: base.setupFiles,
   testMatch: ['<rootDir>/services/standalone/test/browser/**/*.browser.ts'],
   testTimeout: 120_000,
