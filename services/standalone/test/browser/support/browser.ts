@@ -1,12 +1,18 @@
 // Debian's Chromium driven by playwright-core (no browser download), started so it makes no connection of its own
 // (the machine's network is closed), plus the checks every page gets: axe, screenshots at desktop and phone widths.
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const SCREENSHOT_DIR = path.resolve(__dirname, '../../../../../docs/screenshots');
+// docs/screenshots only when asked (`SCREENSHOTS=docs`): every run writes new bytes even for an unchanged page, which
+// would leave each developer's checkout dirty after `pnpm test:browser`.
+export const SCREENSHOT_DIR =
+  process.env.SCREENSHOTS === 'docs'
+    ? path.resolve(__dirname, '../../../../../docs/screenshots')
+    : path.join(os.tmpdir(), 'pixmill-screenshots');
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -39,7 +45,7 @@ export async function axeViolations(page: Page): Promise<string[]> {
 
 /**
  * The page's checks at both widths: no serious or critical axe violation, nothing wider than a phone at 390 px, and
- * a screenshot of each width in docs/screenshots (`<name>.png`, `<name>-phone.png`).
+ * a screenshot of each width in SCREENSHOT_DIR (`<name>.png`, `<name>-phone.png`).
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
