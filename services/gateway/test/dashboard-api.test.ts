@@ -65,6 +65,25 @@ describe('API routes behind the dashboard', () => {
     expect(res.items.map((b: { batch_name: string }) => b.batch_name)).toEqual(['Summer Catalogue 2026']);
   });
 
+  it('searches names literally: % and _ are characters, not wildcards', async () => {
+    const carol = await gw.createUser('user');
+    for (const name of ['100% cotton', '1000 shirts', 'a_b', 'axb', 'back\\slash'])
+      await seedBatch(gw, carol.id, { name });
+    const names = async (q: string) =>
+      (
+        body(
+          await request(gw.app)
+            .get(`/api/v1/batches?q=${encodeURIComponent(q)}`)
+            .set(bearer(carol.token))
+            .expect(200),
+        ).items as { batch_name: string }[]
+      ).map((b) => b.batch_name);
+    expect(await names('100%')).toEqual(['100% cotton']);
+    expect(await names('a_b')).toEqual(['a_b']);
+    expect(await names('%')).toEqual(['100% cotton']);
+    expect(await names('k\\s')).toEqual(['back\\slash']);
+  });
+
   it('says which control actions the batch’s state allows', async () => {
     const actions = async (id: string) =>
       body(await request(gw.app).get(`/api/v1/batches/${id}`).set(bearer(alice.token)).expect(200)).allowed_actions;

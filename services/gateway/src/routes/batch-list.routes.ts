@@ -6,6 +6,7 @@ import { batchSummary } from '../batches/batch-view';
 import { webhookStatuses, type WebhookStatus } from '../batches/webhook-status';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
+import { likeLiteral } from '../http/like-literal';
 
 const STATUSES = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'] as const;
 const flag = z
@@ -96,7 +97,7 @@ export const batchListRoutes: RouteModule = ({ deps, api }) => {
         ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }),
         ...(statuses ? { status: { in: statuses } } : {}),
         ...(q.include_soft_deleted ? {} : { deletedAt: null }),
-        ...(q.q ? { name: { contains: q.q, mode: 'insensitive' as const } } : {}),
+        ...(q.q ? { name: { contains: likeLiteral(q.q), mode: 'insensitive' as const } } : {}),
         ...(q.start_date || q.end_date
           ? {
               createdAt: { ...(q.start_date ? { gte: q.start_date } : {}), ...(q.end_date ? { lte: q.end_date } : {}) },
