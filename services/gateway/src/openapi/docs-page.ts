@@ -1,12 +1,7 @@
 // A readable API reference rendered on the server from the OpenAPI document: no scripts and no CDN (the gateway may
 // run offline, and the CSP forbids inline scripts anyway).
+import { escapeHtml as esc } from '../pages/escape-html';
 import type { JsonObject } from './registry';
-
-const esc = (s: unknown): string =>
-  String(s ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 const pretty = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
 
