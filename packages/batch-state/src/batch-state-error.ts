@@ -1,4 +1,5 @@
 import type { BatchStatus } from '@pixmill/db';
+import { BATCH_STATUSES } from './status-sets';
 
 /** The control actions on a batch, and the states each one may start from. */
 export const BATCH_ACTIONS = {
@@ -9,7 +10,7 @@ export const BATCH_ACTIONS = {
   cancel: ['pending', 'queued', 'processing', 'paused'],
   'retry-failed': ['completed', 'failed'],
   'soft-delete': ['pending', 'paused', 'completed', 'failed', 'cancelled'],
-  restore: ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'],
+  restore: BATCH_STATUSES,
   delete: ['pending', 'paused', 'completed', 'failed', 'cancelled'],
   reset: ['queued', 'processing', 'paused'],
 } as const satisfies Record<string, readonly BatchStatus[]>;

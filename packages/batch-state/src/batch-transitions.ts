@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { BatchStatus, Prisma, PrismaClient } from '@pixmill/db';
 import { enqueue, enqueueMany, OUTBOX_CHANNEL } from '@pixmill/queue';
 import { actionAllowed, BatchNotFoundError, BatchStateError, type BatchAction } from './batch-state-error';
+import { UNTAKEN_IMAGE_STATUSES } from './status-sets';
 
 type Db = Pick<PrismaClient, '$transaction'>;
 type Tx = Prisma.TransactionClient;
@@ -123,7 +124,7 @@ export async function cancelBatch(prisma: Db, batchId: string): Promise<CancelRe
     check('cancel', (await currentStatus(tx, batchId, false)).status);
     const now = new Date();
     const { count } = await tx.image.updateMany({
-      where: { batchId, status: { in: ['pending', 'fetching'] } },
+      where: { batchId, status: { in: [...UNTAKEN_IMAGE_STATUSES] } },
       data: { status: 'cancelled', processedAt: now },
     });
     const rows = await tx.$queryRaw<{ webhook_url: string | null; webhook_disabled: boolean }[]>`

@@ -1,6 +1,7 @@
 // Ending an image: its status, its outputs, the batch counters, the batch's end and its webhook event change in one
 // statement, guarded by the states they leave, so a redelivered message counts nothing twice and a batch ends once.
 import { randomUUID } from 'node:crypto';
+import type { ImageFailureCode } from '@pixmill/contracts';
 import type { PrismaClient } from '@pixmill/db';
 import { OUTBOX_CHANNEL } from '@pixmill/queue';
 import type { BatchEnd } from './end-batch';
@@ -23,7 +24,7 @@ export type ImageOutcome =
       /** The batch asked for slow analyses: queue `analyze.image`, and the batch waits for them to end. */
       analyseLater?: boolean;
     }
-  | { status: 'failed'; code: string; message: string };
+  | { status: 'failed'; code: ImageFailureCode; message: string };
 
 export type FinishResult = { counted: boolean; batchEnd: BatchEnd | null };
 

@@ -5,3 +5,4 @@ export * from './batch-state-error';
 export * from './batch-transitions';
 export * from './results-link';
 export * from './finish-analysis';
+export * from './status-sets';

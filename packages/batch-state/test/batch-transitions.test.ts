@@ -1,6 +1,7 @@
 import type { BatchStatus } from '@pixmill/db';
 import {
   BATCH_ACTIONS,
+  BATCH_STATUSES,
   BatchStateError,
   cancelBatch,
   claimImage,
@@ -13,7 +14,7 @@ import {
 } from '../src';
 import { useBatchDatabase } from './support/batches';
 
-const ALL_STATES: BatchStatus[] = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'];
+const ALL_STATES: readonly BatchStatus[] = BATCH_STATUSES;
 
 const { makeBatch, outbox, batchOf, prisma: db } = useBatchDatabase();
 

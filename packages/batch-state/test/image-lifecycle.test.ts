@@ -64,7 +64,7 @@ describe('finishImage', () => {
     expect(first).toEqual({ counted: true, batchEnd: null });
     const again = await finishImage(db(), id, imageIds[0]!, {
       status: 'failed',
-      code: 'late',
+      code: 'internal_error',
       message: 'a stale redelivery',
     });
     expect(again).toEqual({ counted: false, batchEnd: null });
@@ -95,7 +95,7 @@ describe('finishImage', () => {
 
   it('the last image ends the batch and writes exactly one webhook event of the contract shape', async () => {
     const { id, imageIds } = await makeBatch('processing', [{}, {}], { webhookUrl: WEBHOOK });
-    await finishImage(db(), id, imageIds[0]!, { status: 'failed', code: 'x', message: 'y' });
+    await finishImage(db(), id, imageIds[0]!, { status: 'failed', code: 'corrupt', message: 'y' });
     expect(await outbox(id, 'notify.webhook')).toHaveLength(0);
     const end = await finishImage(db(), id, imageIds[1]!, { status: 'succeeded', outputs: [output('a')] });
     expect(end.batchEnd).toEqual({ status: 'completed', eventId: expect.stringMatching(/^evt_/) });
@@ -116,7 +116,7 @@ describe('finishImage', () => {
 
   it('a batch whose every image failed ends failed', async () => {
     const { id, imageIds } = await makeBatch('processing', [{}], { webhookUrl: WEBHOOK });
-    const end = await finishImage(db(), id, imageIds[0]!, { status: 'failed', code: 'x', message: 'y' });
+    const end = await finishImage(db(), id, imageIds[0]!, { status: 'failed', code: 'corrupt', message: 'y' });
     expect(end.batchEnd?.status).toBe('failed');
     const [event] = await outbox(id, 'notify.webhook');
     expect(event!.payload).toMatchObject({ event: 'batch.failed', eventId: end.batchEnd!.eventId });
@@ -173,7 +173,9 @@ describe('finishImage', () => {
           db(),
           id,
           imageId,
-          i % 3 === 0 ? { status: 'failed', code: 'x', message: 'y' } : { status: 'succeeded', outputs: [output('a')] },
+          i % 3 === 0
+            ? { status: 'failed', code: 'corrupt', message: 'y' }
+            : { status: 'succeeded', outputs: [output('a')] },
         ),
       ),
     );

@@ -23,9 +23,3 @@ export const ChunkManifest = z.object({
   ),
 });
 export type ChunkManifest = z.infer<typeof ChunkManifest>;
-
-// Where a URL batch's intake files are stored.
-export const uploadPrefix = (batchId: string): string => `uploads/${batchId}/`;
-export const inputCsvKey = (batchId: string): string => `uploads/${batchId}/input.csv`;
-export const chunkManifestKey = (batchId: string, seq: number): string =>
-  `uploads/${batchId}/chunks/${String(seq).padStart(6, '0')}.json`;

@@ -1,10 +1,10 @@
 import request from 'supertest';
-import { BATCH_ACTIONS } from '@pixmill/batch-state';
+import { BATCH_ACTIONS, BATCH_STATUSES } from '@pixmill/batch-state';
 import type { BatchStatus } from '@pixmill/db';
 import { bearer, existing, seedBatch } from './batch-fixtures';
 import { startGateway, type TestGateway, type TestUser } from './support';
 
-const STATES: BatchStatus[] = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'];
+const STATES: readonly BatchStatus[] = BATCH_STATUSES;
 
 let gw: TestGateway;
 let alice: TestUser;

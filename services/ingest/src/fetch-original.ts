@@ -1,6 +1,7 @@
 // One image URL to one original: fetched through the SSRF-guarded fetcher, retried while the failure is transient,
 // then judged by its bytes. Failures come back as an image error code, never thrown: a bad URL fails its own image.
 import { contentTypeOf, extensionOf, sniffImageType, sniffUnsupportedType, type ImageFormat } from '@pixmill/imaging';
+import type { ImageFailureCode } from '@pixmill/contracts';
 import { FetchError, type SafeFetcher } from '@pixmill/safe-fetch';
 
 export type RetryPolicy = {
@@ -23,7 +24,7 @@ export type FetchedOriginal = {
   contentType: string;
   tries: number;
 };
-export type FetchFailure = { ok: false; code: string; message: string; tries: number };
+export type FetchFailure = { ok: false; code: ImageFailureCode; message: string; tries: number };
 export type FetchOutcome = FetchedOriginal | FetchFailure;
 
 export type FetchOriginalOptions = {
@@ -65,7 +66,7 @@ export async function fetchOriginal(
 }
 
 /** The image error code for a fetch failure: safe-fetch's own code, with the HTTP status spelled out. */
-export function fetchErrorCode(err: FetchError): string {
+export function fetchErrorCode(err: FetchError): ImageFailureCode {
   if (err.code === 'http_error') return err.status === undefined ? 'http_error' : `http_${err.status}`;
   if (err.code === 'network') return 'network_error';
   return err.code;

@@ -1,10 +1,5 @@
 export * from './worker';
-export {
-  makeIngestChunkHandler,
-  originalKey,
-  WorkerStoppingError,
-  type IngestDeps,
-} from './handlers/ingest-chunk.handler';
+export { makeIngestChunkHandler, WorkerStoppingError, type IngestDeps } from './handlers/ingest-chunk.handler';
 export { readChunkManifest } from './chunk-manifest';
 export {
   DEFAULT_FETCH_RETRY,

@@ -1,28 +1,13 @@
 // What went wrong in a batch and what to do about it: failures grouped by category (analyze), and a 0–100 health
 // score from success rate, speed and error patterns (health). Pure functions over counts read in one place.
+import { asFailureCode, failureCategory, type FailureCategory } from '@pixmill/contracts';
 import type { Batch, PrismaClient } from '@pixmill/db';
 
-export type ErrorCategory =
-  'network' | 'http' | 'invalid_url' | 'blocked' | 'not_an_image' | 'too_large' | 'processing' | 'other';
+export type ErrorCategory = FailureCategory;
 
-/** A failure's category from its code; `fetched` tells a processing timeout from a download timeout. */
-export function errorCategory(code: string | null, fetched: boolean): ErrorCategory {
-  const c = code ?? '';
-  if (c === 'blocked_address' || c === 'blocked_scheme') return 'blocked';
-  if (c === 'invalid_url') return 'invalid_url';
-  if (c === 'not_an_image' || c === 'unsupported_format') return 'not_an_image';
-  if (c === 'too_large' || c === 'pixel_limit') return 'too_large';
-  if (/^http_(\d{3}|error)$/.test(c)) return 'http';
-  if (c === 'timeout') return fetched ? 'processing' : 'network';
-  if (['network_error', 'dns_failure', 'too_many_redirects'].includes(c)) return 'network';
-  if (
-    ['truncated', 'corrupt', 'max_bytes_unreachable', 'invalid_recipe', 'missing_original', 'internal_error'].includes(
-      c,
-    )
-  )
-    return 'processing';
-  return 'other';
-}
+/** A failure's category from its code as stored; `fetched` tells a processing timeout from a download timeout. */
+export const errorCategory = (code: string | null, fetched: boolean): ErrorCategory =>
+  failureCategory(asFailureCode(code), fetched);
 
 const ADVICE: Record<ErrorCategory, string> = {
   network: 'Some image hosts timed out or could not be reached: retry the failed images later (retry-failed).',

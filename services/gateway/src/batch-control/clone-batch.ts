@@ -8,10 +8,11 @@
 // chunk when the clone runs.
 import { randomUUID } from 'node:crypto';
 import { requeueOpenWork } from '@pixmill/batch-state';
+import { batchPrefixes, chunkManifestKey, rebaseKey } from '@pixmill/contracts';
 import type { Batch, BatchStatus, Image, ImageStatus, Output, Prisma, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
-import { copyObject, copyObjects, rebaseKey, type CopyPlan } from './copy-objects';
+import { copyObject, copyObjects, type CopyPlan } from './copy-objects';
 
 export type CloneOptions = { ownerId: string; name: string; copyResults: boolean; autoStart: boolean };
 export type CloneDeps = {
@@ -23,9 +24,6 @@ export type CloneDeps = {
 const FINAL: ReadonlySet<ImageStatus> = new Set(['succeeded', 'failed']);
 const PAGE = 1000;
 
-// Same layout as the URL intake writes (batches/url-intake/chunk-manifest.ts) and the ingest worker reads.
-const chunkManifestKey = (batchId: string, seq: number) =>
-  `uploads/${batchId}/chunks/${String(seq).padStart(6, '0')}.json`;
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): Promise<Batch> {
@@ -164,8 +162,7 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
     );
   } catch (err) {
     // Nothing of a failed clone stays behind.
-    for (const area of ['originals', 'outputs', 'uploads'])
-      await d.store.deletePrefix(`${area}/${id}/`).catch(() => undefined);
+    for (const prefix of batchPrefixes(id)) await d.store.deletePrefix(prefix).catch(() => undefined);
     throw err;
   }
 }

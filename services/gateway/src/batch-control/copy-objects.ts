@@ -31,9 +31,3 @@ export async function copyObjects(store: Pick<ObjectStore, 'get' | 'put' | 'head
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));
   return missing;
 }
-
-/** `originals/<old>/x.jpg` → `originals/<new>/x.jpg`; a key outside the batch's prefix is kept as it is. */
-export function rebaseKey(key: string, area: string, from: string, to: string): string {
-  const prefix = `${area}/${from}/`;
-  return key.startsWith(prefix) ? `${area}/${to}/${key.slice(prefix.length)}` : key;
-}

@@ -1,16 +1,10 @@
 // Removing batches: soft delete (hidden from lists, purged after its retention), restore, hard delete (rows and
 // stored objects), and the purge of soft-deleted batches whose retention has passed (an admin cleanup action).
 import { actionAllowed, BatchStateError, cancelBatch } from '@pixmill/batch-state';
+import { batchPrefixes } from '@pixmill/contracts';
 import type { Batch, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
-
-/** Everything a batch put in storage lives under these prefixes (uploads: the input CSV and its chunk manifests). */
-export const batchPrefixes = (batchId: string) => [
-  `originals/${batchId}/`,
-  `outputs/${batchId}/`,
-  `uploads/${batchId}/`,
-];
 
 type Db = Pick<PrismaClient, '$transaction' | 'batch'>;
 

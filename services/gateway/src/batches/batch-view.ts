@@ -1,6 +1,6 @@
 // The API's view of a batch: counts, progress, timing and performance, in the field names clients rely on.
 import { z } from 'zod';
-import { BATCH_ACTIONS, actionAllowed, type BatchAction } from '@pixmill/batch-state';
+import { BATCH_ACTIONS, BATCH_STATUSES, actionAllowed, type BatchAction } from '@pixmill/batch-state';
 import type { Batch } from '@pixmill/db';
 import type { ChunkProgress } from './chunk-progress';
 import type { WebhookStatus } from './webhook-status';
@@ -14,7 +14,7 @@ const numberOrNull = z.number().nullable();
 export const BatchSummary = z.object({
   batch_id: z.uuid(),
   batch_name: z.string().nullable(),
-  status: z.enum(['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled']),
+  status: z.enum(BATCH_STATUSES),
   total_images: z.number().int(),
   processed_images: z.number().int(),
   successful_count: z.number().int(),

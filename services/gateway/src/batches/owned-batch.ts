@@ -1,8 +1,11 @@
+import { z } from 'zod';
+import { isUuid } from '@pixmill/contracts';
 import type { Batch, PrismaClient } from '@pixmill/db';
 import type { AuthContext } from '../auth/auth-context';
 import { NotFoundError } from '../errors';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The path parameters of every `/batches/{id}/…` route; the id is resolved by findOwnedBatch. */
+export const BatchParams = z.object({ id: z.string() });
 
 /**
  * The batch, if the caller may see it: its owner, or an admin. Anything else — unknown, malformed, someone else's,
@@ -13,7 +16,7 @@ export async function findOwnedBatch(
   auth: AuthContext,
   id: string,
 ): Promise<Batch> {
-  if (!UUID.test(id)) throw new NotFoundError('no such batch');
+  if (!isUuid(id)) throw new NotFoundError('no such batch');
   const batch = await prisma.batch.findFirst({
     where: { id, ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }) },
   });

@@ -3,10 +3,10 @@
 import type { PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
-import { uploadPrefix } from '@pixmill/contracts';
+import { originalsPrefix, uploadPrefix } from '@pixmill/contracts';
 
 /** Every prefix an upload of `batchId` may have written to before its batch row exists. */
-const uploadedPrefixes = (batchId: string) => [`originals/${batchId}/`, uploadPrefix(batchId)];
+const uploadedPrefixes = (batchId: string) => [originalsPrefix(batchId), uploadPrefix(batchId)];
 
 /**
  * Deletes everything an upload of `batchId` stored (for an upload refused or abandoned before its batch existed).

@@ -10,7 +10,6 @@ const flag = z
   .transform((v) => v === true || v === 'true' || v === '1');
 
 export const ExportFormatParam = z.enum(['csv', 'json', 'xlsx']);
-export const IMAGE_STATUSES = ['pending', 'fetching', 'processing', 'succeeded', 'failed', 'cancelled'] as const;
 
 export const filterFields = {
   metadata: flag.describe('Add metadata columns (input row, content type and hash, attempts, batch name)'),

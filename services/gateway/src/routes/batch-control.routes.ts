@@ -20,10 +20,9 @@ import { cloneBatch } from '../batch-control/clone-batch';
 import { deleteBatch, restoreBatch, softDeleteBatch } from '../batch-control/delete-batch';
 import { assertStartable } from '../batch-control/validate-batch';
 import { batchSummary } from '../batches/batch-view';
-import { findOwnedBatch } from '../batches/owned-batch';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
-const BatchParams = z.object({ id: z.string() });
 const ForceStartBody = z.object({
   skip_validation: z.boolean().default(false).describe('Start without the pre-start checks (recipe, originals)'),
 });

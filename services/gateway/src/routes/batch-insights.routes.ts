@@ -2,10 +2,9 @@
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
 import { analyzeBatch, batchHealth, readFailures } from '../batch-control/batch-insights';
-import { findOwnedBatch } from '../batches/owned-batch';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
-const BatchParams = z.object({ id: z.string() });
 const HealthQuery = z.object({
   stuck_minutes: z.coerce
     .number()

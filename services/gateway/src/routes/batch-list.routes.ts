@@ -1,5 +1,6 @@
 // The caller's batches (an admin's: everyone's), newest first, filtered and paged.
 import { z } from 'zod';
+import { BATCH_STATUSES as STATUSES } from '@pixmill/batch-state';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { batchSummary } from '../batches/batch-view';
@@ -8,7 +9,6 @@ import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 import { likeLiteral } from '../http/like-literal';
 
-const STATUSES = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'] as const;
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .default('false')

@@ -1,12 +1,13 @@
 // Batches: create (uploaded images, a CSV or a JSON list of URLs), read (detail, light progress, SSE events), list images with download URLs.
 import { z } from 'zod';
+import { IMAGE_STATUSES } from '@pixmill/batch-state';
 import { Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { BatchDetail, batchDetail, batchSummary } from '../batches/batch-view';
 import { chunkProgressOf } from '../batches/chunk-progress';
 import { webhookStatusOf } from '../batches/webhook-status';
 import { imageView } from '../batches/image-view';
-import { findOwnedBatch } from '../batches/owned-batch';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { streamBatchEvents } from '../batches/batch-events';
 import { createFromMultipart, createFromUrlList, type CreatedBatch } from '../batches/url-intake/receive-batch';
 import { createdUrlBatch, CreatedUrlBatch } from '../batches/url-intake/url-batch-view';
@@ -16,7 +17,6 @@ import { ValidationError } from '../errors';
 import { MAX_WEBHOOK_URL_LENGTH } from '../batches/batch-options';
 import type { RouteModule } from './route-module';
 
-const BatchParams = z.object({ id: z.string() });
 const IdempotencyKey = z.string().trim().min(1).max(200);
 const CreatedBatch = z.object({
   batch_id: z.uuid(),
@@ -27,7 +27,7 @@ const CreatedBatch = z.object({
   webhook_secret: z.string().optional().describe('Signing secret of the webhooks of this batch; shown only here'),
 });
 const ImagesQuery = z.object({
-  status: z.enum(['pending', 'fetching', 'processing', 'succeeded', 'failed', 'cancelled']).optional(),
+  status: z.enum(IMAGE_STATUSES).optional(),
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(100).default(50),
 });

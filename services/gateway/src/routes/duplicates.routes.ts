@@ -3,10 +3,9 @@
 import { z } from 'zod';
 import { nearDuplicateGroups } from '@pixmill/analysis/duplicates';
 import { authOf } from '../auth/auth-context';
-import { findOwnedBatch } from '../batches/owned-batch';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
-const BatchParams = z.object({ id: z.string() });
 const DuplicatesQuery = z.object({
   max_distance: z.coerce
     .number()

@@ -1,16 +1,17 @@
 // Exports of batch results: one batch as CSV, JSON or XLSX (streamed), its preview and summary, several batches
 // as a ZIP, a filtered export across batches, the formats, the input template and export statistics.
 import { z } from 'zod';
+import { BATCH_STATUSES, IMAGE_STATUSES } from '@pixmill/batch-state';
+import { isUuid } from '@pixmill/contracts';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
-import { findOwnedBatch } from '../batches/owned-batch';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { NotFoundError } from '../errors';
 import {
   describeFilters,
   ExportFormatParam,
   ExportQuery,
   filterFields,
-  IMAGE_STATUSES,
   PreviewQuery,
   toFilters,
   withAnalysis,
@@ -21,10 +22,6 @@ import { exportSummary } from '../exports/export-summary';
 import { EXPORT_FORMATS, type ExportMeta } from '../exports/export-writers';
 import { exportBaseName, sendExport, sendZip } from '../exports/send-export';
 import type { RouteModule } from './route-module';
-
-const BatchParams = z.object({ id: z.string() });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BATCH_STATUSES = ['pending', 'queued', 'processing', 'paused', 'completed', 'failed', 'cancelled'] as const;
 
 const MultipleBody = z.object({
   batch_ids: z.array(z.string()).min(1).max(50).describe('Up to 50 of your batches'),
@@ -210,7 +207,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       if (q.batch_ids) {
         // Named batches must all be the caller's: a foreign id is the same 404 as everywhere else.
         const ids = [...new Set(q.batch_ids)];
-        const valid = ids.filter((id) => UUID.test(id));
+        const valid = ids.filter(isUuid);
         const found = new Set(
           (await prisma.batch.findMany({ where: { id: { in: valid }, ...mine }, select: { id: true } })).map(
             (b) => b.id,

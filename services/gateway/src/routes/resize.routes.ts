@@ -1,6 +1,7 @@
 // One image, one call: runs as a one-image batch and waits a little for the result.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { originalsPrefix } from '@pixmill/contracts';
 import { parseRecipe } from '@pixmill/imaging';
 import { authOf } from '../auth/auth-context';
 import { parseAnalysisOption } from '../batches/batch-options';
@@ -76,7 +77,7 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
       await asRecordedUpload(deps, jobId, async () => {
         const upload = await receiveImages(req, res, {
           store,
-          keyPrefix: `originals/${jobId}/`,
+          keyPrefix: originalsPrefix(jobId),
           fileFields: ['image'],
           limits: { maxFileBytes: settings.MAX_FILE_BYTES, maxFiles: 1 },
         });

@@ -1,8 +1,8 @@
 // What URL batches add to a batch: its chunks (the ingest service's units of work) and the results CSV.
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
-import { findOwnedBatch } from '../batches/owned-batch';
-import { verifyResultsLink } from '@pixmill/batch-state';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
+import { CHUNK_STATUSES, verifyResultsLink } from '@pixmill/batch-state';
 import { NotFoundError } from '../errors';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
 import { chunkView } from '../batches/url-intake/url-batch-view';
@@ -12,9 +12,8 @@ const ResultsQuery = z.object({
   token: z.string().optional().describe('Signed link token (from a webhook), instead of credentials'),
 });
 
-const BatchParams = z.object({ id: z.string() });
 const ChunksQuery = z.object({
-  status: z.enum(['pending', 'processing', 'completed', 'failed']).optional(),
+  status: z.enum(CHUNK_STATUSES).optional(),
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(500).default(100),
 });

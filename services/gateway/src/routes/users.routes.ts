@@ -1,5 +1,6 @@
 // User administration: create, list, disable and enable, reset a password (admins only).
 import { z } from 'zod';
+import { isUuid } from '@pixmill/contracts';
 import type { User } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { hashPassword, NewPassword } from '../auth/passwords';
@@ -35,12 +36,10 @@ const present = (u: User): z.input<typeof UserSchema> => ({
   disabled_at: u.disabledAt?.toISOString() ?? null,
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export const usersRoutes: RouteModule = ({ deps, api }) => {
   const { prisma } = deps;
   const findUser = async (id: string) => {
-    const user = UUID.test(id) ? await prisma.user.findFirst({ where: { id, deletedAt: null } }) : null;
+    const user = isUuid(id) ? await prisma.user.findFirst({ where: { id, deletedAt: null } }) : null;
     if (!user) throw new NotFoundError('no such user');
     return user;
   };

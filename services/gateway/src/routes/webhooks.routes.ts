@@ -1,17 +1,14 @@
 // A batch's webhook delivery log, and sending an event again.
 import { z } from 'zod';
-import { WebhookEvent } from '@pixmill/contracts';
+import { isUuid, WebhookEvent } from '@pixmill/contracts';
 import type { WebhookDelivery } from '@pixmill/db';
 import { enqueue } from '@pixmill/queue';
 import { authOf } from '../auth/auth-context';
-import { findOwnedBatch } from '../batches/owned-batch';
+import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { webhookStatusOf } from '../batches/webhook-status';
 import { ConflictError, NotFoundError } from '../errors';
 import type { RouteModule } from './route-module';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const BatchParams = z.object({ id: z.string() });
 const DeliveryParams = z.object({ id: z.string(), delivery: z.string() });
 const DeliveriesQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
@@ -115,7 +112,7 @@ export const webhooksRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
       const deliveryId = String(req.params.delivery);
-      const delivery = UUID.test(deliveryId)
+      const delivery = isUuid(deliveryId)
         ? await prisma.webhookDelivery.findFirst({ where: { id: deliveryId, batchId: batch.id } })
         : null;
       if (!delivery) throw new NotFoundError('no such delivery');

@@ -4,9 +4,9 @@
 // Idempotent: image rows are created once per chunk; an image leaves `pending`/`fetching` exactly once (to `pending`
 // with an original, or `failed`), guarded by the state it leaves, so a redelivered job fetches only what is still
 // open and counts nothing twice.
-import { finishImage } from '@pixmill/batch-state';
+import { finishImage, RUNNING_BATCH_STATUSES, UNTAKEN_IMAGE_STATUSES } from '@pixmill/batch-state';
 import type { Settings } from '@pixmill/config';
-import type { IngestChunkJob } from '@pixmill/contracts';
+import { asFailureCode, originalKey, type ImageFailureCode, type IngestChunkJob } from '@pixmill/contracts';
 import type { BatchStatus, PrismaClient } from '@pixmill/db';
 import type { Logger, PipelineMetrics } from '@pixmill/observability';
 import type { JobContext } from '@pixmill/queue';
@@ -48,12 +48,9 @@ export class WorkerStoppingError extends Error {
   override readonly name = 'WorkerStoppingError';
 }
 
-/** Where a chunk's originals go: one fixed key per image, so a retry overwrites instead of adding. */
-export const originalKey = (batchId: string, imageId: string, extension: string): string =>
-  `originals/${batchId}/${imageId}.${extension}`;
-
-const RUNNING: ReadonlySet<BatchStatus> = new Set(['queued', 'processing']);
-const OPEN = ['pending', 'fetching'] as const;
+const RUNNING: ReadonlySet<BatchStatus> = new Set(RUNNING_BATCH_STATUSES);
+/** Images of the chunk still without an original. */
+const OPEN = UNTAKEN_IMAGE_STATUSES;
 const DUPLICATE_POLL_MS = 250;
 
 type OpenImage = { id: string; rowNumber: number | null; urlIndex: number; sourceUrl: string | null };
@@ -289,7 +286,7 @@ async function takeFromFirstOccurrence(prisma: IngestDb, c: ChunkCtx, g: UrlGrou
       prisma,
       c,
       g.images.map((i) => i.id),
-      first.errorCode ?? 'fetch_failed',
+      asFailureCode(first.errorCode) ?? 'fetch_failed',
       first.errorMessage ?? 'the same URL failed earlier in this batch',
     );
     return 'done';
@@ -303,7 +300,7 @@ async function failImages(
   prisma: IngestDb,
   c: ChunkCtx,
   imageIds: string[],
-  code: string,
+  code: ImageFailureCode,
   message: string,
 ): Promise<number> {
   let counted = 0;

@@ -8,6 +8,8 @@ import {
   AnalysisRequest,
   isCheapKind,
   isSlowKind,
+  type ImageFailureCode,
+  outputKey,
   type AnalysisResult,
   type FacesResult,
   type ResizeImageJob,
@@ -18,7 +20,6 @@ import { ImageError, parseRecipe, processImage, type Recipe } from '@pixmill/ima
 import type { Logger, PipelineMetrics } from '@pixmill/observability';
 import type { JobContext } from '@pixmill/queue';
 import { ObjectNotFoundError, ObjectTooLargeError, readObject, type ObjectStore } from '@pixmill/storage';
-import { outputKey } from '../output-key';
 
 export type ResizeDeps = {
   prisma: Pick<PrismaClient, '$queryRaw'>;
@@ -121,7 +122,7 @@ async function render(
   plan: ReturnType<typeof analysisPlan>,
 ): Promise<Rendered> {
   const m = d.metrics;
-  const failed = (code: string, message: string): Rendered => ({
+  const failed = (code: ImageFailureCode, message: string): Rendered => ({
     ok: false,
     outcome: { status: 'failed', code, message },
   });

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Settings } from '@pixmill/config';
+import { originalsPrefix } from '@pixmill/contracts';
 import type { Batch, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
@@ -53,7 +54,7 @@ async function createFromRecordedUpload(
 ): Promise<CreatedBatch> {
   const upload = await receiveBatchUpload(req, res, {
     store: d.store,
-    keyPrefix: `originals/${batchId}/`,
+    keyPrefix: originalsPrefix(batchId),
     imageFields: o.imageFields,
     limits: { maxFileBytes: d.settings.MAX_FILE_BYTES, maxFiles: d.settings.MAX_FILES_PER_BATCH },
     csv: { fields: o.csvFields, batchId, maxBytes: d.settings.MAX_CSV_BYTES, limits: intakeLimits(d.settings) },

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
+import { OPEN_IMAGE_STATUSES } from '@pixmill/batch-state';
 import type { Batch, ImageStatus, PrismaClient } from '@pixmill/db';
 import { contentDisposition, type ObjectStore } from '@pixmill/storage';
 import { readCsv, readerFor } from './csv-records';
@@ -27,7 +28,7 @@ type ResultImage = {
 };
 
 const PAGE = 1000;
-const OPEN: ReadonlySet<ImageStatus> = new Set(['pending', 'fetching', 'processing']);
+const OPEN: ReadonlySet<ImageStatus> = new Set(OPEN_IMAGE_STATUSES);
 const PRODUCT_HEAD = ['S. No.', 'Product Name', 'Input Image Urls', 'Output Image Urls'];
 /** Input columns with these names are dropped: results write their own (re-uploading a results file works). */
 const OURS = new Set(['outputimageurls', 'status', 'error']);
