@@ -4,7 +4,9 @@ import type { Settings } from '@pixmill/config';
 import { AnalysisKind, AnalysisRequest } from '@pixmill/contracts';
 import { defaultRecipe, parseRecipe, type Recipe } from '@pixmill/imaging';
 import { assertFetchableUrl, FetchError } from '@pixmill/safe-fetch';
+import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { fileFieldNames, type MultipartSpec } from '../openapi/registry';
 
 export type BatchOptions = {
   name?: string;
@@ -17,6 +19,9 @@ export type BatchOptions = {
   /** A secret made for this batch, shown once in the create answer (a settings-wide default is not shown). */
   newWebhookSecret?: string;
 };
+
+/** Longest batch_name taken: longer is refused (400), not cut. */
+export const MAX_BATCH_NAME_LENGTH = 200;
 
 /** Longest webhook_url taken (as sent and as normalised): what browsers and proxies reliably carry. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
@@ -52,12 +57,54 @@ export function parseAnalysisOption(raw: unknown, settings: Pick<Settings, 'ANAL
   return parsed.data;
 }
 
+/** The text fields of a multipart batch upload (an empty field counts as not sent). */
+export const BatchFormFields = z.object({
+  batch_name: z.string().max(MAX_BATCH_NAME_LENGTH).optional(),
+  recipe: z
+    .string()
+    .optional()
+    .describe(
+      'JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] }',
+    ),
+  analysis: z
+    .string()
+    .optional()
+    .describe('`true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...)'),
+  // Checked (length included) by parseBatchOptions; the limit shows in the API document.
+  webhook_url: z.string().meta({ format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH }).optional(),
+  auto_start: z.string().optional().describe('true (default) or false'),
+});
+
+/** A multipart batch: image files, or one CSV of image URLs, and the batch's text fields. */
+export const batchUpload = {
+  fields: BatchFormFields,
+  files: {
+    'files[]': { description: 'JPEG, PNG, WebP, AVIF, GIF or TIFF images', multiple: true, aliases: ['files'] },
+    file: {
+      description: 'A CSV of image URLs: a `url` column, or `S. No.`, `Product Name`, `Input Image Urls`',
+      aliases: ['csvFile'],
+    },
+  },
+} satisfies MultipartSpec;
+
+/** The file fields of `batchUpload` by kind, as the upload receiver takes them. */
+export const batchUploadFields = {
+  imageFields: fileFieldNames(batchUpload, (n) => n === 'files[]'),
+  csvFields: fileFieldNames(batchUpload, (n) => n === 'file'),
+  form: BatchFormFields,
+};
+
 export async function parseBatchOptions(
   raw: { batch_name?: unknown; recipe?: unknown; analysis?: unknown; auto_start?: unknown; webhook_url?: unknown },
   settings: Pick<Settings, 'FETCH_ALLOW_HOSTS' | 'WEBHOOK_DEFAULT_SECRET' | 'ANALYSIS_PROVIDER'>,
 ): Promise<BatchOptions> {
-  const name =
-    raw.batch_name === undefined || raw.batch_name === '' ? undefined : String(raw.batch_name).trim().slice(0, 200);
+  const name = raw.batch_name === undefined || raw.batch_name === '' ? undefined : String(raw.batch_name).trim();
+  if (name !== undefined && name.length > MAX_BATCH_NAME_LENGTH)
+    throw new ValidationError(
+      `batch_name: longer than ${MAX_BATCH_NAME_LENGTH} characters`,
+      { field: 'batch_name', reason: 'too_long', length: name.length, limit: MAX_BATCH_NAME_LENGTH },
+      'invalid_batch_name',
+    );
 
   let recipe = defaultRecipe;
   if (raw.recipe !== undefined && raw.recipe !== '') {

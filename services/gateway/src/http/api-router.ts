@@ -1,12 +1,24 @@
 // Every route is registered through here: the Express route and its OpenAPI operation in one call, so a route
-// can't exist undocumented, and `access` both documents and enforces who may call it.
-import { Router, type RequestHandler } from 'express';
+// can't exist undocumented, and `access` both documents and enforces who may call it. What the spec declares of the
+// request (params, query, body) is parsed before the handlers, which get it typed in `req.valid`.
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { HttpMethod, OpenApiRegistry, OperationSpec } from '../openapi/registry';
 import { jsonBody } from './json-body.middleware';
+import { takesNoBody, validateRequest, type Valid } from './request-validation';
 
 export type Guards = { requireAuth: RequestHandler; requireAdmin: RequestHandler };
 
-type Register = (path: string, spec: OperationSpec, ...handlers: RequestHandler[]) => void;
+/** A request whose params, query and body were parsed with its route's schemas. */
+export type ValidRequest<S extends OperationSpec> = Request & { valid: Valid<S> };
+
+/** A handler of a route with spec `S`. Plain RequestHandlers (rate limiters...) fit too. */
+export type RouteHandler<S extends OperationSpec> = (
+  req: ValidRequest<S>,
+  res: Response,
+  next: NextFunction,
+) => unknown;
+
+type Register = <const S extends OperationSpec>(path: string, spec: S, ...handlers: RouteHandler<S>[]) => void;
 
 export class ApiRouter {
   /** Mounted at the root of the app: routes use full paths, so the router stack is the route list. */
@@ -39,8 +51,15 @@ export class ApiRouter {
         ? (req, res, next) => (signedLink(req) ? next() : requireAuth(req, res, next))
         : requireAuth;
       const guard = spec.access === 'admin' ? [requireAuth, requireAdmin] : spec.access === 'user' ? [userGuard] : [];
-      const body = spec.body ? jsonBody(spec.jsonLimit) : [];
-      this.router[method](path, ...guard, ...body, ...handlers);
+      // A route that takes no body still reads a JSON one, to refuse any field in it.
+      const body = spec.body || takesNoBody(method, spec) ? jsonBody(spec.jsonLimit) : [];
+      this.router[method](
+        path,
+        ...guard,
+        ...body,
+        validateRequest(method, path, spec),
+        ...(handlers as unknown as RequestHandler[]),
+      );
     };
   }
 }

@@ -27,7 +27,12 @@ export type OperationSpec = {
   body?: z.ZodType;
   /** Largest JSON body in bytes (default 1 MB). */
   jsonLimit?: number;
-  /** A non-JSON request body (multipart, CSV), documented as given; the route brings its own parser. */
+  /**
+   * A multipart/form-data body: its text fields (a zod object, so unknown ones are refused) and its file fields. The
+   * route streams it itself and parses the text fields with `fields` (http/request-validation.ts `parseDeclared`).
+   */
+  multipart?: MultipartSpec;
+  /** Any other request body, documented as given; the route brings its own parser. */
   requestBody?: JsonObject;
   query?: z.ZodObject;
   /** Schemas of path parameters; parameters without one are documented as strings. */
@@ -42,6 +47,42 @@ export type OperationSpec = {
   deprecated?: boolean;
   operationId?: string;
 };
+
+export type MultipartSpec = {
+  fields: z.ZodObject;
+  /** File fields by name; `multiple` takes several files. Names listed in `aliases` are taken the same way. */
+  files: Record<string, { description: string; multiple?: boolean; required?: boolean; aliases?: string[] }>;
+};
+
+/** Every form field name a multipart spec takes for files (aliases included). */
+export const fileFieldNames = (m: MultipartSpec, which?: (name: string) => boolean): string[] =>
+  Object.entries(m.files)
+    .filter(([name]) => !which || which(name))
+    .flatMap(([name, f]) => [name, ...(f.aliases ?? [])]);
+
+function multipartSchema(m: MultipartSpec): JsonObject {
+  const fields = jsonSchema(m.fields, 'input') as { properties?: JsonObject; required?: string[] };
+  const files: JsonObject = {};
+  for (const [name, f] of Object.entries(m.files)) {
+    const file = { type: 'string', format: 'binary' };
+    const aka = f.aliases?.length ? ` (also taken as ${f.aliases.map((a) => `\`${a}\``).join(', ')})` : '';
+    files[name] = f.multiple
+      ? { type: 'array', items: file, description: f.description + aka }
+      : { ...file, description: f.description + aka };
+  }
+  const required = [
+    ...Object.entries(m.files)
+      .filter(([, f]) => f.required)
+      .map(([name]) => name),
+    ...(fields.required ?? []),
+  ];
+  return {
+    type: 'object',
+    properties: { ...files, ...fields.properties },
+    ...(required.length ? { required } : {}),
+    additionalProperties: false,
+  };
+}
 
 export type RegisteredOperation = { method: HttpMethod; path: string; spec: OperationSpec };
 
@@ -150,18 +191,18 @@ export class OpenApiRegistry {
       };
     }
     // The answers every route of a kind can give, so each route need not repeat them.
-    if (spec.body || spec.query || spec.params || spec.requestBody)
+    if (spec.body || spec.query || spec.params || spec.requestBody || spec.multipart)
       responses['400'] ??= errorResponse('Invalid request');
     if (spec.access !== 'public') responses['401'] ??= errorResponse('Missing, invalid or expired credentials');
     if (spec.access === 'admin') responses['403'] ??= errorResponse('Only for admins');
     if (spec.body) responses['413'] ??= errorResponse('Request body too large');
     if (path.startsWith('/api/')) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
 
-    const requestBody =
-      spec.requestBody ??
-      (spec.body
-        ? { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } }
-        : undefined);
+    const content: JsonObject = {
+      ...(spec.multipart ? { 'multipart/form-data': { schema: multipartSchema(spec.multipart) } } : {}),
+      ...(spec.body ? { 'application/json': { schema: jsonSchema(spec.body, 'input') } } : {}),
+    };
+    const requestBody = spec.requestBody ?? (Object.keys(content).length ? { required: true, content } : undefined);
 
     return {
       operationId: spec.operationId ?? operationId(method, path),

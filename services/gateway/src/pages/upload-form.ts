@@ -6,6 +6,7 @@
 import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { checkCsrf } from '../auth/csrf';
+import { batchUploadFields } from '../batches/batch-options';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import type { GatewayDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -32,8 +33,7 @@ export function uploadForm(deps: GatewayDeps): RequestHandler {
       if (!req.is('multipart/form-data')) return refusal(res, 400, 'send the form as multipart/form-data');
       const result = await createFromMultipart(deps, req, res, {
         ownerId: req.auth!.userId,
-        imageFields: ['files[]', 'files'],
-        csvFields: ['file', 'csvFile'],
+        ...batchUploadFields,
       });
       res.redirect(303, `/batch/${result.batch.id}`);
     } catch (err) {

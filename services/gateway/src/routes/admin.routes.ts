@@ -80,7 +80,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'The status' } },
     },
     async (req, res) => {
-      const q = StatusQuery.parse(req.query);
+      const q = req.valid.query;
       const before = new Date(Date.now() - q.stuck_minutes * 60_000);
       const [queues, outbox, stuck] = await Promise.all([
         queueDepths(transport),
@@ -106,7 +106,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'What was removed' } },
     },
     async (req, res) => {
-      const b = CleanupBody.parse(req.body ?? {});
+      const b = req.valid.body;
       const kinds =
         b.purge_dead_letters === true ? jobKinds : b.purge_dead_letters === false ? [] : b.purge_dead_letters;
       res.json(
@@ -142,8 +142,8 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const b = ResetBody.parse(req.body ?? {});
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const b = req.valid.body;
       const r = await asHttp(() => resetStuckImages(prisma, batch.id, new Date(Date.now() - b.stuck_minutes * 60_000)));
       const after = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
       res.json({ action: 'reset', ...batchSummary(after), reset_images: r.resetImages, enqueued: r.enqueued });
@@ -160,7 +160,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'Up to `limit` dead letters and how many there are', schema: DeadLetterList } },
     },
     async (req, res) => {
-      const q = DeadLettersQuery.parse(req.query);
+      const q = req.valid.query;
       const { total, items } = await transport.peekDeadLetters(q.queue as JobKind, q.limit);
       res.set('Cache-Control', 'no-store').json({
         queue: q.queue,
@@ -194,7 +194,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const { queue } = DeadLettersBody.parse(req.body);
+      const { queue } = req.valid.body;
       const requeued = await transport.requeueDeadLetters(queue as JobKind);
       log.info({ queue, requeued, by: authOf(req).username }, 'dead letters requeued');
       res.json({ queue, requeued });
@@ -216,7 +216,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const { queue } = DeadLettersBody.parse(req.body);
+      const { queue } = req.valid.body;
       const purged = await transport.purgeDeadLetters(queue as JobKind);
       log.info({ queue, purged, by: authOf(req).username }, 'dead letters purged');
       res.json({ queue, purged });

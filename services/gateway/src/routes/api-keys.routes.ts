@@ -45,7 +45,7 @@ export const apiKeysRoutes: RouteModule = ({ deps, api }) => {
       responses: { 201: { description: 'Created; the key is in `key`, and only here', schema: CreatedApiKeySchema } },
     },
     async (req, res) => {
-      const { name } = CreateApiKeyBody.parse(req.body);
+      const { name } = req.valid.body;
       const { key, prefix, keyHash } = generateApiKey();
       const row = await prisma.apiKey.create({ data: { userId: authOf(req).userId, name, prefix, keyHash } });
       res.setHeader('Cache-Control', 'no-store');
@@ -83,9 +83,7 @@ export const apiKeysRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const parsed = KeyParams.safeParse(req.params);
-      if (!parsed.success) throw new NotFoundError('no such API key');
-      const { id } = parsed.data;
+      const { id } = req.valid.params;
       const userId = authOf(req).userId;
       // Scoped to the caller: someone else's key is "not found", not "forbidden", so ids don't leak.
       const { count } = await prisma.apiKey.updateMany({

@@ -1,5 +1,5 @@
 // Login (and the short form for clients of simpler services), browser sessions (the dashboard) and "who am I".
-import type { RequestHandler, Response } from 'express';
+import type { Response } from 'express';
 import type { User } from '@pixmill/db';
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
@@ -11,6 +11,8 @@ import { clearSessionCookie, createSession, endSession, sessionTimes, setSession
 import { normalizeUsername } from '../auth/usernames';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors';
 import { loginAddressRateLimit, loginRateLimit } from '../http/rate-limit.middleware';
+import type { RouteHandler } from '../http/api-router';
+import type { OperationSpec } from '../openapi/registry';
 import type { RouteModule } from './route-module';
 
 export const LoginBody = z.object({
@@ -62,8 +64,8 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
     return user;
   };
 
-  const login: RequestHandler = async (req, res) => {
-    const body = LoginBody.parse(req.body);
+  const login: RouteHandler<OperationSpec & { body: typeof LoginBody }> = async (req, res) => {
+    const body = req.valid.body;
     const user = await checkCredentials(res, body);
     res.setHeader('Cache-Control', 'no-store');
     res.json(issueToken(deps.jwtSecret, user.id, settings.JWT_TTL_SECONDS));
@@ -111,7 +113,7 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
       if (site !== undefined && site !== 'same-origin' && site !== 'none') {
         throw new ForbiddenError('sign in from pixmill’s own page');
       }
-      const user = await checkCredentials(res, LoginBody.parse(req.body));
+      const user = await checkCredentials(res, req.valid.body);
       const { token, session } = await createSession(prisma, user.id, sessionTimes(settings));
       setSessionCookie(req, res, token, session.expiresAt);
       res

@@ -1,6 +1,6 @@
 // Control of a batch as a state machine: start, force-start, pause, resume, cancel, retry-failed, clone, soft-delete,
 // restore, DELETE. An action the current state does not allow answers 409 `batch_state_error` naming both.
-import type { RequestHandler } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import {
   actionAllowed,
@@ -74,7 +74,8 @@ const spec = (action: BatchAction, summary: string, description: string) => ({
 export const batchControlRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, store, log } = deps;
 
-  const owned = (req: Parameters<RequestHandler>[0]) => findOwnedBatch(prisma, authOf(req), String(req.params.id));
+  const owned = (req: Request & { valid: { params: { id: string } } }) =>
+    findOwnedBatch(prisma, authOf(req), req.valid.params.id);
   const reread = (id: string) => prisma.batch.findUniqueOrThrow({ where: { id } });
   const answer = (action: string, b: Batch, extra: Record<string, unknown> = {}) => ({
     action,
@@ -120,7 +121,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const batch = await owned(req);
-      const body = ForceStartBody.parse(req.body ?? {});
+      const body = req.valid.body;
       if (!actionAllowed('force-start', batch.status))
         throw toBatchStateHttp(new BatchStateError('force-start', batch.status));
       if (!body.skip_validation) await assertStartable(prisma, store, batch);
@@ -212,7 +213,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const auth = authOf(req);
       const batch = await owned(req);
-      const body = CloneBody.parse(req.body ?? {});
+      const body = req.valid.body;
       const clone = await cloneBatch({ prisma, store, log }, batch, {
         ownerId: auth.userId,
         name: body.new_name ?? `${batch.name ?? 'batch'} (copy)`.slice(0, 200),
@@ -236,7 +237,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const batch = await owned(req);
-      const body = SoftDeleteBody.parse(req.body ?? {});
+      const body = req.valid.body;
       const r = await asHttp(() => softDeleteBatch(prisma, batch, body.retention_days));
       res.json(
         answer('soft-delete', await reread(batch.id), {
@@ -279,7 +280,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const batch = await owned(req);
-      const q = DeleteQuery.parse(req.query);
+      const q = req.valid.query;
       const r = await asHttp(() => deleteBatch({ prisma, store, log }, batch, { force: q.force }));
       res.json({ batch_id: batch.id, deleted: true, objects_deleted: r.objects });
     },

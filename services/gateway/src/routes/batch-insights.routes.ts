@@ -79,8 +79,8 @@ export const batchInsightsRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'The score', schema: Health }, 404: { description: 'No such batch of yours' } },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const q = HealthQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const q = req.valid.query;
       const failures = await readFailures(prisma, batch.id, new Date(Date.now() - q.stuck_minutes * 60_000));
       res.set('Cache-Control', 'no-store').json(batchHealth(batch, failures));
     },
@@ -99,7 +99,7 @@ export const batchInsightsRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       const failures = await readFailures(prisma, batch.id, new Date(Date.now() - 15 * 60_000));
       res.set('Cache-Control', 'no-store').json(analyzeBatch(batch, failures));
     },

@@ -91,7 +91,7 @@ export const batchListRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const q = BatchListQuery.parse(req.query);
+      const q = req.valid.query;
       const statuses = parseStatuses(q.status);
       const where: Prisma.BatchWhereInput = {
         ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }),

@@ -12,9 +12,8 @@ import { streamBatchEvents } from '../batches/batch-events';
 import { createFromMultipart, createFromUrlList, type CreatedBatch } from '../batches/url-intake/receive-batch';
 import { createdUrlBatch, CreatedUrlBatch } from '../batches/url-intake/url-batch-view';
 import { UrlListBody } from '../batches/url-intake/url-list';
-import { jsonSchema } from '../openapi/registry';
 import { ValidationError } from '../errors';
-import { MAX_WEBHOOK_URL_LENGTH } from '../batches/batch-options';
+import { batchUpload, batchUploadFields } from '../batches/batch-options';
 import type { RouteModule } from './route-module';
 
 const IdempotencyKey = z.string().trim().min(1).max(200);
@@ -31,31 +30,6 @@ const ImagesQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(100).default(50),
 });
-
-const multipartBatch = {
-  content: {
-    'multipart/form-data': {
-      schema: {
-        type: 'object',
-        properties: {
-          'files[]': {
-            type: 'array',
-            items: { type: 'string', format: 'binary' },
-            description: 'JPEG, PNG, WebP, AVIF, GIF or TIFF images',
-          },
-          batch_name: { type: 'string' },
-          recipe: {
-            type: 'string',
-            description:
-              'JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] }',
-          },
-          webhook_url: { type: 'string', format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH },
-          auto_start: { type: 'boolean', default: true },
-        },
-      },
-    },
-  },
-};
 
 export const batchesRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, store, settings } = deps;
@@ -74,10 +48,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       body: UrlListBody,
       jsonLimit: settings.MAX_CSV_BYTES,
-      requestBody: {
-        required: true,
-        content: { ...multipartBatch.content, 'application/json': { schema: jsonSchema(UrlListBody, 'input') } },
-      },
+      multipart: batchUpload,
       responses: {
         201: { description: 'Image batch created', schema: CreatedBatch },
         202: { description: 'URL batch accepted; its URLs are fetched in the background', schema: CreatedUrlBatch },
@@ -110,11 +81,10 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
           result = await createFromMultipart(deps, req, res, {
             ownerId: auth.userId,
             idempotencyKey,
-            imageFields: ['files[]', 'files'],
-            csvFields: ['file', 'csvFile'],
+            ...batchUploadFields,
           });
-        } else if (req.is('application/json')) {
-          result = await createFromUrlList(deps, UrlListBody.parse(req.body), { ownerId: auth.userId, idempotencyKey });
+        } else if (req.valid.body) {
+          result = await createFromUrlList(deps, req.valid.body, { ownerId: auth.userId, idempotencyKey });
         } else {
           throw new ValidationError(
             'send images or a CSV as multipart/form-data (`files[]` or `file`), or JSON `{ "urls": [...] }`',
@@ -153,7 +123,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       const [webhookStatus, chunks] = await Promise.all([
         webhookStatusOf(prisma, batch),
         chunkProgressOf(prisma, batch),
@@ -173,7 +143,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'Progress' }, 404: { description: 'No such batch of yours' } },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       const active = batch.status === 'queued' || batch.status === 'processing';
       res
         .set('X-Polling-Interval', active ? '2' : '30')
@@ -195,7 +165,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       await streamBatchEvents(req, res, prisma, batch.id);
     },
   );
@@ -211,8 +181,8 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'A page of images' }, 404: { description: 'No such batch of yours' } },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const q = ImagesQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const q = req.valid.query;
       const where = { batchId: batch.id, ...(q.status ? { status: q.status } : {}) };
       const [total, images] = await Promise.all([
         prisma.image.count({ where }),

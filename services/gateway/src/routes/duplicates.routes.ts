@@ -44,8 +44,8 @@ export const duplicatesRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const batch = await findOwnedBatch(prisma, auth, String(req.params.id));
-      const q = DuplicatesQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, auth, req.valid.params.id);
+      const q = req.valid.query;
       const maxDistance = q.max_distance ?? settings.ANALYSIS_DUPLICATE_DISTANCE;
       const rows = await prisma.$queryRaw<HashRow[]>`
         SELECT id::text, original_name, source_url, analysis ->> 'phash' AS phash, content_hash

@@ -35,7 +35,7 @@ export const exportTemplateRoutes: RouteModule = ({ api }) => {
       },
     },
     (req, res) => {
-      const { shape } = TemplateQuery.parse(req.query);
+      const { shape } = req.valid.query;
       res
         .set('Content-Type', 'text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="pixmill-${shape}-template.csv"`)

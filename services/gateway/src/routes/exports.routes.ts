@@ -88,8 +88,8 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const batch = await findOwnedBatch(prisma, auth, String(req.params.id));
-      const q = ExportQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, auth, req.valid.params.id);
+      const q = req.valid.query;
       const f = withAnalysis(toFilters(q), [batch]);
       const filters = describeFilters(f);
       await sendExport(res, {
@@ -117,8 +117,8 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const q = PreviewQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const q = req.valid.query;
       const f = withAnalysis(toFilters(q), [batch]);
       const rows: ExportRow[] = [];
       for await (const r of batchRows(src, batch, f, q.limit)) rows.push(r);
@@ -139,8 +139,8 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'Counts and estimates' }, 404: { description: 'No such batch of yours' } },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const f = withAnalysis(toFilters(PreviewQuery.omit({ limit: true }).parse(req.query)), [batch]);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const f = withAnalysis(toFilters(req.valid.query), [batch]);
       res.set('Cache-Control', 'no-store').json(await exportSummary(src, batch, f));
     },
   );
@@ -159,7 +159,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const q = MultipleBody.parse(req.body);
+      const q = req.valid.body;
       const ids = [...new Set(q.batch_ids)];
       const batches: Batch[] = [];
       for (const id of ids) {
@@ -201,7 +201,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const q = FilteredBody.parse(req.body);
+      const q = req.valid.body;
       let f: ExportFilters = toFilters(q);
       const mine = auth.role === 'admin' ? {} : { ownerId: auth.userId };
       if (q.batch_ids) {
@@ -297,7 +297,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const q = StatisticsQuery.parse(req.query);
+      const q = req.valid.query;
       const everyone = q.all_users && auth.role === 'admin';
       const since = new Date(Date.now() - q.days * 86_400_000);
       res

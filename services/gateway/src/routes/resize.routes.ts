@@ -10,17 +10,21 @@ import { imageView } from '../batches/image-view';
 import { receiveImages } from '../batches/upload-images';
 import { asRecordedUpload } from '../batches/upload-intent';
 import { ValidationError } from '../errors';
+import { parseDeclared } from '../http/request-validation';
 import type { RouteModule } from './route-module';
 
 const ResizeFields = z.object({
   width: z.coerce.number().int().min(1).max(16384).optional(),
   height: z.coerce.number().int().min(1).max(16384).optional(),
-  fit: z.string().optional(),
-  position: z.string().optional(),
-  format: z.string().optional(),
+  fit: z.enum(['cover', 'contain', 'inside', 'outside', 'fill']).optional(),
+  position: z.string().optional().describe('centre, attention or entropy'),
+  format: z.enum(['jpeg', 'png', 'webp', 'avif', 'original']).optional(),
   quality: z.coerce.number().int().min(1).max(100).optional(),
   max_bytes: z.coerce.number().int().min(100).optional(),
-  analysis: z.string().optional(),
+  analysis: z
+    .string()
+    .optional()
+    .describe('`true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...)'),
   wait: z.coerce.number().min(0).max(60).default(10),
 });
 
@@ -35,29 +39,9 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         'Answers 200 with the download URL when the image is done within `wait` seconds (default 10), else 202 with the job id to poll.',
       tags: ['resize'],
       access: 'user',
-      requestBody: {
-        content: {
-          'multipart/form-data': {
-            schema: {
-              type: 'object',
-              required: ['image'],
-              properties: {
-                image: { type: 'string', format: 'binary' },
-                width: { type: 'integer' },
-                height: { type: 'integer' },
-                fit: { type: 'string', enum: ['cover', 'contain', 'inside', 'outside', 'fill'] },
-                format: { type: 'string', enum: ['jpeg', 'png', 'webp', 'avif', 'original'] },
-                quality: { type: 'integer' },
-                max_bytes: { type: 'integer' },
-                analysis: {
-                  type: 'string',
-                  description: '`true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...)',
-                },
-                wait: { type: 'number', default: 10 },
-              },
-            },
-          },
-        },
+      multipart: {
+        fields: ResizeFields,
+        files: { image: { description: 'The image (JPEG, PNG, WebP, AVIF, GIF or TIFF)', required: true } },
       },
       responses: {
         200: { description: 'Done: `download_url` is ready' },
@@ -83,7 +67,7 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         });
         const file = upload.files[0];
         if (!file) throw new ValidationError('no image: send one file in `image`', undefined, 'no_files');
-        const f = ResizeFields.parse(upload.fields);
+        const f = parseDeclared('form', ResizeFields, upload.fields, 'POST /api/v1/resize');
         let recipe;
         try {
           recipe = parseRecipe({

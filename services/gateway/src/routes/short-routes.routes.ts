@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
 import { findOwnedBatch } from '../batches/owned-batch';
-import { MAX_WEBHOOK_URL_LENGTH } from '../batches/batch-options';
+import { batchUpload } from '../batches/batch-options';
+import { fileFieldNames, type MultipartSpec } from '../openapi/registry';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
 import { shortStatusView } from '../batches/url-intake/url-batch-view';
@@ -19,6 +20,8 @@ const Accepted = z.object({
   total_images: z.number().int(),
   message: z.string(),
 });
+/** The batch upload's fields with its CSV only. */
+const csvUpload = { fields: batchUpload.fields, files: { file: batchUpload.files.file } } satisfies MultipartSpec;
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
 export const shortRoutes: RouteModule = ({ deps, api }) => {
@@ -32,22 +35,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
         'Same as POST /api/v1/batches with a CSV. Poll `GET /api/status/{request_id}`, then `GET /api/download/{request_id}`.',
       tags: ['short forms'],
       access: 'user',
-      requestBody: {
-        required: true,
-        content: {
-          'multipart/form-data': {
-            schema: {
-              type: 'object',
-              properties: {
-                file: { type: 'string', format: 'binary', description: 'The CSV (`csvFile` also works)' },
-                webhook_url: { type: 'string', format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH },
-                batch_name: { type: 'string' },
-                recipe: { type: 'string' },
-              },
-            },
-          },
-        },
-      },
+      multipart: csvUpload,
       responses: {
         202: { description: 'Accepted', schema: Accepted },
         400: { description: 'Not a CSV, no URL column, malformed (with its row), or a field is invalid' },
@@ -65,7 +53,8 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       const result = await createFromMultipart(deps, req, res, {
         ownerId: authOf(req).userId,
         imageFields: [],
-        csvFields: ['file', 'csvFile'],
+        csvFields: fileFieldNames(csvUpload),
+        form: csvUpload.fields,
       });
       res
         .status(202)
@@ -94,7 +83,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       res.set('Cache-Control', 'no-store').json(shortStatusView(batch, await webhookStatusOf(prisma, batch)));
     },
   );
@@ -112,7 +101,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       if (!FINAL.has(batch.status)) {
         throw new NotFoundError(`the results are not ready: the request is ${batch.status}`, {
           status: batch.status,

@@ -101,7 +101,7 @@ export const systemRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const { minutes } = ThroughputQuery.parse(req.query);
+      const { minutes } = req.valid.query;
       res
         .set('Cache-Control', 'no-store')
         .json(await throughput(prisma, { minutes, ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }) }));

@@ -36,8 +36,8 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const q = ChunksQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const q = req.valid.query;
       const where = { batchId: batch.id, ...(q.status ? { status: q.status } : {}) };
       const [total, chunks, byStatus] = await Promise.all([
         prisma.chunk.count({ where }),
@@ -75,6 +75,7 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: BatchParams,
       query: ResultsQuery,
+      // Runs before the router parses the request (it decides whether credentials are needed), so it reads req itself.
       // Webhook receivers have no credentials: the `results_csv_url` of a webhook carries a signed, expiring token.
       signedLink: (req) =>
         typeof req.query.token === 'string' &&
@@ -85,7 +86,7 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const id = String(req.params.id);
+      const id = req.valid.params.id;
       const batch = req.auth
         ? await findOwnedBatch(prisma, authOf(req), id)
         : await prisma.batch.findUnique({ where: { id } }); // the signed token named this very batch

@@ -57,7 +57,7 @@ export const usersRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const body = CreateUserBody.parse(req.body);
+      const body = req.valid.body;
       const passwordHash = await deps.passwordWork.run(() => hashPassword(body.password));
       try {
         const user = await prisma.user.create({
@@ -104,7 +104,7 @@ export const usersRoutes: RouteModule = ({ deps, api }) => {
         responses: disabled ? { ...answers, 409: { description: 'You can’t disable yourself' } } : answers,
       },
       async (req, res) => {
-        const user = await findUser(String(req.params.id));
+        const user = await findUser(req.valid.params.id);
         if (disabled && user.id === authOf(req).userId) throw new ConflictError('you can’t disable yourself');
         const updated = await prisma.user.update({
           where: { id: user.id },
@@ -129,8 +129,8 @@ export const usersRoutes: RouteModule = ({ deps, api }) => {
       responses: { 200: { description: 'The user', schema: UserSchema }, 404: { description: 'No such user' } },
     },
     async (req, res) => {
-      const user = await findUser(String(req.params.id));
-      const { password } = PasswordBody.parse(req.body);
+      const user = await findUser(req.valid.params.id);
+      const { password } = req.valid.body;
       const updated = await prisma.user.update({
         where: { id: user.id },
         data: { passwordHash: await hashPassword(password) },

@@ -68,8 +68,8 @@ export const webhooksRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const q = DeliveriesQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const q = req.valid.query;
       const [total, rows, webhookStatus] = await Promise.all([
         prisma.webhookDelivery.count({ where: { batchId: batch.id } }),
         prisma.webhookDelivery.findMany({
@@ -110,8 +110,8 @@ export const webhooksRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const deliveryId = String(req.params.delivery);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const deliveryId = req.valid.params.delivery;
       const delivery = isUuid(deliveryId)
         ? await prisma.webhookDelivery.findFirst({ where: { id: deliveryId, batchId: batch.id } })
         : null;

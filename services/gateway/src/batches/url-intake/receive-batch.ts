@@ -7,6 +7,8 @@ import { originalsPrefix } from '@pixmill/contracts';
 import type { Batch, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
+import { z } from 'zod';
+import { parseDeclared } from '../../http/request-validation';
 import { parseBatchOptions } from '../batch-options';
 import { createUploadBatch } from '../create-batch';
 import { asRecordedUpload } from '../upload-intent';
@@ -33,7 +35,14 @@ export const intakeLimits = (s: Pick<Settings, 'CHUNK_SIZE' | 'MAX_CSV_ROWS'>) =
   maxUrls: s.MAX_CSV_ROWS,
 });
 
-type MultipartOptions = { ownerId: string; idempotencyKey?: string; imageFields: string[]; csvFields: string[] };
+type MultipartOptions = {
+  ownerId: string;
+  idempotencyKey?: string;
+  imageFields: string[];
+  csvFields: string[];
+  /** The route's declared text fields: unknown ones are refused (the batch's are BatchFormFields). */
+  form: z.ZodObject;
+};
 
 export async function createFromMultipart(
   d: IntakeDeps,
@@ -59,7 +68,7 @@ async function createFromRecordedUpload(
     limits: { maxFileBytes: d.settings.MAX_FILE_BYTES, maxFiles: d.settings.MAX_FILES_PER_BATCH },
     csv: { fields: o.csvFields, batchId, maxBytes: d.settings.MAX_CSV_BYTES, limits: intakeLimits(d.settings) },
   });
-  const options = await parseBatchOptions(upload.fields, d.settings);
+  const options = await parseBatchOptions(parseDeclared('form', o.form, upload.fields), d.settings);
   const common = {
     id: batchId,
     ownerId: o.ownerId,

@@ -7,11 +7,11 @@ import { PayloadTooLargeError } from '../../errors';
 import { inputCsvKey } from '@pixmill/contracts';
 import type { CsvIntakeResult } from './receive-csv';
 import { UrlIntake, type IntakeLimits } from './url-intake';
-import { MAX_WEBHOOK_URL_LENGTH } from '../batch-options';
+import { MAX_BATCH_NAME_LENGTH, MAX_WEBHOOK_URL_LENGTH } from '../batch-options';
 
 export const UrlListBody = z.object({
   urls: z.array(z.string().max(16_384)).min(1).describe('Image URLs, one image each (http or https)'),
-  batch_name: z.string().max(200).optional(),
+  batch_name: z.string().max(MAX_BATCH_NAME_LENGTH).optional(),
   recipe: z
     .union([z.string(), z.record(z.string(), z.unknown())])
     .optional()
