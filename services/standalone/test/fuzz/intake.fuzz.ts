@@ -2,8 +2,8 @@
 // configuration of this jest project): generated CSVs, multipart bodies, JSON URL lists and recipes, and a valid CSV
 // cut at every byte. Property: every answer is a 2xx or a 4xx JSON error — never a 5xx, a reset connection or a dead
 // (or restarted) process — and a refused upload leaves no object, batch or upload intent behind.
-// Seeded and bounded: FUZZ_SEED (default 20261204) and FUZZ_RUNS (runs per property, default 40) replay or lengthen
-// a run; a failure prints the seed and path that replay it (FUZZ_SEED=<seed> FUZZ_PATH=<path>).
+// Seeded and bounded: FUZZ_SEED (default 20261204), FUZZ_RUNS (runs per property, default 40) and
+// FUZZ_PROPERTY_SECONDS (time cap per property, default 150) replay or lengthen a run; a failure prints the seed and path that replay it (FUZZ_SEED=<seed> FUZZ_PATH=<path>).
 import http from 'node:http';
 import fc from 'fast-check';
 import sharp from 'sharp';
@@ -24,6 +24,8 @@ import {
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const REPLAY_PATH = process.env.FUZZ_PATH;
+// The most a property (its runs and any shrinking) may take, so CI stays within minutes on a loaded machine.
+const PROPERTY_SECONDS = Number(process.env.FUZZ_PROPERTY_SECONDS ?? 150);
 
 jest.setTimeout(30 * 60_000);
 
@@ -143,8 +145,8 @@ const params = (): fc.Parameters<unknown> => ({
   seed: SEED,
   numRuns: RUNS,
   ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}),
-  // A live server: each shrinking step is a request, so shrinking is bounded.
-  interruptAfterTimeLimit: 10 * 60_000,
+  // A live server: each run and shrinking step is a request, so the property is bounded in time.
+  interruptAfterTimeLimit: PROPERTY_SECONDS * 1000,
   markInterruptAsFailure: false,
   reporter: (out) => {
     if (out.failed) {
@@ -155,6 +157,14 @@ const params = (): fc.Parameters<unknown> => ({
     }
   },
 });
+
+/** The options /resize takes, from a generated recipe's first variant (anything else generated: none). */
+function resizeFieldsOf(r: unknown): Record<string, unknown> {
+  const v = (r as { variants?: unknown[] } | null)?.variants?.[0];
+  if (!v || typeof v !== 'object') return {};
+  const take = ['width', 'height', 'fit', 'position', 'format', 'quality', 'max_bytes'];
+  return Object.fromEntries(Object.entries(v).filter(([k, value]) => take.includes(k) && value !== null));
+}
 
 function csvForm(file: Buffer, field = 'file'): { body: Buffer; contentType: string } {
   const b = 'fuzz-csv-boundary';
@@ -222,8 +232,13 @@ describe(`intake fuzzing on ${abuseConfig()}`, () => {
         const before = await footprint();
         const b = 'fuzz-recipe-boundary';
         const field = route === '/api/v1/resize' ? 'image' : 'files[]';
+        // /resize takes one variant's options as form fields; a batch takes the recipe as JSON in `recipe`.
+        const fields: [string, unknown][] =
+          route === '/api/v1/resize' ? Object.entries(resizeFieldsOf(r)) : [['recipe', JSON.stringify(r)]];
         const body = Buffer.concat([
-          Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="recipe"\r\n\r\n${JSON.stringify(r)}\r\n`),
+          ...fields.map(([name, value]) =>
+            Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${String(value)}\r\n`),
+          ),
           Buffer.from(
             `--${b}\r\nContent-Disposition: form-data; name="${field}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
           ),
