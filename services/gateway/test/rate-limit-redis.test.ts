@@ -72,11 +72,10 @@ describe('rate limits in Redis', () => {
 
     const prefix = deployment();
     const away = await replica(prefix, relay.urlFor(REDIS_URL));
-    const started = Date.now();
     for (let i = 0; i < 3; i++) await login(away).expect(401);
-    // Still limited (by this replica's own counters), and answered at once rather than waiting for Redis.
+    // Still limited (by this replica's own counters), and answered while Redis is still away: a limiter that waited
+    // for Redis would hang here until the test's time-out, since the relay stays paused until below.
     await login(away).expect(429);
-    expect(Date.now() - started).toBeLessThan(5_000);
 
     // Redis reachable again: the replica's attempts land in the shared counters a second replica reads.
     await relay.resume();
