@@ -4,6 +4,7 @@ import { apiKeysRoutes } from './api-keys.routes';
 import { batchControlRoutes } from './batch-control.routes';
 import { batchInsightsRoutes } from './batch-insights.routes';
 import { batchListRoutes } from './batch-list.routes';
+import { batchOutputsRoutes } from './batch-outputs.routes';
 import { batchesRoutes } from './batches.routes';
 import { duplicatesRoutes } from './duplicates.routes';
 import { exportTemplateRoutes } from './export-template.routes';
@@ -29,6 +30,7 @@ export const routeModules: RouteModule[] = [
   batchListRoutes,
   batchControlRoutes,
   batchInsightsRoutes,
+  batchOutputsRoutes,
   duplicatesRoutes,
   urlBatchesRoutes,
   shortRoutes,
