@@ -67,14 +67,14 @@ export function headerOf(meta: Metadata, format: ImageFormat): ImageHeader {
   };
 }
 
-const toRaw = async (p: Sharp, deadline: Deadline): Promise<RawPixels> => {
+export const toRaw = async (p: Sharp, deadline: Deadline): Promise<RawPixels> => {
   const { data, info } = await deadline.run(
     p.timeout({ seconds: deadline.sharpSeconds() }).raw().toBuffer({ resolveWithObject: true }),
   );
   return { data, width: info.width, height: info.height, channels: info.channels as RawPixels['channels'] };
 };
 
-const fromRaw = (px: RawPixels): Sharp =>
+export const fromRaw = (px: RawPixels): Sharp =>
   sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } });
 
 /** 4-neighbour Laplacian; libvips adds the offset so negative responses survive the 8-bit result. */
@@ -98,6 +98,25 @@ export async function sampleFrom(base: Sharp, header: ImageHeader, deadline: Dea
     base
       .clone()
       .rotate()
+      .resize({ width: SAMPLE_SIDE, height: SAMPLE_SIDE, fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .ensureAlpha(),
+    deadline,
+  );
+  return { header, rgba, laplacianVariance: await laplacianVariance(rgba, deadline) };
+}
+
+/**
+ * The analysis sample from pixels a variant already decoded (auto-oriented, the whole image, no alpha lost): a
+ * resize of a small raw image instead of a second decode of the original (~7 ms of CPU against ~60 for a photo).
+ */
+export async function sampleFromPixels(
+  px: RawPixels,
+  header: ImageHeader,
+  deadline: Deadline,
+): Promise<AnalysisSample> {
+  const rgba = await toRaw(
+    fromRaw(px)
       .resize({ width: SAMPLE_SIDE, height: SAMPLE_SIDE, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .ensureAlpha(),

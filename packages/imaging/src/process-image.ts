@@ -1,6 +1,15 @@
 // The sharp pipeline: check what the bytes are, read the header once, then render every variant of the recipe.
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { headerOf, sampleFrom, type AnalysisSample } from './analysis-pixels';
+import {
+  fromRaw,
+  headerOf,
+  sampleFrom,
+  sampleFromPixels,
+  SAMPLE_SIDE,
+  toRaw,
+  type AnalysisSample,
+  type RawPixels,
+} from './analysis-pixels';
 import { Deadline } from './deadline';
 import { facesCrop, type FaceRegion } from './faces-crop';
 import { applyEncoding, keepsAlpha, searchSteps, type EncodeAs } from './encoding';
@@ -78,8 +87,11 @@ function identify(input: Buffer): ImageFormat {
  */
 export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImageOptions): Promise<ProcessImageResult> {
   const { format, open, meta, deadline } = await openImage(input, o);
+  const header = headerOf(meta, format);
+  const carrier = o.sample ? sampleCarrier(recipe.variants, meta, format) : undefined;
   const render = async (from: () => Sharp): Promise<ProcessImageResult> => {
     const outputs: VariantOutput[] = [];
+    let sample: AnalysisSample | undefined;
     for (const variant of recipe.variants) {
       outputs.push(
         await renderVariant({
@@ -90,10 +102,13 @@ export async function processImage(input: Buffer, recipe: Recipe, o: ProcessImag
           deadline,
           maxPixels: o.maxInputPixels,
           faces: o.faces ?? [],
+          ...(variant === carrier && {
+            takeSample: async (px: RawPixels) => void (sample = await sampleFromPixels(px, header, deadline)),
+          }),
         }),
       );
     }
-    const sample = o.sample ? await sampleFrom(from(), headerOf(meta, format), deadline) : undefined;
+    if (o.sample && !sample) sample = await sampleFrom(from(), header, deadline);
     return {
       source: { format, width: meta.autoOrient.width, height: meta.autoOrient.height, pages: meta.pages ?? 1 },
       outputs,
@@ -160,6 +175,45 @@ export async function openImage(
   }
 }
 
+/** Above this many output pixels a variant is not worth holding raw to take the sample from it. */
+const CARRIER_MAX_PIXELS = 4_200_000;
+
+/**
+ * The variant whose decoded pixels can also give the analysis sample (so the original is decoded once): the whole
+ * image auto-oriented, scaled down to no less than the sample would be, nothing stripped that the sample keeps
+ * (alpha, bit depth), nothing that raw pixels lose (metadata), and an encoder that writes the same bytes from raw
+ * pixels as from the pipeline (JPEG, WebP and AVIF were checked; libvips' PNG writer was not byte-identical). The
+ * smallest such variant; none, and the sample is a decode of its own.
+ */
+function sampleCarrier(variants: readonly Variant[], meta: Metadata, source: ImageFormat): Variant | undefined {
+  if (meta.hasAlpha || meta.depth !== 'uchar') return undefined;
+  const { width: w, height: h } = meta.autoOrient;
+  const long = Math.max(w, h);
+  let best: { v: Variant; pixels: number } | undefined;
+  for (const v of variants) {
+    if (!v.auto_orient || !v.strip_metadata || v.max_bytes !== undefined) continue;
+    const format = v.format === 'original' ? source : v.format;
+    if (format !== 'jpeg' && format !== 'webp' && format !== 'avif') continue;
+    const both = v.width !== undefined && v.height !== undefined;
+    // cover crops, fill stretches, contain pads: none of them is the whole picture as it is
+    if (both && v.fit !== 'inside' && v.fit !== 'outside') continue;
+    const sx = v.width === undefined ? undefined : v.width / w;
+    const sy = v.height === undefined ? undefined : v.height / h;
+    const asked =
+      sx !== undefined && sy !== undefined
+        ? v.fit === 'outside'
+          ? Math.max(sx, sy)
+          : Math.min(sx, sy)
+        : (sx ?? sy ?? 1);
+    const scale = Math.min(1, asked);
+    if (asked > 1 && v.enlarge) continue; // an enlarged copy is softer than the original
+    const pixels = Math.round(w * scale) * Math.round(h * scale);
+    if (Math.round(long * scale) < Math.min(SAMPLE_SIDE, long) || pixels > CARRIER_MAX_PIXELS) continue;
+    if (!best || pixels < best.pixels) best = { v, pixels };
+  }
+  return best?.v;
+}
+
 async function renderVariant(c: {
   open: () => Sharp;
   meta: Metadata;
@@ -168,6 +222,8 @@ async function renderVariant(c: {
   deadline: Deadline;
   maxPixels: number;
   faces: readonly FaceRegion[];
+  /** Given the variant's pixels before encoding (then rendered through raw memory; see `sampleCarrier`). */
+  takeSample?: (px: RawPixels) => Promise<void>;
 }): Promise<VariantOutput> {
   const { variant: v, deadline } = c;
   const format = v.format === 'original' ? c.source : v.format;
@@ -210,7 +266,12 @@ async function renderVariant(c: {
     );
 
   let out: Encoded;
-  if (v.max_bytes === undefined) {
+  if (c.takeSample) {
+    const as = { quality: v.quality };
+    const px = await toRaw(shaped(as), deadline);
+    await c.takeSample(px);
+    out = await encode(fromRaw(px), as);
+  } else if (v.max_bytes === undefined) {
     const as = { quality: v.quality };
     out = await encode(shaped(as), as);
   } else {
