@@ -12,13 +12,17 @@ export function downsample(px: RawPixels, size: { width: number; height: number;
   const outCh = size.greyscale ? 1 : ch;
   const sums = new Float64Array(w * h * ch);
   const counts = new Uint32Array(w * h);
+  // The output column of each input column, computed once rather than per pixel (this loop is most of the cost).
+  const column = new Uint32Array(px.width);
+  for (let x = 0; x < px.width; x++) column[x] = Math.min(w - 1, Math.floor((x * w) / px.width));
+  const src = px.data;
   for (let y = 0; y < px.height; y++) {
-    const oy = Math.min(h - 1, Math.floor((y * h) / px.height));
-    for (let x = 0; x < px.width; x++) {
-      const ox = Math.min(w - 1, Math.floor((x * w) / px.width));
-      const cell = oy * w + ox;
-      const i = (y * px.width + x) * ch;
-      for (let c = 0; c < ch; c++) sums[cell * ch + c]! += px.data[i + c]!;
+    const row = Math.min(h - 1, Math.floor((y * h) / px.height)) * w;
+    let i = y * px.width * ch;
+    for (let x = 0; x < px.width; x++, i += ch) {
+      const cell = row + column[x]!;
+      const o = cell * ch;
+      for (let c = 0; c < ch; c++) sums[o + c]! += src[i + c]!;
       counts[cell]!++;
     }
   }
