@@ -10,8 +10,8 @@
 // cancelled count is `total - processed` (images of URL chunks never ingested included), and its success rate
 // stays that of the images that ran.
 import { randomUUID } from 'node:crypto';
-import type { BatchStatus, Prisma, PrismaClient } from '@pixmill/db';
-import { enqueue, enqueueMany, OUTBOX_CHANNEL } from '@pixmill/queue';
+import { Prisma, type BatchStatus, type PrismaClient } from '@pixmill/db';
+import { enqueue, enqueueMany, outboxRowsSql } from '@pixmill/queue';
 import { actionAllowed, BatchNotFoundError, BatchStateError, type BatchAction } from './batch-state-error';
 import { UNTAKEN_IMAGE_STATUSES } from './status-sets';
 
@@ -51,19 +51,21 @@ const runningState = (startedAt: Date | null): BatchStatus => (startedAt ? 'proc
  * Safe to repeat: a job for work already done or taken is acked and dropped by its handler.
  */
 export async function requeueOpenWork(tx: Tx, batchId: string): Promise<OpenWork> {
-  // One INSERT ... SELECT instead of one enqueue() per image: resuming 100,000 images is one statement. Same row shape
-  // as enqueue() writes (payloads match ResizeImageJob / IngestChunkJob), and the same NOTIFY wakes the relays.
-  const images = await tx.$executeRaw`
-    INSERT INTO outbox_messages (queue, payload, message_id)
-    SELECT 'resize.image', jsonb_build_object('v', 1, 'batchId', i.batch_id, 'imageId', i.id), gen_random_uuid()::text
-      FROM images i, (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
-     WHERE i.batch_id = ${batchId}::uuid AND i.status = 'pending' AND i.original_key IS NOT NULL`;
+  // One INSERT ... SELECT instead of one enqueue() per image: resuming 100,000 images is one statement.
+  const imageJob = { v: Prisma.sql`1`, batchId: Prisma.sql`i.batch_id`, imageId: Prisma.sql`i.id` };
+  const images = await tx.$executeRaw(
+    outboxRowsSql('resize.image', imageJob, {
+      from: Prisma.sql`FROM images i
+       WHERE i.batch_id = ${batchId}::uuid AND i.status = 'pending' AND i.original_key IS NOT NULL`,
+    }),
+  );
   // Analyses an image's resize asked for and that have not ended (a restart of the in-process queue lost them).
-  const analyses = await tx.$executeRaw`
-    INSERT INTO outbox_messages (queue, payload, message_id)
-    SELECT 'analyze.image', jsonb_build_object('v', 1, 'batchId', i.batch_id, 'imageId', i.id), gen_random_uuid()::text
-      FROM images i, (SELECT pg_notify(${OUTBOX_CHANNEL}, '')) AS wake
-     WHERE i.batch_id = ${batchId}::uuid AND i.status = 'succeeded' AND i.analysis_status = 'pending'`;
+  const analyses = await tx.$executeRaw(
+    outboxRowsSql('analyze.image', imageJob, {
+      from: Prisma.sql`FROM images i
+       WHERE i.batch_id = ${batchId}::uuid AND i.status = 'succeeded' AND i.analysis_status = 'pending'`,
+    }),
+  );
   const chunks = await tx.chunk.findMany({
     where: { batchId, status: { in: ['pending', 'processing'] } },
     select: { id: true },

@@ -1,5 +1,5 @@
 export * from './finish-image';
-export * from './end-batch';
+export * from './batch-end';
 export * from './claim-image';
 export * from './batch-state-error';
 export * from './batch-transitions';

@@ -14,6 +14,14 @@ export {
   type MemoryTransport,
   type MemoryTransportOptions,
 } from './memory.transport';
-export { OUTBOX_CHANNEL, enqueue, enqueueMany, type OutboxClient } from './outbox';
+export {
+  OUTBOX_CHANNEL,
+  enqueue,
+  enqueueMany,
+  outboxRowsSql,
+  type OutboxClient,
+  type OutboxRowsSql,
+  type PayloadSql,
+} from './outbox';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { DELIVERY_LIMIT, HEADER as QUEUE_HEADERS, deadLetterQueue, delayQueue, mainQueue } from './topology';

@@ -7,7 +7,7 @@
 // Images that never got an original (a URL that failed, or a chunk never ingested) are fetched again through their
 // chunk when the clone runs.
 import { randomUUID } from 'node:crypto';
-import { requeueOpenWork } from '@pixmill/batch-state';
+import { endStatusOf, requeueOpenWork } from '@pixmill/batch-state';
 import { batchPrefixes, chunkManifestKey, rebaseKey } from '@pixmill/contracts';
 import type { Batch, BatchStatus, Image, ImageStatus, Output, Prisma, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
@@ -117,8 +117,13 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
     for (const c of chunks) await copyManifest(d.store, source.id, id, c.seq);
 
     const processed = succeeded + failed;
-    const done = source.totalImages > 0 && processed >= source.totalImages;
-    const status: BatchStatus = done ? (succeeded === 0 ? 'failed' : 'completed') : o.autoStart ? 'queued' : 'pending';
+    // A clone that kept every outcome is born ended, by the rule a running batch ends by; an empty one is not.
+    const ended =
+      source.totalImages > 0
+        ? endStatusOf({ total: source.totalImages, processed, succeeded, analysesPending: 0 })
+        : null;
+    const done = ended !== null;
+    const status: BatchStatus = ended ?? (o.autoStart ? 'queued' : 'pending');
     return await d.prisma.$transaction(
       async (tx) => {
         const batch = await tx.batch.create({

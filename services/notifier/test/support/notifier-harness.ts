@@ -1,7 +1,7 @@
 // Integration harness: the real notifier worker over a fresh PostgreSQL database and RabbitMQ (own queue prefix),
 // with the outbox relay running, and helpers to end a batch the way the resize service does (which writes the event).
 import { randomBytes } from 'node:crypto';
-import { endBatchIfDone } from '@pixmill/batch-state';
+import { finishImage } from '@pixmill/batch-state';
 import { loadSettings, type Settings } from '@pixmill/config';
 import { createTestDatabase, type TestDatabase } from '@pixmill/db/testing';
 import type { WebhookDelivery } from '@pixmill/db';
@@ -70,6 +70,7 @@ export async function startHarness(
     transport,
     prefix,
     async endBatch({ webhookUrl, secret = newSecret(), failed = false }) {
+      // Two images, one already counted as failed: finishing the other ends the batch the way a worker does.
       const batch = await db.prisma.batch.create({
         data: {
           ownerId: owner.id,
@@ -78,15 +79,22 @@ export async function startHarness(
           recipe: {},
           status: 'processing',
           totalImages: 2,
-          processedImages: 2,
-          succeededImages: failed ? 0 : 1,
-          failedImages: failed ? 2 : 1,
+          processedImages: 1,
+          succeededImages: 0,
+          failedImages: 1,
           startedAt: new Date(),
           webhookUrl,
           webhookSecret: secret,
+          images: { create: { status: 'processing' } },
         },
+        include: { images: true },
       });
-      const end = await db.prisma.$transaction((tx) => endBatchIfDone(tx, batch.id));
+      const { batchEnd: end } = await finishImage(
+        db.prisma,
+        batch.id,
+        batch.images[0]!.id,
+        failed ? { status: 'failed', code: 'corrupt', message: 'bad' } : { status: 'succeeded', outputs: [] },
+      );
       if (!end?.eventId) throw new Error('the batch did not end with an event');
       return { batchId: batch.id, eventId: end.eventId, secret };
     },
