@@ -6,3 +6,4 @@ export * from './batch-transitions';
 export * from './results-link';
 export * from './finish-analysis';
 export * from './status-sets';
+export * from './chunk-transitions';

@@ -1,8 +1,8 @@
 // Recording stored originals in batches: one transaction per flush (every `maxBatch` images or `maxDelayMs`) sets
 // the images back to `pending` with their original and writes their resize jobs to the outbox. Per image this
 // saves a transaction round trip; a fetch waits at most `maxDelayMs` longer to be durable.
+import { recordOriginals } from '@pixmill/batch-state';
 import type { PrismaClient } from '@pixmill/db';
-import { enqueueMany } from '@pixmill/queue';
 
 export type Original = { originalKey: string; contentType: string | null; bytes: number | null };
 
@@ -35,7 +35,11 @@ export function createOriginalRecorder(
     count = 0;
     if (items.length === 0) return chain;
     chain = chain.then(() =>
-      write(prisma, c, items).then(
+      recordOriginals(
+        prisma,
+        c,
+        items.flatMap((i) => i.imageIds.map((imageId) => ({ imageId, ...i.original }))),
+      ).then(
         () => items.forEach((i) => i.resolve()),
         (err: unknown) => items.forEach((i) => i.reject(err)),
       ),
@@ -54,45 +58,4 @@ export function createOriginalRecorder(
       });
     },
   };
-}
-
-/**
- * One statement updates every image still open (guarded by the state it leaves, so a redelivery or a racing
- * duplicate changes nothing twice), then the resize jobs of the images it did update (one statement too).
- */
-async function write(
-  prisma: Pick<PrismaClient, '$transaction'>,
-  c: { batchId: string; chunkId: string },
-  items: Waiting[],
-) {
-  const ids: string[] = [];
-  const keys: string[] = [];
-  const types: (string | null)[] = [];
-  const sizes: (number | null)[] = [];
-  for (const item of items) {
-    for (const id of item.imageIds) {
-      ids.push(id);
-      keys.push(item.original.originalKey);
-      types.push(item.original.contentType);
-      sizes.push(item.original.bytes);
-    }
-  }
-  await prisma.$transaction(async (tx) => {
-    const taken = await tx.$queryRaw<{ id: string }[]>`
-      UPDATE images AS i
-         SET original_key = v.key, content_type = v.content_type, bytes = v.bytes, status = 'pending'
-        FROM unnest(${ids}::uuid[], ${keys}::text[], ${types}::text[], ${sizes}::int[]) AS v(id, key, content_type, bytes)
-       WHERE i.id = v.id
-         AND i.batch_id = ${c.batchId}::uuid
-         AND i.status IN ('pending', 'fetching')
-         AND i.original_key IS NULL
-      RETURNING i.id::text AS id`;
-    await enqueueMany(
-      tx,
-      'resize.image',
-      taken.map(({ id }) => ({ v: 1 as const, batchId: c.batchId, imageId: id })),
-    );
-    if (taken.length > 0)
-      await tx.chunk.update({ where: { id: c.chunkId }, data: { fetched: { increment: taken.length } } });
-  });
 }

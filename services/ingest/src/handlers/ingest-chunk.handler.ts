@@ -4,7 +4,15 @@
 // Idempotent: image rows are created once per chunk; an image leaves `pending`/`fetching` exactly once (to `pending`
 // with an original, or `failed`), guarded by the state it leaves, so a redelivered job fetches only what is still
 // open and counts nothing twice.
-import { finishImage, RUNNING_BATCH_STATUSES, UNTAKEN_IMAGE_STATUSES } from '@pixmill/batch-state';
+import {
+  failChunk,
+  finishImage,
+  markChunkFetching,
+  RUNNING_BATCH_STATUSES,
+  settleChunk,
+  takeChunk,
+  UNTAKEN_IMAGE_STATUSES,
+} from '@pixmill/batch-state';
 import type { Settings } from '@pixmill/config';
 import { asFailureCode, originalKey, type ImageFailureCode, type IngestChunkJob } from '@pixmill/contracts';
 import type { BatchStatus, PrismaClient } from '@pixmill/db';
@@ -80,14 +88,7 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
     }
 
     const startedAt = new Date();
-    await d.prisma.chunk.updateMany({
-      where: { id: chunk.id, status: { in: ['pending', 'processing'] } },
-      data: { status: 'processing', worker: d.worker, startedAt: chunk.startedAt ?? startedAt, completedAt: null },
-    });
-    await d.prisma.batch.updateMany({
-      where: { id: chunk.batchId, status: 'queued' },
-      data: { status: 'processing', startedAt },
-    });
+    await takeChunk(d.prisma, chunk, d.worker, startedAt);
 
     // A pause or cancel stops taking new URLs within about statusCheckMs; fetches in flight finish.
     let checkedAt = Date.now();
@@ -113,10 +114,7 @@ export const makeIngestChunkHandler = (d: IngestDeps) => {
         orderBy: [{ rowNumber: 'asc' }, { urlIndex: 'asc' }],
       });
       // One statement for the chunk rather than one per URL: these images are being fetched (or wait for a repeat).
-      await d.prisma.image.updateMany({
-        where: { chunkId: chunk.id, status: 'pending', originalKey: null },
-        data: { status: 'fetching', startedAt: new Date() },
-      });
+      await markChunkFetching(d.prisma, chunk.id);
       const groups = groupByUrl(images, manifest);
       const recorder = createOriginalRecorder(d.prisma, { batchId: chunk.batchId, chunkId: chunk.id });
       const chunkCtx = { batchId: chunk.batchId, chunkId: chunk.id, recorder };
@@ -311,43 +309,4 @@ async function failImages(
   // Live progress only; settleChunk recounts from the images when the chunk ends.
   if (counted > 0) await prisma.chunk.update({ where: { id: c.chunkId }, data: { failed: { increment: counted } } });
   return counted;
-}
-
-/** Counts from the images themselves (exact whatever happened before), and the chunk's end state. */
-async function settleChunk(prisma: IngestDb, chunkId: string) {
-  const [open, fetched, failed] = await Promise.all([
-    prisma.image.count({ where: { chunkId, status: { in: [...OPEN] }, originalKey: null } }),
-    prisma.image.count({ where: { chunkId, originalKey: { not: null } } }),
-    prisma.image.count({ where: { chunkId, originalKey: null, status: 'failed' } }),
-  ]);
-  // Open images left means the batch stopped (pause, worker stopping): they and the chunk go back to pending.
-  const status = open === 0 ? ('completed' as const) : ('pending' as const);
-  if (open > 0) {
-    await prisma.image.updateMany({
-      where: { chunkId, status: 'fetching', originalKey: null },
-      data: { status: 'pending', startedAt: null },
-    });
-  }
-  await prisma.chunk.updateMany({
-    where: { id: chunkId, status: 'processing' },
-    data: { status, fetched, failed, completedAt: open === 0 ? new Date() : null },
-  });
-  return { status, fetched, failed, open };
-}
-
-async function failChunk(prisma: IngestDb, chunk: { id: string; batchId: string }, message: string): Promise<void> {
-  const open = await prisma.image.findMany({
-    where: { chunkId: chunk.id, status: { in: [...OPEN] }, originalKey: null },
-    select: { id: true },
-  });
-  for (const img of open)
-    await finishImage(prisma, chunk.batchId, img.id, { status: 'failed', code: 'internal_error', message });
-  const [fetched, failed] = await Promise.all([
-    prisma.image.count({ where: { chunkId: chunk.id, originalKey: { not: null } } }),
-    prisma.image.count({ where: { chunkId: chunk.id, originalKey: null, status: 'failed' } }),
-  ]);
-  await prisma.chunk.update({
-    where: { id: chunk.id },
-    data: { status: 'failed', fetched, failed, completedAt: new Date() },
-  });
 }
