@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
 import { countExportRows } from '../services/gateway/test/support/count-export-rows';
 import { deployedEntry } from './support/bundles';
 import { cpuSeconds } from './support/proc-stats';

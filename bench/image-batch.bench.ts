@@ -24,7 +24,7 @@ import { build } from 'esbuild';
 import sharp from 'sharp';
 import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { startS3rverProcess } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
 import { BENCH_RECIPES, benchRecipeNames, type BenchRecipeName } from './support/bench-recipes';
 import { startDeployed } from './support/bundles';
 import { login } from './support/login';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { createTestDatabase, freePort } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
 import { startDeployed } from './support/bundles';
 import { login } from './support/login';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startS3rverProcess } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix } from '../services/gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
 import { findPhotos } from './support/photos';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
 import { login } from './support/login';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { sampleValue } from '@pixmill/observability/testing';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../services/gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 import { BUNDLE_FILE, deployableServices, dryRunBuild, isWorker, type BuiltImage } from '../src';
 
 jest.setTimeout(240_000);

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { createLogger } from '@pixmill/observability';
+import { deleteQueuesStartingWith, testAmqpUrl } from '../src/testing';
 
 const run = promisify(execFile);
 
-// Test infrastructure address (allowed outside @pixmill/config).
-export const amqpUrl = process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+export const amqpUrl = testAmqpUrl();
 
 export const log = createLogger('queue-test', 'silent');
 
@@ -19,19 +19,7 @@ export function prefixes(): { base: string; next(): string } {
   return { base, next: () => `${base}-${++n}` };
 }
 
-export async function deleteQueuesUnder(base: string): Promise<void> {
-  const { stdout } = await run('rabbitmqctl', ['list_queues', 'name', '--formatter', 'json', '-q']);
-  const names = (JSON.parse(stdout) as { name: string }[]).map((q) => q.name).filter((n) => n.startsWith(`${base}-`));
-  if (names.length === 0) return;
-  const conn = await amqp.connect(amqpUrl);
-  try {
-    const ch = await conn.createChannel();
-    for (const name of names) await ch.deleteQueue(name);
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
-}
+export const deleteQueuesUnder = (base: string): Promise<void> => deleteQueuesStartingWith(`${base}-`);
 
 /** Closes, from the broker's side, every connection whose name contains `needle`; answers their ids. */
 export async function forceCloseConnections(needle: string): Promise<string[]> {

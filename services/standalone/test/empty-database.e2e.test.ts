@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPrisma } from '@pixmill/db';
 import { createEmptyTestDatabase, freePort, readMigrationFiles } from '@pixmill/db/testing';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 import { ALL_IN_ONE, startProcess } from './support/child-process';
 
 jest.setTimeout(180_000);

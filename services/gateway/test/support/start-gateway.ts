@@ -18,7 +18,7 @@ import { createRateLimitStores } from '../../src/http/rate-limit-store';
 import type { Role } from '../../src/auth/auth-context';
 import { issueToken } from '../../src/auth/jwt';
 import { hashPassword } from '../../src/auth/passwords';
-import { deleteQueuesWithPrefix, testAmqpUrl } from './amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 
 /** 32+ bytes, fixed, so tests can also mint tokens of their own (see `signTestToken` in tokens.ts). */
 export const TEST_JWT_SECRET = 'pixmill-test-jwt-secret-0123456789abcdef';

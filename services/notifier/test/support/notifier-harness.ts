@@ -8,7 +8,7 @@ import type { WebhookDelivery } from '@pixmill/db';
 import { createLogger, createRegistry } from '@pixmill/observability';
 import { createAmqpTransport, startOutboxRelay, type OutboxRelay, type Transport } from '@pixmill/queue';
 import type { Lookup } from '@pixmill/safe-fetch';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 import { startNotifierWorker } from '../../src/worker';
 
 export const JWT_SECRET = 'notifier-test-jwt-secret-0123456789abcdef';

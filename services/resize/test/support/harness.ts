@@ -9,7 +9,7 @@ import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/tes
 import { parseRecipe } from '@pixmill/imaging';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { createUploadBatch } from '../../../gateway/src/batches/create-batch';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 
 const SERVICE_DIR = path.resolve(__dirname, '../..');
 

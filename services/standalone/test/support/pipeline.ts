@@ -5,7 +5,7 @@ import { loadSettings, type Settings } from '@pixmill/config';
 import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password-1';
 

@@ -17,7 +17,7 @@ import { createTestDatabase, freePort } from '@pixmill/db/testing';
 import { createStoreFromSettings, deriveDownloadSecret } from '@pixmill/runtime';
 import type { ObjectStore } from '@pixmill/storage';
 import { startTestS3 } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 import { ALL_IN_ONE, startProcess, type PixmillProcess } from './child-process';
 import { GUARD_DIR_ENV, guardDir } from '../abuse/support/net-guard';
 

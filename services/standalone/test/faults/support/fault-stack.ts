@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createPrisma, type PrismaClient } from '@pixmill/db';
 import { createTestDatabase, freePort } from '@pixmill/db/testing';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
-import { deleteQueuesWithPrefix, testAmqpUrl } from '../../../../gateway/test/support/amqp-cleanup';
+import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 import { startReceiver, type Receiver } from '../../../../notifier/test/support/webhook-receiver';
 import { startImageServer, type ImageServer } from './image-server';
 import { sparePort, startPrivatePostgres, startPrivateRabbitMq, type PrivateService } from './private-infra';

@@ -1,4 +1,5 @@
-// Deletes the RabbitMQ queues a test gateway declared (all named `<prefix>.…`), so runs leave the broker clean.
+// For tests of any package or service that run against the machine's RabbitMQ: its address, and deleting the
+// queues a test declared, so runs leave the broker clean.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
@@ -6,9 +7,10 @@ import amqp from 'amqplib';
 // Test infrastructure address (allowed outside @pixmill/config): the machine's RabbitMQ.
 export const testAmqpUrl = (): string => process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 
-export async function deleteQueuesWithPrefix(prefix: string): Promise<void> {
+/** Deletes every queue whose name starts with `start`. */
+export async function deleteQueuesStartingWith(start: string): Promise<void> {
   const { stdout } = await promisify(execFile)('rabbitmqctl', ['list_queues', 'name', '--formatter', 'json', '-q']);
-  const names = (JSON.parse(stdout) as { name: string }[]).map((q) => q.name).filter((n) => n.startsWith(`${prefix}.`));
+  const names = (JSON.parse(stdout) as { name: string }[]).map((q) => q.name).filter((n) => n.startsWith(start));
   if (names.length === 0) return;
   const conn = await amqp.connect(testAmqpUrl());
   try {
@@ -19,3 +21,6 @@ export async function deleteQueuesWithPrefix(prefix: string): Promise<void> {
     await conn.close();
   }
 }
+
+/** The queues a transport with this queue prefix declared (all named `<prefix>.…`). */
+export const deleteQueuesWithPrefix = (prefix: string): Promise<void> => deleteQueuesStartingWith(`${prefix}.`);
