@@ -24,12 +24,13 @@ export type TestS3 = {
  * Starts s3rver on 127.0.0.1 (free port), in its own temp folder, with one fresh bucket; credentials S3RVER/S3RVER.
  * s3rver checks presigned expiry but not signatures. Listings longer than one page (deletePrefix of more than
  * `listPageSize` keys, 1000 by default) need Node started with --openssl-legacy-provider, or s3rver answers 500.
+ * `address`: where it listens instead of loopback (the scale suite's test-host address).
  */
-export async function startTestS3(): Promise<TestS3> {
+export async function startTestS3(address = '127.0.0.1'): Promise<TestS3> {
   const directory = await mkdtemp(path.join(tmpdir(), 'pixmill-s3rver-'));
   const bucket = `pixmill-test-${randomBytes(4).toString('hex')}`;
   const server = new S3rver({
-    address: '127.0.0.1',
+    address,
     port: 0,
     silent: true,
     directory,
@@ -42,7 +43,7 @@ export async function startTestS3(): Promise<TestS3> {
     await rm(directory, { recursive: true, force: true });
     throw err;
   }
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${address}:${port}`;
   const options = s3rverStoreOptions(endpoint, bucket);
   let closed: Promise<void> | undefined;
   return {

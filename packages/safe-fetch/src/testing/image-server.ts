@@ -19,6 +19,8 @@ export const PDF = Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<< >>\nendobj\n');
 export type ImageServerOptions = {
   /** The bytes of an image path (`/img/…`, and `/flaky/…` after its 503). Default: JPEG for `.jpg`, else PNG. */
   image?: (path: string) => Buffer | Promise<Buffer>;
+  /** Where it listens: loopback by default (the scale suite puts it on a test-host address). */
+  address?: string;
 };
 
 export type ImageServer = {
@@ -115,11 +117,11 @@ export async function startImageServer(o: ImageServerOptions = {}): Promise<Imag
     const url = new URL(req.url ?? '/', 'http://x');
     hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
     void Promise.resolve(self.onRequest?.(url.pathname)).then(() => answer(url, res));
-  });
+  }, o.address);
   return Object.assign(self, {
     port: server.port,
     origin: server.origin,
-    host: `127.0.0.1:${server.port}`,
+    host: `${o.address ?? '127.0.0.1'}:${server.port}`,
     hits: (path: string) => hits.get(path) ?? 0,
     connections: server.connections,
     served: () => served,

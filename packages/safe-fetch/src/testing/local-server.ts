@@ -14,7 +14,11 @@ export type LocalServer = {
   close: () => Promise<void>;
 };
 
-export async function startServer(handler: http.RequestListener = (_req, res) => res.end('ok')): Promise<LocalServer> {
+/** `address`: another address to listen on instead of loopback (the scale suite's test host, 198.18.0.x). */
+export async function startServer(
+  handler: http.RequestListener = (_req, res) => res.end('ok'),
+  address = '127.0.0.1',
+): Promise<LocalServer> {
   let connections = 0;
   let requests = 0;
   const make = () => {
@@ -26,18 +30,20 @@ export async function startServer(handler: http.RequestListener = (_req, res) =>
     return s;
   };
   const v4 = make();
-  await listen(v4, 0, '127.0.0.1');
+  await listen(v4, 0, address);
   const port = (v4.address() as AddressInfo).port;
   // Same port on ::1 so that `localhost` and `[::1]` reach this server too if anything let them through.
   const v6 = make();
-  const ipv6 = await listen(v6, port, '::1').then(
-    () => true,
-    () => false,
-  );
+  const ipv6 =
+    address === '127.0.0.1' &&
+    (await listen(v6, port, '::1').then(
+      () => true,
+      () => false,
+    ));
   const servers = ipv6 ? [v4, v6] : [v4];
   return {
     port,
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://${address}:${port}`,
     connections: () => connections,
     requests: () => requests,
     ipv6,

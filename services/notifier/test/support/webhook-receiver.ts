@@ -18,9 +18,9 @@ export type Answer = { status: number; headers?: Record<string, string>; body?: 
 
 export type Receiver = {
   port: number;
-  /** `http://127.0.0.1:<port><path>` */
+  /** `http://<address>:<port><path>` */
   url(path?: string): string;
-  /** `127.0.0.1:<port>`, for FETCH_ALLOW_HOSTS. */
+  /** `<address>:<port>`, for FETCH_ALLOW_HOSTS. */
   host: string;
   /** Requests to that path (all paths when omitted), in arrival order. */
   received(path?: string): Received[];
@@ -52,7 +52,8 @@ export function verifyHmac(secret: string, body: string, signature: string | und
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export async function startReceiver(port = 0): Promise<Receiver> {
+/** `address`: where it listens (the scale suite's test-host address; loopback by default). */
+export async function startReceiver(port = 0, address = '127.0.0.1'): Promise<Receiver> {
   const log: Received[] = [];
   const scripts = new Map<string, { answers: Answer[]; served: number }>();
   const waiters = new Set<() => void>();
@@ -83,7 +84,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     new Promise<void>((resolve, reject) => {
       const s = createServer(handle);
       s.once('error', reject);
-      s.listen(boundPort, '127.0.0.1', () => {
+      s.listen(boundPort, address, () => {
         boundPort = (s.address() as AddressInfo).port;
         server = s;
         resolve();
@@ -106,9 +107,9 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       return boundPort;
     },
     get host() {
-      return `127.0.0.1:${boundPort}`;
+      return `${address}:${boundPort}`;
     },
-    url: (path = '/') => `http://127.0.0.1:${boundPort}${path}`,
+    url: (path = '/') => `http://${address}:${boundPort}${path}`,
     received,
     script(path, answers) {
       scripts.set(path, { answers, served: 0 });

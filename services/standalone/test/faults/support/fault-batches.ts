@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { photo, truncatedJpeg } from '../../support/images';
 import type { FaultStack } from './fault-stack';
 
+/** Where batches are submitted: a gateway (`api`), with the receiver and image server the batches name. */
+export type Submitter = Pick<FaultStack, 'api' | 'receiver' | 'images'>;
+
 /** Two cheap variants, so every succeeded image has exactly two outputs. */
 export const RECIPE = {
   variants: [
@@ -46,7 +49,7 @@ export function uploadForm(files: UploadFile[], fields: Record<string, string>):
   return form;
 }
 
-export const batchFields = (stack: FaultStack, name: string): Record<string, string> => ({
+export const batchFields = (stack: Submitter, name: string): Record<string, string> => ({
   batch_name: name,
   recipe: JSON.stringify(RECIPE),
   webhook_url: stack.receiver.url(`/hooks/${name}`),
@@ -63,7 +66,7 @@ async function created(res: Response, what: string): Promise<Created> {
 }
 
 export async function submitUploadBatch(
-  stack: FaultStack,
+  stack: Submitter,
   o: {
     name: string;
     count?: number;
@@ -97,7 +100,7 @@ export async function submitUploadBatch(
 }
 
 /** `count` URLs: distinct images, the last `bad` alternately answering 404 and non-image bytes. */
-export function batchUrls(stack: FaultStack, tag: string, count: number, bad: number): string[] {
+export function batchUrls(stack: Submitter, tag: string, count: number, bad: number): string[] {
   const salt = randomBytes(3).toString('hex');
   return Array.from({ length: count }, (_, i) => {
     if (i < count - bad) return `${stack.images.origin}/img/${tag}-${salt}-${i}-${size(i, 41)}x${size(i, 29)}.jpg`;
@@ -106,7 +109,7 @@ export function batchUrls(stack: FaultStack, tag: string, count: number, bad: nu
 }
 
 export async function submitUrlBatch(
-  stack: FaultStack,
+  stack: Submitter,
   o: { name: string; count?: number; bad?: number },
 ): Promise<SubmittedBatch> {
   const count = o.count ?? 200;

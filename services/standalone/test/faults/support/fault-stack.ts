@@ -47,11 +47,12 @@ export type FaultStack = {
 export const ADMIN_PASSWORD = 'faults-admin-password-1';
 const JWT_SECRET = 'faults-jwt-secret-0123456789abcdef-0123456789';
 
-const READY: Record<ServiceName, string> = {
+export const READY: Record<ServiceName, string> = {
   gateway: 'gateway listening',
   ingest: 'ingest worker consuming',
   resize: 'resize worker consuming',
   notifier: 'notifier worker consuming',
+  analyze: 'analyze worker consuming',
 };
 
 export async function startFaultStack(o: StackOptions = {}): Promise<FaultStack> {

@@ -7,7 +7,8 @@ import { photo } from '../../support/images';
 
 export type { ImageServer };
 
-export function startImageServer(): Promise<ImageServer> {
+/** `address`: loopback by default; the scale suite's runner address there. */
+export function startImageServer(address?: string): Promise<ImageServer> {
   const cache = new Map<string, Promise<Buffer>>();
   return startServer({
     image(path) {
@@ -16,5 +17,6 @@ export function startImageServer(): Promise<ImageServer> {
       if (!cache.has(m[1]!)) cache.set(m[1]!, photo(Number(m[2]), Number(m[3])));
       return cache.get(m[1]!)!;
     },
+    ...(address ? { address } : {}),
   });
 }

@@ -32,21 +32,25 @@ export type ResultsFile = {
   scenarios: Record<string, ScenarioResult>;
 };
 
-export function recordScenario(r: ScenarioResult): void {
+/** Where a suite's figures go: the fault suite's file by default, the scale suite's bench/results/scale.json. */
+export type ResultsTarget = { file: string; command: string };
+export const FAULT_RESULTS: ResultsTarget = { file: RESULTS_FILE, command: 'pnpm test:faults' };
+
+export function recordScenario(r: ScenarioResult, target: ResultsTarget = FAULT_RESULTS): void {
   let file: ResultsFile | undefined;
-  if (existsSync(RESULTS_FILE)) {
+  if (existsSync(target.file)) {
     try {
-      file = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as ResultsFile;
+      file = JSON.parse(readFileSync(target.file, 'utf8')) as ResultsFile;
     } catch {
       file = undefined;
     }
   }
-  file ??= { generated_at: '', command: 'pnpm test:faults', machine: { cpus: 0, node: '' }, scenarios: {} };
+  file ??= { generated_at: '', command: target.command, machine: { cpus: 0, node: '' }, scenarios: {} };
   file.generated_at = new Date().toISOString();
   file.machine = { cpus: cpus().length, node: process.version };
   file.scenarios[String(r.n)] = r;
-  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  mkdirSync(path.dirname(target.file), { recursive: true });
+  writeFileSync(target.file, `${JSON.stringify(file, null, 2)}\n`);
 }
 
 /** The sums a table row shows. */

@@ -1,9 +1,8 @@
 // The end every scenario shares: wait for the pipeline to settle, check each batch, record the figures (also when
 // a check fails, so the results file shows it), then assert that nothing was lost or doubled.
-import type { FaultStack } from './fault-stack';
 import type { SubmittedBatch } from './fault-batches';
-import { recordScenario, totals, type ScenarioResult } from './results';
-import { checkBatch, waitForQuiet } from './verify';
+import { recordScenario, totals, type ResultsTarget, type ScenarioResult } from './results';
+import { checkBatch, waitForQuiet, type CheckedPipeline } from './verify';
 
 export type Ending = {
   n: number;
@@ -18,9 +17,11 @@ export type Ending = {
   timeoutMs?: number;
   /** When the batches ended, if the scenario already waited for them (default: waits here). */
   endedAt?: number;
+  /** Where the figures go (default: the fault suite's file). */
+  results?: ResultsTarget;
 };
 
-export async function finishScenario(stack: FaultStack, e: Ending): Promise<ScenarioResult> {
+export async function finishScenario(stack: CheckedPipeline, e: Ending): Promise<ScenarioResult> {
   const endedAt = e.endedAt ?? (await waitForQuiet(stack, e.batches, e.timeoutMs ?? 180_000));
   const batches = [];
   for (const b of e.batches) batches.push(await checkBatch(stack, b));
@@ -42,7 +43,7 @@ export async function finishScenario(stack: FaultStack, e: Ending): Promise<Scen
     t.missingOutputs === 0 &&
     t.duplicatedOutputs === 0 &&
     t.duplicateWebhooks === 0;
-  recordScenario(result);
+  recordScenario(result, e.results);
   return result;
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../../../../..');
 
-export type ServiceName = 'gateway' | 'ingest' | 'resize' | 'notifier';
+export type ServiceName = 'gateway' | 'ingest' | 'resize' | 'notifier' | 'analyze';
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -32,12 +32,16 @@ export type ServiceProcess = {
 
 const KEEP_LINES = 2000;
 
-export function startServiceProcess(label: string, service: ServiceName, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `services/${service}/src/main.ts`)], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** `netns`: run it on a scale-suite test host (`ip netns exec` replaces itself with node, so the pid is node's). */
+export function startServiceProcess(
+  label: string,
+  service: ServiceName,
+  env: Record<string, string>,
+  o: { netns?: string } = {},
+): ServiceProcess {
+  const node = [process.execPath, '--import', 'tsx', path.join(ROOT, `services/${service}/src/main.ts`)];
+  const [cmd, ...args] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...node] : node;
+  const child = spawn(cmd!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const counts = new Map<string, number>();
   const listeners = new Set<(entry: Record<string, unknown>) => void>();

@@ -2,6 +2,9 @@
 // figures can be reported: the batch ended, every image ended as it should (with a reason when it failed), the
 // counters equal the images, storage holds exactly the recorded outputs, and one completion webhook arrived.
 import type { FaultStack } from './fault-stack';
+
+/** What the checks read: the fault suite's stack, or the scale suite's cluster of replicas. */
+export type CheckedPipeline = Pick<FaultStack, 'prisma' | 's3' | 'receiver' | 'api' | 'procs'>;
 import { VARIANTS, type SubmittedBatch } from './fault-batches';
 import { listObjects } from './s3-listing';
 import { verifyStandard } from '../../../../notifier/test/support/webhook-receiver';
@@ -28,7 +31,7 @@ export type BatchFigures = {
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
-export async function checkBatch(stack: FaultStack, b: SubmittedBatch): Promise<BatchFigures> {
+export async function checkBatch(stack: CheckedPipeline, b: SubmittedBatch): Promise<BatchFigures> {
   const problems: string[] = [];
   const { prisma } = stack;
   const batch = await prisma.batch.findUniqueOrThrow({ where: { id: b.batchId } });
@@ -145,7 +148,11 @@ export async function checkBatch(stack: FaultStack, b: SubmittedBatch): Promise<
  * for a while), so a late duplicate would have shown up. Database errors while polling (a scenario may have stopped
  * it) are waited out.
  */
-export async function waitForQuiet(stack: FaultStack, batches: SubmittedBatch[], timeoutMs: number): Promise<number> {
+export async function waitForQuiet(
+  stack: CheckedPipeline,
+  batches: SubmittedBatch[],
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   const ids = batches.map((b) => b.batchId);
   let endedAt: number | undefined;
@@ -187,7 +194,7 @@ export async function waitForQuiet(stack: FaultStack, batches: SubmittedBatch[],
  * a fault ended. Null when no image ended after it.
  */
 export async function firstImageEndedAfter(
-  stack: FaultStack,
+  stack: Pick<FaultStack, 'prisma'>,
   batchIds: string[],
   since: number,
 ): Promise<number | null> {
