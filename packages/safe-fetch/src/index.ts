@@ -9,4 +9,5 @@ export {
   type GetResult,
   type RequestResult,
 } from './safe-fetcher';
-export { assertFetchableUrl } from './url-policy';
+export { parseAllowHosts, type AllowEntry } from './allow-hosts';
+export { assertFetchableUrl, assertResolvesPublic, checkUrl, type Target } from './url-policy';

@@ -44,14 +44,25 @@ export function checkUrl(input: string | URL, allow: readonly AllowEntry[]): Tar
 /** Validates a URL stored for later (webhook_url): resolves it now. Fetching re-checks at connect time anyway. */
 export async function assertFetchableUrl(url: string, o: { allowHosts: string[]; lookup?: Lookup }): Promise<URL> {
   const target = checkUrl(url, parseAllowHosts(o.allowHosts));
-  if (target.allowed || isIP(target.hostname) !== 0) return target.url;
+  await assertResolvesPublic(target, o.lookup);
+  return target.url;
+}
+
+/**
+ * The DNS half of the policy, for a target `checkUrl` passed: every address its name resolves to must be public.
+ * Nothing connects to them. Allowed hosts and IP literals (judged by `checkUrl`) need no lookup.
+ */
+export async function assertResolvesPublic(
+  target: Pick<Target, 'host' | 'hostname' | 'allowed'>,
+  lookup: Lookup = defaultLookup,
+): Promise<void> {
+  if (target.allowed || isIP(target.hostname) !== 0) return;
   let addresses: Awaited<ReturnType<Lookup>>;
   try {
-    addresses = await (o.lookup ?? defaultLookup)(target.hostname);
+    addresses = await lookup(target.hostname);
   } catch (err) {
     throw dnsError(target.host, err);
   }
   if (addresses.length === 0) throw dnsError(target.host, undefined);
   if (addresses.some((a) => !classifyAddress(a.address).allowed)) throw blockedAddress(target.host, 'resolved');
-  return target.url;
 }

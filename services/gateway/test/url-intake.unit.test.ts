@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { detectShape, urlsOf, urlSeparator } from '../src/batches/url-intake/csv-shape';
 import { readCsv, readerFor } from '../src/batches/url-intake/csv-records';
 import type { ChunkManifest } from '@pixmill/contracts';
-import { receiveCsv } from '../src/batches/url-intake/receive-csv';
+import { receiveCsv, storeCsv } from '../src/batches/url-intake/receive-csv';
 import { rowStatus, safeCell } from '../src/batches/url-intake/results-csv';
 import { UrlIntake } from '../src/batches/url-intake/url-intake';
 import { ValidationError } from '../src/errors';
@@ -98,8 +98,8 @@ describe('reading a CSV', () => {
 describe('URL intake', () => {
   const run = async (header: string[], rows: string[][], limits = { chunkSize: 2, maxRows: 100, maxUrls: 100 }) => {
     const written: ChunkManifest[] = [];
-    const intake = new UrlIntake('00000000-0000-4000-8000-000000000001', limits, async (_key, body) => {
-      written.push(JSON.parse(body.toString()) as ChunkManifest);
+    const intake = new UrlIntake('00000000-0000-4000-8000-000000000001', limits, async (manifest) => {
+      written.push(manifest);
     });
     intake.setHeader(header);
     for (let i = 0; i < rows.length; i++) await intake.addRow(i + 1, rows[i]!);
@@ -194,7 +194,7 @@ describe('receiving a CSV stream', () => {
   };
   const receive = (chunks: Buffer[]) =>
     receiveCsv(Readable.from(chunks), {
-      store,
+      sink: storeCsv(store),
       batchId: '00000000-0000-4000-8000-000000000002',
       maxBytes: 1024 * 1024,
       limits: { chunkSize: 10, maxRows: 100, maxUrls: 100 },

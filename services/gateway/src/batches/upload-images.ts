@@ -6,7 +6,7 @@ import multer, { MulterError, type StorageEngine } from 'multer';
 import type { ObjectStore } from '@pixmill/storage';
 import { PayloadTooLargeError, ValidationError } from '../errors';
 import { imageUploadStorage, type StoredUpload } from './image-upload.storage';
-import { receiveCsv, type CsvIntakeResult } from './url-intake/receive-csv';
+import { receiveCsv, storeCsv, type CsvIntakeResult, type CsvSink } from './url-intake/receive-csv';
 import type { IntakeLimits } from './url-intake/url-intake';
 
 export type UploadedImage = StoredUpload & { originalName: string; contentType: string };
@@ -52,6 +52,8 @@ export type CsvUploadOptions = {
   batchId: string;
   maxBytes: number;
   limits: IntakeLimits;
+  /** Where the CSV goes (default: storage, under its batch). */
+  sink?: CsvSink;
 };
 
 export type BatchUpload = ImageUpload & { csv?: CsvIntakeResult & { originalName: string } };
@@ -88,7 +90,7 @@ export function receiveBatchUpload(
       kind = isCsv ? 'csv' : 'images';
       if (!isCsv) return limitedImage(images, o.limits.maxFileBytes, r, file, cb, refuse);
       receiveCsv(file.stream, {
-        store: o.store,
+        sink: o.csv.sink ?? storeCsv(o.store),
         batchId: o.csv.batchId,
         maxBytes: o.csv.maxBytes,
         limits: o.csv.limits,

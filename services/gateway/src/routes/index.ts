@@ -13,6 +13,7 @@ import { filesRoutes } from './files.routes';
 import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
 import { openapiRoutes } from './openapi.routes';
+import { preflightRoutes } from './preflight.routes';
 import { resizeRoutes } from './resize.routes';
 import { shortRoutes } from './short-routes.routes';
 import { systemRoutes } from './system.routes';
@@ -27,6 +28,7 @@ export const routeModules: RouteModule[] = [
   usersRoutes,
   apiKeysRoutes,
   batchesRoutes,
+  preflightRoutes,
   batchListRoutes,
   batchControlRoutes,
   batchInsightsRoutes,

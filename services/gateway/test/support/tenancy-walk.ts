@@ -29,6 +29,7 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'post /api/v1/api-keys': "creates a key of the caller's",
   'get /api/v1/api-keys': "lists the caller's keys (the victim's key is walked through DELETE /api-keys/{id})",
   'post /api/v1/batches': "creates a batch of the caller's",
+  'post /api/v1/batches/preflight': "checks the caller's own input and creates nothing",
   'get /api/v1/batches': "lists the caller's batches (the walk checks the victim's batch is not in it)",
   'post /api/upload': "creates a batch of the caller's (short form)",
   'post /api/v1/resize': "creates a job of the caller's",

@@ -15,7 +15,7 @@ import { asRecordedUpload } from '../upload-intent';
 import { receiveBatchUpload } from '../upload-images';
 import { ValidationError } from '../../errors';
 import { createUrlBatch } from './create-url-batch';
-import type { CsvIntakeResult } from './receive-csv';
+import { storeCsv, type CsvIntakeResult } from './receive-csv';
 import { receiveUrlList, type UrlListBody } from './url-list';
 
 export type IntakeDeps = {
@@ -129,7 +129,11 @@ export async function createFromUrlList(
     d.settings,
   );
   return asRecordedUpload(d, batchId, async () => {
-    const intake = await receiveUrlList(body.urls, { store: d.store, batchId, limits: intakeLimits(d.settings) });
+    const intake = await receiveUrlList(body.urls, {
+      sink: storeCsv(d.store),
+      batchId,
+      limits: intakeLimits(d.settings),
+    });
     const batch = await createUrlBatch(d.prisma, {
       id: batchId,
       ownerId: o.ownerId,

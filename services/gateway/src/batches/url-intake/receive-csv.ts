@@ -6,12 +6,28 @@ import type { ObjectStore } from '@pixmill/storage';
 import { PayloadTooLargeError, ValidationError } from '../../errors';
 import { inputCsvKey } from '@pixmill/contracts';
 import { csvReader, readCsv } from './csv-records';
-import { UrlIntake, type IntakeLimits, type IntakeSummary } from './url-intake';
+import { storeManifests, UrlIntake, type IntakeLimits, type IntakeSummary, type SaveManifest } from './url-intake';
 
 export type CsvIntakeResult = IntakeSummary & { sourceKey: string; bytes: number };
 
+/** Where an uploaded CSV goes as it streams: its bytes, and the manifest of each chunk as the chunk closes. */
+export type CsvSink = {
+  saveSource(key: string, body: Readable | Buffer): Promise<unknown>;
+  saveManifest: SaveManifest;
+};
+
+/** The CSV and its manifests to storage: what a batch is created from. */
+export const storeCsv = (store: Pick<ObjectStore, 'put'>): CsvSink => ({
+  saveSource: (key, body) =>
+    store.put(key, body, {
+      contentType: 'text/csv; charset=utf-8',
+      ...(Buffer.isBuffer(body) ? { contentLength: body.length } : {}),
+    }),
+  saveManifest: storeManifests(store),
+});
+
 export type ReceiveCsvOptions = {
-  store: Pick<ObjectStore, 'put'>;
+  sink: CsvSink;
   batchId: string;
   maxBytes: number;
   limits: IntakeLimits;
@@ -22,9 +38,7 @@ const SNIFF_BYTES = 4096;
 
 export async function receiveCsv(source: Readable, o: ReceiveCsvOptions): Promise<CsvIntakeResult> {
   const sourceKey = inputCsvKey(o.batchId);
-  const intake = new UrlIntake(o.batchId, o.limits, (key, body) =>
-    o.store.put(key, body, { contentType: 'application/json', contentLength: body.length }),
-  );
+  const intake = new UrlIntake(o.batchId, o.limits, o.sink.saveManifest);
   let bytes = 0;
   let sniffed = false;
   const utf8 = utf8Checker();
@@ -68,7 +82,7 @@ export async function receiveCsv(source: Readable, o: ReceiveCsvOptions): Promis
   meter.on('error', fail);
   source.on('error', fail);
 
-  const stored = o.store.put(sourceKey, toStore, { contentType: 'text/csv; charset=utf-8' });
+  const stored = o.sink.saveSource(sourceKey, toStore);
   stored.catch(fail);
   const parsed = (async () => {
     const rows = readCsv(reader, (header) => intake.setHeader(header));

@@ -2,6 +2,7 @@
 // the chunks (row ranges) and their manifests in storage, and for each repeated URL where it first occurred.
 import { PayloadTooLargeError, ValidationError } from '../../errors';
 import { chunkManifestKey, type ChunkManifest, type UrlPosition } from '@pixmill/contracts';
+import type { ObjectStore } from '@pixmill/storage';
 import { detectShape, urlsOf, type CsvShape } from './csv-shape';
 import { urlHash } from './url-hash';
 
@@ -17,6 +18,20 @@ export type IntakeSummary = {
   distinctUrls: number;
   chunks: ChunkPlan[];
 };
+
+/** Where a chunk's manifest goes once the chunk closes: storage, or (preflight) a reader that keeps nothing. */
+export type SaveManifest = (manifest: ChunkManifest) => Promise<unknown>;
+
+/** Manifests to storage, at their deterministic keys (the ingest worker reads them there). */
+export const storeManifests =
+  (store: Pick<ObjectStore, 'put'>): SaveManifest =>
+  (manifest) => {
+    const body = Buffer.from(JSON.stringify(manifest));
+    return store.put(chunkManifestKey(manifest.batchId, manifest.seq), body, {
+      contentType: 'application/json',
+      contentLength: body.length,
+    });
+  };
 
 type PendingChunk = { firstRow: number; rowCount: number; urlCount: number; rows: ChunkManifest['rows'] };
 
@@ -40,7 +55,7 @@ export class UrlIntake {
   constructor(
     private readonly batchId: string,
     private readonly limits: IntakeLimits,
-    private readonly put: (key: string, body: Buffer) => Promise<unknown>,
+    private readonly saveManifest: SaveManifest,
   ) {}
 
   setHeader(header: string[]): void {
@@ -144,7 +159,7 @@ export class UrlIntake {
       rowCount: chunk.rowCount,
       rows: chunk.rows,
     };
-    const write = this.put(chunkManifestKey(this.batchId, seq), Buffer.from(JSON.stringify(manifest))).then(
+    const write = this.saveManifest(manifest).then(
       () => undefined,
       (err: unknown) => {
         this.writeError ??= err;

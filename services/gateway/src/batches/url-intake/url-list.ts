@@ -2,10 +2,9 @@
 // work alike) and chunk manifests.
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import type { ObjectStore } from '@pixmill/storage';
 import { PayloadTooLargeError } from '../../errors';
 import { inputCsvKey } from '@pixmill/contracts';
-import type { CsvIntakeResult } from './receive-csv';
+import type { CsvIntakeResult, CsvSink } from './receive-csv';
 import { UrlIntake, type IntakeLimits } from './url-intake';
 import { MAX_BATCH_NAME_LENGTH, MAX_WEBHOOK_URL_LENGTH } from '../batch-options';
 
@@ -30,7 +29,7 @@ export type UrlListBody = z.infer<typeof UrlListBody>;
 
 export async function receiveUrlList(
   urls: string[],
-  o: { store: Pick<ObjectStore, 'put'>; batchId: string; limits: IntakeLimits },
+  o: { sink: CsvSink; batchId: string; limits: IntakeLimits },
 ): Promise<CsvIntakeResult> {
   if (urls.length > o.limits.maxRows) {
     throw new PayloadTooLargeError(`the list has ${urls.length} URLs; at most ${o.limits.maxRows} in one batch`, {
@@ -38,16 +37,14 @@ export async function receiveUrlList(
       limit_urls: o.limits.maxRows,
     });
   }
-  const intake = new UrlIntake(o.batchId, o.limits, (key, body) =>
-    o.store.put(key, body, { contentType: 'application/json', contentLength: body.length }),
-  );
+  const intake = new UrlIntake(o.batchId, o.limits, o.sink.saveManifest);
   try {
     intake.setHeader(['url']);
     for (let i = 0; i < urls.length; i++) await intake.addRow(i + 1, [urls[i]!]);
     const summary = await intake.finish();
     const csv = Buffer.from(stringify([['url'], ...urls.map((u) => [u])]));
     const sourceKey = inputCsvKey(o.batchId);
-    await o.store.put(sourceKey, csv, { contentType: 'text/csv; charset=utf-8', contentLength: csv.length });
+    await o.sink.saveSource(sourceKey, csv);
     return { ...summary, sourceKey, bytes: csv.length };
   } catch (err) {
     await intake.settle();
