@@ -12,6 +12,19 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+/** Whole days, at least 1; empty or unset: forever. */
+const optionalDays = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v.trim());
+    if (!Number.isInteger(n) || n < 1) {
+      ctx.addIssue({ code: 'custom', message: 'expected a whole number of days (1 or more), or empty for forever' });
+      return z.NEVER;
+    }
+    return n;
+  });
 const list = z
   .string()
   .default('')
@@ -179,8 +192,14 @@ export const settingsShape = {
   OUTBOX_RETENTION_DAYS: int(7).describe(
     'Published outbox rows (finished jobs) are kept this long for inspection, then deleted by the gateway.',
   ),
+  ORIGINALS_RETENTION_DAYS: optionalDays.describe(
+    'Days a batch keeps its originals (uploaded or fetched images) after it ends; housekeeping deletes them then. Empty: forever.',
+  ),
+  OUTPUTS_RETENTION_DAYS: optionalDays.describe(
+    'Days a batch keeps its outputs after it ends; housekeeping deletes them then (links answer 410). Empty: forever.',
+  ),
   HOUSEKEEPING_INTERVAL_MINUTES: int(60).describe(
-    'How often the gateway deletes old outbox rows and purges soft-deleted batches past their retention; 0 never.',
+    'How often the gateway deletes old outbox rows, expired originals and outputs, and soft-deleted batches past their retention; 0 never.',
   ),
   DOWNLOAD_URL_TTL_SECONDS: int(3600, 1).describe('Lifetime of presigned and signed download URLs.'),
   RATE_LIMIT_PER_MINUTE: int(600, 1).describe('API requests per minute per client.'),

@@ -27,6 +27,13 @@ export const inputCsvKey = (batchId: string): string => `${uploadPrefix(batchId)
 export const chunkManifestKey = (batchId: string, seq: number): string =>
   `${uploadPrefix(batchId)}chunks/${String(seq).padStart(6, '0')}.json`;
 
+/** Which area and batch a stored key belongs to (undefined for a key outside the layout). */
+export function keyOwner(key: string): { area: StorageArea; batchId: string } | undefined {
+  const m = /^([a-z]+)\/([0-9a-f-]{36})\//.exec(key);
+  const area = m?.[1] as StorageArea | undefined;
+  return m && area && STORAGE_AREAS.includes(area) ? { area, batchId: m[2]! } : undefined;
+}
+
 /**
  * The same key under another batch (a clone): `originals/<from>/x.jpg` → `originals/<to>/x.jpg`. `from` and `to` may
  * go deeper than the batch (`<batch>/<image>` for outputs). A key outside that prefix is kept as it is.

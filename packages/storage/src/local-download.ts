@@ -9,13 +9,19 @@ import { ObjectNotFoundError } from './object-store';
 
 /**
  * Checks the signature, then streams the file with Content-Type, Content-Length and (when the link names a file)
- * Content-Disposition. 403 for a bad or expired link, 404 for a missing object, both as the error body of every pixmill route (@pixmill/contracts' errorBody).
+ * Content-Disposition. 403 for a bad or expired link, 410 for an object `gone` names, 404 for a missing object, both as the error body of every pixmill route (@pixmill/contracts' errorBody).
  * Works as a plain node:http handler and as an Express 5 route: `app.get('/files/*key', (req, res) => serveLocalDownload(store, req, res))`.
  */
+export type GoneAnswer = { code: string; message: string; details?: unknown };
+
 export async function serveLocalDownload(
   store: LocalObjectStore,
   req: IncomingMessage & { originalUrl?: string },
   res: ServerResponse,
+  o: {
+    /** Says why a validly signed key was deleted on purpose (retention): answered 410 instead of 404. */
+    gone?: (key: string) => Promise<GoneAnswer | undefined>;
+  } = {},
 ): Promise<void> {
   // originalUrl: Express strips the mount path from req.url. The path is taken as sent, not resolved the way
   // new URL() would: a '..' or '%2e' segment is refused rather than quietly turned into another path.
@@ -31,6 +37,9 @@ export async function serveLocalDownload(
     const code = err.reason === 'expired' ? 'link_expired' : 'invalid_signature';
     return sendError(res, 403, code, err.message);
   }
+
+  const gone = await o.gone?.(target.key);
+  if (gone) return sendError(res, 410, gone.code, gone.message, gone.details);
 
   let object;
   try {
@@ -69,8 +78,8 @@ function queryRecord(params: URLSearchParams): Record<string, unknown> {
   return out;
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = JSON.stringify(errorBody(code, message));
+function sendError(res: ServerResponse, status: number, code: string, message: string, details?: unknown): void {
+  const body = JSON.stringify(errorBody(code, message, details));
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', String(Buffer.byteLength(body)));

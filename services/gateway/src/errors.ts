@@ -52,6 +52,16 @@ export class ConflictError extends HttpError {
   readonly code = 'conflict';
 }
 
+/** What was asked for existed and was deleted on purpose (retention): asking again will not bring it back. */
+export class GoneError extends HttpError {
+  readonly status = 410;
+  readonly code: string;
+  constructor(message: string, details?: unknown, code = 'gone') {
+    super(message, details);
+    this.code = code;
+  }
+}
+
 /** The request was understood but its content cannot be processed (an image that fails to decode...). */
 export class UnprocessableError extends HttpError {
   readonly status = 422;

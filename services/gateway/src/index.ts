@@ -1,6 +1,6 @@
 // @pixmill/gateway: the HTTP API as an app to compose (main.ts runs it alone; the all-in-one process embeds it).
 export { createApp, type GatewayDeps, type GatewayOptions } from './app';
-export { startHousekeeping } from './admin/housekeeping';
+export { runHousekeeping, startHousekeeping, type HousekeepingDeps } from './admin/housekeeping';
 export { ensureAdmin, resolveJwtSecret } from './auth/bootstrap';
 export { createRateLimitStores, type RateLimitStores } from './http/rate-limit-store';
 export { routeModules, type RouteContext, type RouteModule } from './routes';

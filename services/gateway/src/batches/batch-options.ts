@@ -7,6 +7,7 @@ import { assertFetchableUrl, FetchError } from '@pixmill/safe-fetch';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { fileFieldNames, type MultipartSpec } from '../openapi/registry';
+import { parseRetentionOption, type RetentionOverride } from './retention/retention';
 
 export type BatchOptions = {
   name?: string;
@@ -18,6 +19,8 @@ export type BatchOptions = {
   webhookSecret?: string;
   /** A secret made for this batch, shown once in the create answer (a settings-wide default is not shown). */
   newWebhookSecret?: string;
+  /** The batch's own retention of originals / outputs (unset: the settings). */
+  retention?: RetentionOverride;
 };
 
 /** Longest batch_name taken: longer is refused (400), not cut. */
@@ -57,6 +60,10 @@ export function parseAnalysisOption(raw: unknown, settings: Pick<Settings, 'ANAL
   return parsed.data;
 }
 
+export const RETENTION_FIELD =
+  'JSON `{ "originals_days": n|null, "outputs_days": n|null }`: days after the batch ends its originals / outputs are ' +
+  'kept (null: forever); a kind left out follows ORIGINALS_RETENTION_DAYS / OUTPUTS_RETENTION_DAYS';
+
 /** The text fields of a multipart batch upload (an empty field counts as not sent). */
 export const BatchFormFields = z.object({
   batch_name: z.string().max(MAX_BATCH_NAME_LENGTH).optional(),
@@ -73,6 +80,7 @@ export const BatchFormFields = z.object({
   // Checked (length included) by parseBatchOptions; the limit shows in the API document.
   webhook_url: z.string().meta({ format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH }).optional(),
   auto_start: z.string().optional().describe('true (default) or false'),
+  retention: z.string().optional().describe(RETENTION_FIELD),
 });
 
 /** A multipart batch: image files, or one CSV of image URLs, and the batch's text fields. */
@@ -95,7 +103,14 @@ export const batchUploadFields = {
 };
 
 export async function parseBatchOptions(
-  raw: { batch_name?: unknown; recipe?: unknown; analysis?: unknown; auto_start?: unknown; webhook_url?: unknown },
+  raw: {
+    batch_name?: unknown;
+    recipe?: unknown;
+    analysis?: unknown;
+    auto_start?: unknown;
+    webhook_url?: unknown;
+    retention?: unknown;
+  },
   settings: Pick<Settings, 'FETCH_ALLOW_HOSTS' | 'WEBHOOK_DEFAULT_SECRET' | 'ANALYSIS_PROVIDER'>,
 ): Promise<BatchOptions> {
   const name = raw.batch_name === undefined || raw.batch_name === '' ? undefined : String(raw.batch_name).trim();
@@ -156,5 +171,6 @@ export async function parseBatchOptions(
     webhookSecret = settings.WEBHOOK_DEFAULT_SECRET;
     if (!webhookSecret) newWebhookSecret = webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
   }
-  return { name, recipe, analysis, autoStart, webhookUrl, webhookSecret, newWebhookSecret };
+  const retention = parseRetentionOption(raw.retention);
+  return { name, recipe, analysis, autoStart, webhookUrl, webhookSecret, newWebhookSecret, retention };
 }

@@ -4,6 +4,7 @@ import type { Prisma, PrismaClient, SourceKind } from '@pixmill/db';
 import type { AnalysisKind } from '@pixmill/contracts';
 import type { Recipe } from '@pixmill/imaging';
 import { enqueueMany } from '@pixmill/queue';
+import type { RetentionOverride } from './retention/retention';
 
 export type NewImage = {
   id: string;
@@ -26,6 +27,7 @@ export type NewBatchFields = {
   idempotencyKey?: string;
   webhookUrl?: string;
   webhookSecret?: string;
+  retention?: RetentionOverride;
 };
 
 export type NewBatch = NewBatchFields & { images: NewImage[] };
@@ -43,6 +45,7 @@ export const newBatchRow = (b: NewBatchFields, totalImages: number): Prisma.Batc
   idempotencyKey: b.idempotencyKey ?? null,
   webhookUrl: b.webhookUrl ?? null,
   webhookSecret: b.webhookSecret ?? null,
+  ...(b.retention && { retention: b.retention }),
 });
 
 export async function createUploadBatch(prisma: Pick<PrismaClient, '$transaction'>, b: NewBatch) {

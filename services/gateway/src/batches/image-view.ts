@@ -1,12 +1,18 @@
-import type { Image, Output } from '@pixmill/db';
+import type { Batch, Image, Output } from '@pixmill/db';
 import type { ObjectStore } from '@pixmill/storage';
 
-/** An image as the API shows it, with a fresh signed download URL for each output. */
+/**
+ * An image as the API shows it, with a fresh signed download URL for each output; none for what its batch's
+ * retention deleted (`expired_at` says when).
+ */
 export async function imageView(
   img: Image & { outputs: Output[] },
   store: Pick<ObjectStore, 'signedDownloadUrl'>,
   ttlSeconds: number,
+  expired: Partial<Pick<Batch, 'originalsExpiredAt' | 'outputsExpiredAt'>> = {},
 ) {
+  const originalsGone = expired.originalsExpiredAt ?? null;
+  const outputsGone = expired.outputsExpiredAt ?? null;
   const base = (img.originalName ?? img.sourceUrl?.split('/').pop() ?? img.id).replace(/\.[A-Za-z0-9]{1,5}$/, '');
   return {
     id: img.id,
@@ -18,13 +24,15 @@ export async function imageView(
     created_at: img.createdAt.toISOString(),
     processed_at: img.processedAt?.toISOString() ?? null,
     // The input as stored (an uploaded file, or what a URL answered), for comparing it with its outputs.
-    original_url: img.originalKey
-      ? await store.signedDownloadUrl(img.originalKey, {
-          expiresInSeconds: ttlSeconds,
-          filename: img.originalName ?? `${base}-original`,
-        })
-      : null,
+    original_url:
+      img.originalKey && !originalsGone
+        ? await store.signedDownloadUrl(img.originalKey, {
+            expiresInSeconds: ttlSeconds,
+            filename: img.originalName ?? `${base}-original`,
+          })
+        : null,
     // What the batch's analyses found (null when it asked for none); `pending` while the slow ones run.
+    original_expired_at: originalsGone?.toISOString() ?? null,
     analysis_status: img.analysisStatus,
     analysis: img.analysis ?? null,
     outputs: await Promise.all(
@@ -36,10 +44,13 @@ export async function imageView(
           width: o.width,
           height: o.height,
           bytes: o.bytes,
-          download_url: await store.signedDownloadUrl(o.storageKey, {
-            expiresInSeconds: ttlSeconds,
-            filename: `${base}-${o.variant}.${o.storageKey.split('.').pop()}`,
-          }),
+          download_url: outputsGone
+            ? null
+            : await store.signedDownloadUrl(o.storageKey, {
+                expiresInSeconds: ttlSeconds,
+                filename: `${base}-${o.variant}.${o.storageKey.split('.').pop()}`,
+              }),
+          expired_at: outputsGone?.toISOString() ?? null,
         })),
     ),
   };

@@ -4,6 +4,7 @@ import { authOf } from '../auth/auth-context';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { MISSING_ENTRY, outputsOf, writeOutputsZip } from '../batches/outputs/outputs-zip';
 import { ValidationError } from '../errors';
+import { expiredError } from '../batches/retention/retention';
 import { exportBaseName } from '../exports/send-export';
 import { contentDisposition } from '@pixmill/storage';
 import type { RouteModule } from './route-module';
@@ -40,10 +41,13 @@ export const batchOutputsRoutes: RouteModule = ({ deps, api }) => {
         },
         400: { description: 'The variant is not one of the batch’s recipe' },
         404: { description: 'No such batch of yours' },
+        410: { description: 'The outputs were deleted for their retention (the reason and date in the error)' },
       },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const expired = expiredError(batch, 'outputs', deps.settings);
+      if (expired) throw expired;
       const q = OutputsZipQuery.parse(req.query);
       const variants = variantsOf(batch.recipe);
       if (q.variant !== undefined && !variants.includes(q.variant)) {

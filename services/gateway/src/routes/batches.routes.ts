@@ -12,6 +12,7 @@ import { streamBatchEvents } from '../batches/batch-events';
 import { createFromMultipart, createFromUrlList, type CreatedBatch } from '../batches/url-intake/receive-batch';
 import { createdUrlBatch, CreatedUrlBatch } from '../batches/url-intake/url-batch-view';
 import { UrlListBody } from '../batches/url-intake/url-list';
+import { BatchRetention, retentionView } from '../batches/retention/retention';
 import { ValidationError } from '../errors';
 import { batchUpload, batchUploadFields } from '../batches/batch-options';
 import type { RouteModule } from './route-module';
@@ -118,7 +119,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: BatchParams,
       responses: {
-        200: { description: 'The batch', schema: BatchDetail },
+        200: { description: 'The batch', schema: BatchDetail.extend({ retention: BatchRetention }) },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -128,7 +129,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
         webhookStatusOf(prisma, batch),
         chunkProgressOf(prisma, batch),
       ]);
-      res.json(batchDetail({ ...batch, webhookStatus }, chunks));
+      res.json({ ...batchDetail({ ...batch, webhookStatus }, chunks), retention: retentionView(batch, settings) });
     },
   );
 
@@ -199,7 +200,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
         page: q.page,
         per_page: q.per_page,
         total,
-        items: await Promise.all(images.map((img) => imageView(img, store, settings.DOWNLOAD_URL_TTL_SECONDS))),
+        items: await Promise.all(images.map((img) => imageView(img, store, settings.DOWNLOAD_URL_TTL_SECONDS, batch))),
       });
     },
   );

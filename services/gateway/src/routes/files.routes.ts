@@ -1,11 +1,22 @@
 // Signed download links of the local-disk store (with S3, download URLs are S3 presigned URLs and this is not mounted).
-import { serveLocalDownload, type LocalObjectStore } from '@pixmill/storage';
+import { keyOwner } from '@pixmill/contracts';
+import { serveLocalDownload, type GoneAnswer, type LocalObjectStore } from '@pixmill/storage';
 import { z } from 'zod';
+import { expiredError } from '../batches/retention/retention';
 import type { RouteModule } from './route-module';
 
 export const filesRoutes: RouteModule = ({ deps, api }) => {
   if (deps.store.kind !== 'local') return;
   const store = deps.store as LocalObjectStore;
+  const { prisma, settings } = deps;
+  // An original or output that housekeeping deleted for its retention: the link says so (410) rather than 404.
+  const gone = async (key: string): Promise<GoneAnswer | undefined> => {
+    const owner = keyOwner(key);
+    if (!owner || owner.area === 'uploads') return undefined;
+    const batch = await prisma.batch.findUnique({ where: { id: owner.batchId } });
+    const err = batch ? expiredError(batch, owner.area, settings) : undefined;
+    return err && { code: err.code, message: err.message, details: err.details };
+  };
   api.get(
     '/files/*key',
     {
@@ -24,11 +35,12 @@ export const filesRoutes: RouteModule = ({ deps, api }) => {
       responses: {
         200: { description: 'The file' },
         403: { description: 'Bad or expired signature' },
-        404: { description: 'Gone' },
+        404: { description: 'No such file' },
+        410: { description: 'Deleted for its retention (the reason and date in the error)' },
       },
     },
     (req, res, next) => {
-      serveLocalDownload(store, req, res).catch(next);
+      serveLocalDownload(store, req, res, { gone }).catch(next);
     },
   );
 };

@@ -124,6 +124,7 @@ export async function preflightUrlList(d: PreflightDeps, body: UrlListBody, prob
       analysis: body.analysis,
       webhook_url: body.webhook_url,
       auto_start: body.auto_start,
+      retention: body.retention,
     },
     d.settings,
   );

@@ -79,6 +79,7 @@ async function createFromRecordedUpload(
     idempotencyKey: o.idempotencyKey,
     webhookUrl: options.webhookUrl,
     webhookSecret: options.webhookSecret,
+    retention: options.retention,
   };
   const secret = options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {};
   if (upload.csv) {
@@ -125,6 +126,7 @@ export async function createFromUrlList(
       analysis: body.analysis,
       webhook_url: body.webhook_url,
       auto_start: body.auto_start,
+      retention: body.retention,
     },
     d.settings,
   );
@@ -145,6 +147,7 @@ export async function createFromUrlList(
       idempotencyKey: o.idempotencyKey,
       webhookUrl: options.webhookUrl,
       webhookSecret: options.webhookSecret,
+      retention: options.retention,
       chunkSize: d.settings.CHUNK_SIZE,
       intake,
     });

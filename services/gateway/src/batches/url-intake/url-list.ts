@@ -6,7 +6,7 @@ import { PayloadTooLargeError } from '../../errors';
 import { inputCsvKey } from '@pixmill/contracts';
 import type { CsvIntakeResult, CsvSink } from './receive-csv';
 import { UrlIntake, type IntakeLimits } from './url-intake';
-import { MAX_BATCH_NAME_LENGTH, MAX_WEBHOOK_URL_LENGTH } from '../batch-options';
+import { MAX_BATCH_NAME_LENGTH, MAX_WEBHOOK_URL_LENGTH, RETENTION_FIELD } from '../batch-options';
 
 export const UrlListBody = z.object({
   urls: z.array(z.string().max(16_384)).min(1).describe('Image URLs, one image each (http or https)'),
@@ -24,6 +24,10 @@ export const UrlListBody = z.object({
   // Checked (length included) by parseBatchOptions, as for multipart batches; the limit shows in the API document.
   webhook_url: z.string().meta({ maxLength: MAX_WEBHOOK_URL_LENGTH }).optional(),
   auto_start: z.union([z.boolean(), z.string()]).optional(),
+  retention: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe(RETENTION_FIELD),
 });
 export type UrlListBody = z.infer<typeof UrlListBody>;
 
