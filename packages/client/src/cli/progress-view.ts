@@ -1,0 +1,51 @@
+// How the CLI shows batches being processed: one bar each (rate and ETA) on a terminal; plain lines otherwise
+// (a log or a pipe gets no escape codes); nothing with --json, which prints only the result.
+import cliProgress from 'cli-progress';
+import type { BatchProgress } from '../batches';
+
+export type ProgressView = {
+  update(id: string, p: BatchProgress): void;
+  stop(): void;
+};
+
+export function progressView(o: { json: boolean; tty: boolean; err: NodeJS.WritableStream }): ProgressView {
+  if (o.json) return { update: () => undefined, stop: () => undefined };
+  if (!o.tty) {
+    const last = new Map<string, string>();
+    return {
+      update(id, p) {
+        const line = `${id} ${p.status} ${p.processed_images}/${p.total_images} processed, ${p.failed_count} failed`;
+        if (last.get(id) === line) return;
+        last.set(id, line);
+        o.err.write(`${line}\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const bars = new cliProgress.MultiBar(
+    {
+      format: ' {id} |{bar}| {value}/{total} images | {rate}/s | ETA {eta_formatted} | {status}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = new Map<string, { bar: cliProgress.SingleBar; at: number }>();
+  return {
+    update(id, p) {
+      let b = started.get(id);
+      if (!b) {
+        b = {
+          bar: bars.create(Math.max(1, p.total_images), 0, { id: id.slice(0, 8), rate: '0.0', status: p.status }),
+          at: Date.now(),
+        };
+        started.set(id, b);
+      }
+      const seconds = Math.max(0.001, (Date.now() - b.at) / 1000);
+      b.bar.setTotal(Math.max(1, p.total_images));
+      b.bar.update(p.processed_images, { rate: (p.processed_images / seconds).toFixed(1), status: p.status });
+    },
+    stop: () => bars.stop(),
+  };
+}
