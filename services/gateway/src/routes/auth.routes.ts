@@ -83,7 +83,10 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
       200: { description: 'A bearer token for the Authorization header', schema: TokenSchema },
       401: { description: 'Unknown user or wrong password (indistinguishable)' },
       429: { description: 'Too many attempts from this address (or for this username from it)' },
-      503: { description: 'Too many logins being checked at once; retry after Retry-After seconds' },
+      503: {
+        description: 'Too many logins being checked at once; retry after Retry-After seconds',
+        headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+      },
     },
   });
   api.post('/api/v1/auth/login', loginSpec('Log in with username and password'), ...limits, login);
