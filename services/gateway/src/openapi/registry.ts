@@ -102,11 +102,12 @@ export type RegisteredOperation = {
   validated: boolean;
 };
 
-/** `/api/v1/api-keys/:id` → `/api/v1/api-keys/{id}`. */
-export const toOpenApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+/** `/api/v1/api-keys/:id` → `/api/v1/api-keys/{id}`; a wildcard `/files/*key` → `/files/{key}`. */
+export const toOpenApiPath = (expressPath: string): string =>
+  expressPath.replace(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 
 const pathParams = (expressPath: string): string[] =>
-  [...expressPath.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+  [...expressPath.matchAll(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
 
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {

@@ -7,6 +7,8 @@ import type { AuthMiddleware } from '../auth/auth.middleware';
 import { findOwnedBatch } from '../batches/owned-batch';
 import type { GatewayDeps } from '../deps';
 import { NotFoundError } from '../errors';
+import { z } from 'zod';
+import { batchUpload } from '../batches/batch-options';
 import type { OpenApiRegistry, OperationSpec } from '../openapi/registry';
 import type { DashboardAssets } from './dashboard-assets';
 import { safeNext } from './safe-next';
@@ -141,7 +143,8 @@ export function pagesRouter(
       'with a redirect to the batch page, or a page with the refusal.',
     tags: ['web pages'],
     access: 'public',
-    requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } },
+    multipart: batchUpload,
+    query: z.object({ _csrf: z.string().describe('The session’s CSRF token (a form cannot send X-CSRF-Token)') }),
     responses: {
       303: { description: 'Created: to /batch/{id}' },
       400: html('Refused, with the reason'),

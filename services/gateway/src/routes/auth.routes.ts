@@ -108,11 +108,17 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
         201: { description: 'Signed in; `Set-Cookie` carries the session', schema: SessionSchema },
         403: { description: 'Sent from another site' },
       },
+      headers: z.object({
+        'Sec-Fetch-Site': z
+          .string()
+          .optional()
+          .describe('Set by browsers; anything but `same-origin` or `none` is refused (login CSRF)'),
+      }),
     },
     ...limits,
     async (req, res) => {
       // Login CSRF: another site must not sign the browser in to an account of its choosing.
-      const site = req.get('Sec-Fetch-Site');
+      const site = req.valid.headers['Sec-Fetch-Site'];
       if (site !== undefined && site !== 'same-origin' && site !== 'none') {
         throw new ForbiddenError('sign in from pixmill’s own page');
       }
