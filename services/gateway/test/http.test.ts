@@ -4,9 +4,13 @@ import { startGateway, type TestGateway } from './support';
 
 // A route that fails the way a bug would, to see what a client gets.
 const explode: RouteModule = ({ api }) =>
-  api.get('/api/v1/test-explode', { summary: 'test', tags: ['test'], access: 'public', responses: {} }, () => {
-    throw new Error('connection string postgres://secret@db is wrong');
-  });
+  api.get(
+    '/api/v1/test-explode',
+    { summary: 'test', tags: ['test'], access: 'public', responses: { 500: { description: 'The bug' } } },
+    () => {
+      throw new Error('connection string postgres://secret@db is wrong');
+    },
+  );
 
 describe('HTTP behaviour', () => {
   let gw: TestGateway;

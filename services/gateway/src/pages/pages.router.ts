@@ -7,6 +7,8 @@ import type { AuthMiddleware } from '../auth/auth.middleware';
 import { findOwnedBatch } from '../batches/owned-batch';
 import type { GatewayDeps } from '../deps';
 import { NotFoundError } from '../errors';
+import { z } from 'zod';
+import { batchUpload } from '../batches/batch-options';
 import type { OpenApiRegistry, OperationSpec } from '../openapi/registry';
 import type { DashboardAssets } from './dashboard-assets';
 import { safeNext } from './safe-next';
@@ -16,6 +18,12 @@ import { uploadForm } from './upload-form';
 const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const jsonError = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+/** What a page path answers a client that does not ask for HTML (see wantsHtml). */
+const notAPage = {
+  description: 'Not a request for a page (no `Accept: text/html`): no such route',
+  content: jsonError,
+};
 const pageSpec = (summary: string, extra: OperationSpec['responses'] = {}): OperationSpec => ({
   summary,
   description:
@@ -23,7 +31,7 @@ const pageSpec = (summary: string, extra: OperationSpec['responses'] = {}): Oper
     'the API. Without a session cookie: a redirect to `/signin?next=<this page>`.',
   tags: ['web pages'],
   access: 'public',
-  responses: { 200: html('The page'), 303: { description: 'Sign in first' }, ...extra },
+  responses: { 200: html('The page'), 303: { description: 'Sign in first' }, 404: notAPage, ...extra },
 });
 
 export function pagesRouter(
@@ -69,7 +77,7 @@ export function pagesRouter(
       ...pageSpec('Sign-in page'),
       description:
         'The sign-in form. A browser already signed in is sent on to `next` when it is a path of this site, else to `/`.',
-      responses: { 200: html('The page'), 303: { description: 'Signed in already: on to `next`' } },
+      responses: { 200: html('The page'), 303: { description: 'Signed in already: on to `next`' }, 404: notAPage },
     },
     htmlOnly,
     auth.authenticate,
@@ -84,15 +92,25 @@ export function pagesRouter(
   get('/admin', pageSpec('Administration page', { 403: html('Not an admin') }), ...browser, (req, res) =>
     page(res, req.auth?.role === 'admin' ? 200 : 403),
   );
-  get('/batch/:id', pageSpec('Batch page', { 404: html('No such batch of yours') }), ...browser, async (req, res) => {
-    try {
-      await findOwnedBatch(deps.prisma, req.auth!, String(req.params.id));
-      page(res);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-      page(res, 404);
-    }
-  });
+  get(
+    '/batch/:id',
+    pageSpec('Batch page', {
+      404: {
+        description: 'No such batch of yours (the page), or not a request for a page (an error)',
+        content: { ...html('').content, ...jsonError },
+      },
+    }),
+    ...browser,
+    async (req, res) => {
+      try {
+        await findOwnedBatch(deps.prisma, req.auth!, String(req.params.id));
+        page(res);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        page(res, 404);
+      }
+    },
+  );
 
   // Downloads by plain links: the same exports as the API's, which the session cookie authenticates.
   const toApi = (target: string) => (req: Request, res: Response) => {
@@ -125,7 +143,8 @@ export function pagesRouter(
       'with a redirect to the batch page, or a page with the refusal.',
     tags: ['web pages'],
     access: 'public',
-    requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } },
+    multipart: batchUpload,
+    query: z.object({ _csrf: z.string().describe('The session’s CSRF token (a form cannot send X-CSRF-Token)') }),
     responses: {
       303: { description: 'Created: to /batch/{id}' },
       400: html('Refused, with the reason'),

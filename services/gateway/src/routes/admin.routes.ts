@@ -6,7 +6,7 @@ import { authOf } from '../auth/auth-context';
 import { cleanup } from '../admin/queue-cleanup';
 import { outboxBacklog, queueDepths, stuckImages } from '../admin/queue-status';
 import { asHttp } from '../batch-control/batch-state-http';
-import { batchSummary } from '../batches/batch-view';
+import { BatchSummary, batchSummary } from '../batches/batch-view';
 import { findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
@@ -67,6 +67,39 @@ const DeadLetterList = z.object({
   ),
 });
 
+const QueueDepth = z.union([
+  z.object({
+    ready: z.number().int(),
+    unacked: z.number().int(),
+    consumers: z.number().int(),
+    dead_lettered: z.number().int(),
+    retrying: z.number().int(),
+  }),
+  z.object({ error: z.string().describe('Why the queue could not be read') }),
+]);
+const QueueStatus = z.object({
+  // One property per queue (a record keyed by an enum would document no properties).
+  queues: z.object(Object.fromEntries(jobKinds.map((k) => [k, QueueDepth])) as Record<JobKind, typeof QueueDepth>),
+  outbox: z.object({
+    unpublished: z.number().int(),
+    failing: z.number().int(),
+    oldest_unpublished_at: z.iso.datetime().nullable(),
+    published_kept: z.number().int(),
+  }),
+  stuck_images: z.object({
+    threshold_minutes: z.number(),
+    count: z.number().int(),
+    batches: z.array(z.object({ batch_id: z.uuid(), count: z.number().int(), oldest_started_at: z.iso.datetime() })),
+  }),
+  generated_at: z.iso.datetime(),
+});
+const CleanupResult = z.object({
+  dead_letters_purged: z.partialRecord(z.enum(jobKinds), z.number().int()),
+  published_jobs_deleted: z.number().int(),
+  deleted_batches_purged: z.number().int(),
+  objects_deleted: z.number().int(),
+});
+
 export const adminRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, transport, store, log } = deps;
 
@@ -77,7 +110,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       tags: ['admin'],
       access: 'admin',
       query: StatusQuery,
-      responses: { 200: { description: 'The status' } },
+      responses: { 200: { description: 'The status', schema: QueueStatus } },
     },
     async (req, res) => {
       const q = req.valid.query;
@@ -103,7 +136,7 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       tags: ['admin'],
       access: 'admin',
       body: CleanupBody,
-      responses: { 200: { description: 'What was removed' } },
+      responses: { 200: { description: 'What was removed', schema: CleanupResult } },
     },
     async (req, res) => {
       const b = req.valid.body;
@@ -136,7 +169,14 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
       params: z.object({ id: z.string() }),
       body: ResetBody,
       responses: {
-        200: { description: 'Reset' },
+        200: {
+          description: 'Reset',
+          schema: BatchSummary.extend({
+            action: z.literal('reset'),
+            reset_images: z.number().int(),
+            enqueued: z.number().int(),
+          }),
+        },
         404: { description: 'No such batch' },
         409: { description: 'The batch is not running or paused' },
       },

@@ -19,7 +19,7 @@ import { asHttp, toBatchStateHttp } from '../batch-control/batch-state-http';
 import { cloneBatch } from '../batch-control/clone-batch';
 import { deleteBatch, restoreBatch, softDeleteBatch } from '../batch-control/delete-batch';
 import { assertStartable } from '../batch-control/validate-batch';
-import { batchSummary } from '../batches/batch-view';
+import { BatchSummary, batchSummary } from '../batches/batch-view';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
@@ -45,27 +45,21 @@ const DeleteQuery = z.object({
     .describe('Cancel and delete a batch that is still queued or processing'),
 });
 
-const ActionResult = z.object({
-  action: z.string(),
-  batch_id: z.uuid(),
-  status: z.string(),
-  total_images: z.number().int(),
-  processed_images: z.number().int(),
-  successful_count: z.number().int(),
-  failed_count: z.number().int(),
-});
+/** What a control action answers: the action, the batch as it is now, and what the action did (`extra`). */
+const actionResult = (extra: z.ZodRawShape = {}) => BatchSummary.extend({ action: z.string(), ...extra });
+const enqueued = { enqueued: z.number().int().describe('Image jobs queued') };
 
 const refusals = (action: BatchAction) =>
   `Not allowed in the batch's current state (allowed from: ${BATCH_ACTIONS[action].join(', ')}); \`code\` is \`batch_state_error\`, \`details\` name \`current_state\` and \`action\``;
 
-const spec = (action: BatchAction, summary: string, description: string) => ({
+const spec = (action: BatchAction, summary: string, description: string, extra: z.ZodRawShape = {}) => ({
   summary,
   description,
   tags: ['batch control'],
   access: 'user' as const,
   params: BatchParams,
   responses: {
-    200: { description: 'Done; the batch as it is now', schema: ActionResult },
+    200: { description: 'Done; the batch as it is now', schema: actionResult(extra) },
     404: { description: 'No such batch of yours' },
     409: { description: refusals(action) },
   },
@@ -90,9 +84,10 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
         'start',
         'Start a batch created with auto_start=false',
         'Checks the batch first (recipe, images, originals in storage): 422 `batch_validation_failed` lists what is wrong.',
+        enqueued,
       ),
       responses: {
-        ...spec('start', '', '').responses,
+        ...spec('start', '', '', enqueued).responses,
         422: { description: 'The batch cannot run as it is; `details.problems` says why' },
       },
     },
@@ -115,7 +110,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       ),
       body: ForceStartBody,
       responses: {
-        ...spec('force-start', '', '').responses,
+        ...spec('force-start', '', '', { ...enqueued, validated: z.boolean() }).responses,
         422: { description: 'The checks failed (send skip_validation to start anyway)' },
       },
     },
@@ -148,7 +143,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
 
   api.post(
     '/api/v1/batches/:id/resume',
-    spec('resume', 'Resume a paused batch', 'Its images still pending are queued again.'),
+    spec('resume', 'Resume a paused batch', 'Its images still pending are queued again.', enqueued),
     async (req, res) => {
       const batch = await owned(req);
       const r = await asHttp(() => resumeBatch(prisma, batch.id));
@@ -164,6 +159,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       'Images not yet taken become `cancelled` and nothing more is processed (images in flight finish). ' +
         'Cancelled images do not count as processed: `cancelled_count` is `total_images - processed_images`. ' +
         'A batch with a webhook_url gets a `batch.cancelled` event.',
+      { cancelled_images: z.number().int(), cancelled_count: z.number().int() },
     ),
     async (req, res) => {
       const batch = await owned(req);
@@ -184,6 +180,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       'retry-failed',
       'Run the failed images of a finished batch again',
       'Only failed images run again; the counters drop them until they finish. 409 also when there is no failed image.',
+      { retried_images: z.number().int(), ...enqueued },
     ),
     async (req, res) => {
       const batch = await owned(req);
@@ -206,7 +203,10 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       body: CloneBody,
       responses: {
-        201: { description: 'The new batch', schema: ActionResult.extend({ cloned_from: z.uuid() }) },
+        201: {
+          description: 'The new batch',
+          schema: actionResult({ cloned_from: z.uuid(), copy_results: z.boolean() }),
+        },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -232,6 +232,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
         'Hide a batch; it is purged after its retention',
         'Hidden from lists (`include_soft_deleted=true` shows it), still readable by id, restorable until purged. ' +
           'A running batch must be paused or cancelled first.',
+        { deleted_at: z.iso.datetime(), purge_after: z.iso.datetime() },
       ),
       body: SoftDeleteBody,
     },

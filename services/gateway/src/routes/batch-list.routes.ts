@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BATCH_STATUSES as STATUSES } from '@pixmill/batch-state';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
-import { batchSummary } from '../batches/batch-view';
+import { BatchSummary, batchSummary } from '../batches/batch-view';
 import { webhookStatuses, type WebhookStatus } from '../batches/webhook-status';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
@@ -45,6 +45,7 @@ const BatchListItem = z.object({
   deleted_at: z.iso.datetime().nullable(),
   purge_after: z.iso.datetime().nullable(),
   cloned_from: z.uuid().nullable(),
+  webhook_status: BatchSummary.shape.webhook_status,
 });
 const BatchList = z.object({
   page: z.number().int(),

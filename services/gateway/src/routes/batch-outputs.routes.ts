@@ -45,10 +45,10 @@ export const batchOutputsRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       const expired = expiredError(batch, 'outputs', deps.settings);
       if (expired) throw expired;
-      const q = OutputsZipQuery.parse(req.query);
+      const q = req.valid.query;
       const variants = variantsOf(batch.recipe);
       if (q.variant !== undefined && !variants.includes(q.variant)) {
         throw new ValidationError(

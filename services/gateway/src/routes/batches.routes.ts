@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { IMAGE_STATUSES } from '@pixmill/batch-state';
 import { Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
-import { BatchDetail, batchDetail, batchSummary } from '../batches/batch-view';
+import { BatchDetail, BatchSummary, batchDetail, batchSummary } from '../batches/batch-view';
 import { chunkProgressOf } from '../batches/chunk-progress';
 import { webhookStatusOf } from '../batches/webhook-status';
-import { imageView } from '../batches/image-view';
+import { ImageView, imageView } from '../batches/image-view';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { streamBatchEvents } from '../batches/batch-events';
 import { createFromMultipart, createFromUrlList, type CreatedBatch } from '../batches/url-intake/receive-batch';
@@ -17,7 +17,18 @@ import { ValidationError } from '../errors';
 import { batchUpload, batchUploadFields } from '../batches/batch-options';
 import type { RouteModule } from './route-module';
 
-const IdempotencyKey = z.string().trim().min(1).max(200);
+const BatchHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Makes retries safe: a second request with the same key answers the batch the first one created'),
+});
+const createdHeaders = {
+  Location: { description: 'The new batch', required: true, schema: { type: 'string', format: 'uri-reference' } },
+};
 const CreatedBatch = z.object({
   batch_id: z.uuid(),
   batch_name: z.string().nullable(),
@@ -48,12 +59,23 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       tags: ['batches'],
       access: 'user',
       body: UrlListBody,
+      headers: BatchHeaders,
       jsonLimit: settings.MAX_CSV_BYTES,
       multipart: batchUpload,
       responses: {
-        201: { description: 'Image batch created', schema: CreatedBatch },
-        202: { description: 'URL batch accepted; its URLs are fetched in the background', schema: CreatedUrlBatch },
-        200: { description: 'The batch created earlier with the same Idempotency-Key', schema: CreatedBatch },
+        201: { description: 'Image batch created', schema: CreatedBatch, headers: createdHeaders },
+        202: {
+          description: 'URL batch accepted; its URLs are fetched in the background',
+          schema: CreatedUrlBatch,
+          headers: createdHeaders,
+        },
+        200: {
+          description: 'The batch created earlier with the same Idempotency-Key',
+          schema: CreatedBatch,
+          headers: {
+            'Idempotent-Replayed': { description: 'Always `true`: this is a replay', schema: { const: 'true' } },
+          },
+        },
         400: {
           description:
             'A file is not a supported image, the CSV is malformed (with its row) or has no URL column, or a field is invalid',
@@ -63,8 +85,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const rawKey = req.get('Idempotency-Key');
-      const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKey.parse(rawKey);
+      const idempotencyKey = req.valid.headers['Idempotency-Key'];
       const replay = async () => {
         if (!idempotencyKey) return false;
         const earlier = await prisma.batch.findUnique({
@@ -141,7 +162,20 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       tags: ['batches'],
       access: 'user',
       params: BatchParams,
-      responses: { 200: { description: 'Progress' }, 404: { description: 'No such batch of yours' } },
+      responses: {
+        200: {
+          description: 'Progress',
+          schema: BatchSummary,
+          headers: {
+            'X-Polling-Interval': {
+              description: 'Seconds to wait before polling again: 2 while the batch runs, 30 otherwise',
+              required: true,
+              schema: { type: 'integer', minimum: 1 },
+            },
+          },
+        },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
@@ -163,6 +197,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       responses: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        404: { description: 'No such batch of yours' },
       },
     },
     async (req, res) => {
@@ -179,7 +214,19 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: BatchParams,
       query: ImagesQuery,
-      responses: { 200: { description: 'A page of images' }, 404: { description: 'No such batch of yours' } },
+      responses: {
+        200: {
+          description: 'A page of images',
+          schema: z.object({
+            batch_id: z.uuid(),
+            page: z.number().int(),
+            per_page: z.number().int(),
+            total: z.number().int(),
+            items: z.array(ImageView),
+          }),
+        },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);

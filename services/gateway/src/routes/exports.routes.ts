@@ -21,6 +21,7 @@ import { exportStatistics } from '../exports/export-statistics';
 import { exportSummary } from '../exports/export-summary';
 import { EXPORT_FORMATS, type ExportMeta } from '../exports/export-writers';
 import { exportBaseName, sendExport, sendZip } from '../exports/send-export';
+import { jsonSchema } from '../openapi/registry';
 import type { RouteModule } from './route-module';
 
 const MultipleBody = z.object({
@@ -46,10 +47,70 @@ const StatisticsQuery = z.object({
     .transform((v) => v === 'true' || v === '1')
     .describe('Admins: everyone’s exports'),
 });
+const Cell = z.union([z.string(), z.number(), z.null()]);
+const Preview = z.object({
+  batch_id: z.uuid(),
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), Cell)),
+});
+const Summary = z.object({
+  batch_id: z.uuid(),
+  batch_name: z.string().nullable(),
+  batch_status: z.enum(BATCH_STATUSES),
+  images: z.number().int(),
+  rows: z.number().int(),
+  images_by_status: z.partialRecord(z.enum(IMAGE_STATUSES), z.number().int()),
+  columns: z.array(z.string()),
+  estimated_bytes: z.record(z.string(), z.number().int()).describe('Estimated file size per format'),
+  estimate_basis: z.string(),
+});
+const Formats = z.object({
+  formats: z.array(
+    z.object({ format: z.string(), content_type: z.string(), extension: z.string(), description: z.string() }),
+  ),
+  columns: z.array(z.string()),
+  metadata_columns: z.array(z.string()),
+  filters: z.array(z.string()),
+});
+const Tally = { rows: z.number().int(), bytes: z.number().int() };
+const Statistics = z.object({
+  since: z.iso.datetime(),
+  total_exports: z.number().int(),
+  total_rows: z.number().int(),
+  total_bytes: z.number().int(),
+  by_format: z.record(z.string(), z.object({ exports: z.number().int(), ...Tally })),
+  by_day: z.array(
+    z.object({ day: z.string().describe('YYYY-MM-DD'), exports: z.number().int(), rows: z.number().int() }),
+  ),
+  recent: z.array(
+    z.object({
+      id: z.uuid(),
+      format: z.string(),
+      batch_ids: z.array(z.uuid()),
+      ...Tally,
+      filters: z.unknown(),
+      created_at: z.iso.datetime(),
+    }),
+  ),
+});
+/** The JSON export's document (export-writers.ts writes it as it streams). */
+const JsonExport = z.object({
+  export: z.object({
+    title: z.string(),
+    exported_at: z.iso.datetime(),
+    filters: z.record(z.string(), z.unknown()),
+    columns: z.array(z.string()),
+  }),
+  rows: z.array(z.record(z.string(), Cell)),
+  row_count: z.number().int(),
+});
 const fileBody = (what: string) => ({
   description: `${what}; \`Content-Disposition\` names the file`,
   content: Object.fromEntries(
-    Object.values(EXPORT_FORMATS).map((f) => [f.contentType.split(';')[0]!, { schema: { type: 'string' } }]),
+    Object.values(EXPORT_FORMATS).map((f) => {
+      const type = f.contentType.split(';')[0]!;
+      return [type, { schema: type === 'application/json' ? jsonSchema(JsonExport, 'output') : { type: 'string' } }];
+    }),
   ),
 });
 
@@ -112,7 +173,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       query: PreviewQuery,
       responses: {
-        200: { description: 'Up to `limit` (max 100) rows' },
+        200: { description: 'Up to `limit` (max 100) rows', schema: Preview },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -136,7 +197,10 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: BatchParams,
       query: PreviewQuery.omit({ limit: true }),
-      responses: { 200: { description: 'Counts and estimates' }, 404: { description: 'No such batch of yours' } },
+      responses: {
+        200: { description: 'Counts and estimates', schema: Summary },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
@@ -269,7 +333,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       summary: 'Export formats and their columns',
       tags: ['exports'],
       access: 'user',
-      responses: { 200: { description: 'The formats' } },
+      responses: { 200: { description: 'The formats', schema: Formats } },
     },
     (_req, res) => {
       res.json({
@@ -293,7 +357,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       tags: ['exports'],
       access: 'user',
       query: StatisticsQuery,
-      responses: { 200: { description: 'Totals, by format, by day and the latest exports' } },
+      responses: { 200: { description: 'Totals, by format, by day and the latest exports', schema: Statistics } },
     },
     async (req, res) => {
       const auth = authOf(req);

@@ -33,7 +33,10 @@ export const filesRoutes: RouteModule = ({ deps, api }) => {
         type: z.string().optional().describe('Content-Type to answer with'),
       }),
       responses: {
-        200: { description: 'The file' },
+        200: {
+          description: 'The file, with the type it was stored with (or `type`)',
+          content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+        },
         403: { description: 'Bad or expired signature' },
         404: { description: 'No such file' },
         410: { description: 'Deleted for its retention (the reason and date in the error)' },

@@ -6,7 +6,7 @@ import { parseRecipe } from '@pixmill/imaging';
 import { authOf } from '../auth/auth-context';
 import { parseAnalysisOption } from '../batches/batch-options';
 import { createUploadBatch } from '../batches/create-batch';
-import { imageView } from '../batches/image-view';
+import { ImageView, OutputView, imageView } from '../batches/image-view';
 import { receiveImages } from '../batches/upload-images';
 import { asRecordedUpload } from '../batches/upload-intent';
 import { UnprocessableError, ValidationError } from '../errors';
@@ -44,8 +44,20 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         files: { image: { description: 'The image (JPEG, PNG, WebP, AVIF, GIF or TIFF)', required: true } },
       },
       responses: {
-        200: { description: 'Done: `download_url` is ready' },
-        202: { description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`' },
+        200: {
+          description: 'Done: `download_url` is ready',
+          schema: z.object({
+            job_id: z.uuid(),
+            status: z.literal('completed'),
+            download_url: z.string().nullable(),
+            output: OutputView.nullable(),
+            analysis: ImageView.shape.analysis.optional().describe('When analyses were asked for'),
+          }),
+        },
+        202: {
+          description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`',
+          schema: z.object({ job_id: z.uuid(), status: z.literal('processing'), progress_url: z.string() }),
+        },
         422: { description: 'The image could not be processed; `error` says why' },
       },
     },

@@ -7,7 +7,7 @@ import { batchUpload } from '../batches/batch-options';
 import { fileFieldNames, type MultipartSpec } from '../openapi/registry';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
-import { shortStatusView } from '../batches/url-intake/url-batch-view';
+import { ShortStatus, shortStatusView } from '../batches/url-intake/url-batch-view';
 import { webhookStatusOf } from '../batches/webhook-status';
 import { NotFoundError, ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
@@ -19,6 +19,7 @@ const Accepted = z.object({
   status: z.literal('pending'),
   total_images: z.number().int(),
   message: z.string(),
+  webhook_secret: z.string().optional().describe('Signing secret of the webhooks of this upload; shown only here'),
 });
 /** The batch upload's fields with its CSV only. */
 const csvUpload = { fields: batchUpload.fields, files: { file: batchUpload.files.file } } satisfies MultipartSpec;
@@ -47,7 +48,17 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       multipart: csvUpload,
       responses: {
-        202: { description: 'Accepted', schema: Accepted },
+        202: {
+          description: 'Accepted',
+          schema: Accepted,
+          headers: {
+            Location: {
+              description: 'Its status',
+              required: true,
+              schema: { type: 'string', format: 'uri-reference' },
+            },
+          },
+        },
         400: { description: 'Not a CSV, no URL column, malformed (with its row), or a field is invalid' },
         413: { description: 'The file or its number of rows is over the limit' },
       },
@@ -88,7 +99,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: Params,
       responses: {
-        200: { description: 'Status, completion and webhook state' },
+        200: { description: 'Status, completion and webhook state', schema: ShortStatus },
         404: { description: 'No such request of yours' },
       },
     },

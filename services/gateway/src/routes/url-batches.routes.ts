@@ -5,7 +5,7 @@ import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { CHUNK_STATUSES, verifyResultsLink } from '@pixmill/batch-state';
 import { NotFoundError } from '../errors';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
-import { chunkView } from '../batches/url-intake/url-batch-view';
+import { ChunkView, chunkView } from '../batches/url-intake/url-batch-view';
 import type { RouteModule } from './route-module';
 
 const ResultsQuery = z.object({
@@ -31,7 +31,20 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       query: ChunksQuery,
       responses: {
-        200: { description: 'A page of chunks, in input order' },
+        200: {
+          description: 'A page of chunks, in input order',
+          schema: z.object({
+            batch_id: z.uuid(),
+            chunk_size: z.number().int().nullable(),
+            page: z.number().int(),
+            per_page: z.number().int(),
+            total: z.number().int(),
+            by_status: z
+              .partialRecord(z.enum(CHUNK_STATUSES), z.number().int())
+              .describe('Chunks of the batch by status'),
+            items: z.array(ChunkView),
+          }),
+        },
         404: { description: 'No such batch of yours' },
       },
     },

@@ -1,5 +1,6 @@
 // How the API shows URL batches: the 202 answer of intake, chunks, and the short-form status of simpler clients.
 import { z } from 'zod';
+import { CHUNK_STATUSES } from '@pixmill/batch-state';
 import type { Batch, Chunk } from '@pixmill/db';
 import { batchProgress } from '../batch-view';
 import type { CsvIntakeResult } from './receive-csv';
@@ -33,6 +34,22 @@ export function createdUrlBatch(b: Batch, intake: CsvIntakeResult): z.input<type
   };
 }
 
+export const ChunkView = z.object({
+  chunk_id: z.uuid(),
+  seq: z.number().int(),
+  first_row: z.number().int(),
+  row_count: z.number().int(),
+  status: z.enum(CHUNK_STATUSES),
+  images: z.number().int().describe('Image rows of the chunk; they exist once its worker has started it'),
+  fetched: z.number().int(),
+  failed: z.number().int(),
+  worker: z.string().nullable(),
+  created_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  completed_at: z.iso.datetime().nullable(),
+  duration_ms: z.number().nullable(),
+});
+
 export function chunkView(c: Chunk, images: number) {
   const end = c.completedAt ?? (c.status === 'processing' ? new Date() : null);
   return {
@@ -62,6 +79,21 @@ const shortStatus: Record<Batch['status'], string> = {
   failed: 'failed',
   cancelled: 'cancelled',
 };
+
+export const ShortStatus = z.object({
+  request_id: z.uuid(),
+  requestId: z.uuid(),
+  request_status: z.enum(['pending', 'processing', 'paused', 'completed', 'failed', 'cancelled']),
+  status: z.enum(['pending', 'processing', 'paused', 'completed', 'failed', 'cancelled']),
+  completion_percentage: z.number(),
+  total_images: z.number().int(),
+  processed_images: z.number().int(),
+  successful_images: z.number().int(),
+  failed_images: z.number().int(),
+  webhook_status: z.string(),
+  created_at: z.iso.datetime(),
+  completed_at: z.iso.datetime().nullable(),
+});
 
 /** `GET /api/status/{id}` for clients of simpler services. */
 export function shortStatusView(b: Batch, webhookStatus: string) {
