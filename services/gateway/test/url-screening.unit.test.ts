@@ -76,3 +76,21 @@ describe('URL screening', () => {
     expect(r).toMatchObject({ fetchableUrls: 3, fetchableDistinct: 2 });
   });
 });
+
+describe('the probe sample', () => {
+  it('is drawn from fetchable hosts only, however many refused URLs came first', async () => {
+    const lookup: Lookup = async (h) => [{ address: h.startsWith('bad') ? '10.0.0.1' : '93.184.216.34', family: 4 }];
+    const s = new UrlScreening(parseAllowHosts(['127.0.0.1:9000']), 3);
+    const rows = [
+      ...Array.from({ length: 50 }, (_, i) => row(i + 1, `http://bad${i}.example/a.jpg`)),
+      row(51, 'http://127.0.0.1:9000/ok.jpg'),
+      row(52, 'http://good.example/1.jpg'),
+      row(53, 'http://good.example/2.jpg'),
+      row(54, 'http://bad0.example/late.jpg'),
+    ];
+    await s.saveManifest(manifest(rows));
+    const r = await s.finish(lookup);
+    expect(r.sample.map((x) => x.row)).toEqual([51, 52, 53]);
+    expect(r.refused.count).toBe(51);
+  });
+});

@@ -25,11 +25,15 @@ export type SampledUrl = { row: number; url: string };
 
 type Listed<T> = { count: number; items: T[] };
 
+/** A reservoir of distinct URLs of one pool (a host, or the URLs needing no lookup), `probe` at most. */
+type Pool = { seen: number; kept: SampledUrl[] };
+
 type HostBucket = {
   target: Pick<Target, 'host' | 'hostname' | 'allowed'>;
   urls: number;
   distinctUrls: number;
   examples: SampledUrl[];
+  pool: Pool;
   verdict?: FetchError;
 };
 
@@ -64,8 +68,8 @@ export class UrlScreening {
   /** Passing URLs whose host needs no lookup (allowed hosts, public IP literals). */
   private directUrls = 0;
   private directDistinct = 0;
-  private sample: (SampledUrl & { hostname?: string })[] = [];
-  private sampleSeen = 0;
+  /** Passing URLs whose host needs no lookup, and those of hosts past MAX_HOSTS: sampled like a host's. */
+  private readonly directPool: Pool = { seen: 0, kept: [] };
 
   constructor(
     private readonly allow: readonly AllowEntry[],
@@ -101,28 +105,53 @@ export class UrlScreening {
     } else {
       let bucket = this.hosts.get(target.hostname);
       if (!bucket && this.hosts.size < MAX_HOSTS) {
-        bucket = { target, urls: 0, distinctUrls: 0, examples: [] };
+        bucket = { target, urls: 0, distinctUrls: 0, examples: [], pool: { seen: 0, kept: [] } };
         this.hosts.set(target.hostname, bucket);
       }
       if (!bucket) {
         this.untrackedUrls++;
-        if (distinct) this.untrackedDistinct++;
+        if (distinct) {
+          this.untrackedDistinct++;
+          this.offer(this.directPool, { row, url });
+        }
         return;
       }
       bucket.urls++;
       if (distinct) bucket.distinctUrls++;
       if (bucket.examples.length < MAX_LISTED) bucket.examples.push({ row, url });
+      if (distinct) this.offer(bucket.pool, { row, url });
+      return;
     }
-    if (distinct) this.offerSample({ row, url, ...(needsDns ? { hostname: target.hostname } : {}) });
+    if (distinct) this.offer(this.directPool, { row, url });
   }
 
-  /** Reservoir sampling: every distinct passing URL is equally likely to be probed, in memory of `probe` entries. */
-  private offerSample(s: SampledUrl & { hostname?: string }): void {
+  /**
+   * Reservoir sampling within a pool. Pools are per host because a host's verdict comes only after the whole input
+   * is read: a refused host's URLs must not take the places of fetchable ones.
+   */
+  private offer(pool: Pool, s: SampledUrl): void {
     if (this.probe === 0) return;
-    this.sampleSeen++;
-    if (this.sample.length < this.probe) return void this.sample.push(s);
-    const j = Math.floor(this.random() * this.sampleSeen);
-    if (j < this.probe) this.sample[j] = s;
+    pool.seen++;
+    if (pool.kept.length < this.probe) return void pool.kept.push(s);
+    const j = Math.floor(this.random() * pool.seen);
+    if (j < this.probe) pool.kept[j] = s;
+  }
+
+  /** `probe` URLs from the pools of fetchable hosts, each draw picking a pool by how many URLs it had. */
+  private draw(pools: Pool[]): SampledUrl[] {
+    const left = pools.map((p) => ({ weight: p.seen, kept: [...p.kept] })).filter((p) => p.kept.length > 0);
+    const out: SampledUrl[] = [];
+    while (out.length < this.probe && left.length > 0) {
+      let at = this.random() * left.reduce((n, p) => n + p.weight, 0);
+      const i = Math.max(
+        0,
+        left.findIndex((p) => (at -= p.weight) < 0),
+      );
+      const pool = left[i]!;
+      out.push(pool.kept.shift()!);
+      if (pool.kept.length === 0) left.splice(i, 1);
+    }
+    return out.sort((a, b) => a.row - b.row);
   }
 
   /** Resolves every tracked host (never connecting), then says what was found. */
@@ -163,7 +192,6 @@ export class UrlScreening {
     merge(this.refused, refusedByDns);
     merge(this.unresolved, unresolvedByDns);
 
-    const bad = new Set(buckets.filter((b) => b.verdict).map((b) => b.target.hostname));
     return {
       duplicates: this.duplicates,
       malformed: this.malformed,
@@ -174,10 +202,7 @@ export class UrlScreening {
       fetchableUrls: fetchableUrls + this.untrackedUrls,
       fetchableDistinct: fetchableDistinct + this.untrackedDistinct,
       // A refused host is never probed: its answer is already known, and it must not be connected to.
-      sample: this.sample
-        .filter((s) => !(s.hostname && bad.has(s.hostname)))
-        .map(({ row, url }) => ({ row, url }))
-        .sort((a, b) => a.row - b.row),
+      sample: this.draw([this.directPool, ...buckets.filter((b) => !b.verdict).map((b) => b.pool)]),
     };
   }
 }
