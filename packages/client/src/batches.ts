@@ -2,6 +2,7 @@
 // polling at the pace X-Polling-Interval asks when the stream is not available), and walk paged lists.
 import { unwrap, type DataOf, type PixmillClient, type paths } from './client';
 import { errorOf } from './errors';
+import { multipartStream, type Part } from './multipart-stream';
 import { retryAfterMs } from './retry-fetch';
 
 /** A batch as `GET /api/v1/batches/{id}` shows it. */
@@ -24,26 +25,51 @@ export type BatchOptions = {
 
 export const FINAL_STATUSES = new Set(['completed', 'failed', 'cancelled']);
 
-function formFields(fd: FormData, o: BatchOptions): FormData {
-  if (o.name !== undefined) fd.append('batch_name', o.name);
-  if (o.recipe !== undefined) fd.append('recipe', JSON.stringify(o.recipe));
-  if (o.webhookUrl !== undefined) fd.append('webhook_url', o.webhookUrl);
-  if (o.autoStart !== undefined) fd.append('auto_start', String(o.autoStart));
-  if (o.retention !== undefined) fd.append('retention', JSON.stringify(o.retention));
-  return fd;
+function fieldsOf(o: BatchOptions): { name: string; value: string }[] {
+  return [
+    ...(o.name !== undefined ? [{ name: 'batch_name', value: o.name }] : []),
+    ...(o.recipe !== undefined ? [{ name: 'recipe', value: JSON.stringify(o.recipe) }] : []),
+    ...(o.webhookUrl !== undefined ? [{ name: 'webhook_url', value: o.webhookUrl }] : []),
+    ...(o.autoStart !== undefined ? [{ name: 'auto_start', value: String(o.autoStart) }] : []),
+    ...(o.retention !== undefined ? [{ name: 'retention', value: JSON.stringify(o.retention) }] : []),
+  ];
+}
+
+/** The body of a multipart submission: a FormData, or (to report upload progress) a counted stream. */
+function multipartBody(parts: Part[], onUpload?: (sent: number, total: number) => void): RequestInit {
+  if (!onUpload) {
+    const fd = new FormData();
+    for (const p of parts) {
+      if ('value' in p) fd.append(p.name, p.value);
+      else fd.append(p.name, p.blob, p.filename);
+    }
+    return { body: fd };
+  }
+  const m = multipartStream(parts, onUpload);
+  return {
+    body: m.body,
+    headers: { 'Content-Type': m.contentType, 'Content-Length': String(m.length) },
+    duplex: 'half',
+  } as RequestInit;
 }
 
 /**
- * A multipart submission, rebuilt for each attempt (files are Blobs backed by their source, e.g. fs.openAsBlob, so
- * nothing is held in memory) and retried on 429/503 with the same Idempotency-Key: one batch however often it is sent.
+ * A multipart submission, its body rebuilt for each attempt (files are Blobs backed by their source, e.g.
+ * fs.openAsBlob, so nothing is held in memory) and retried on 429/503 with the same Idempotency-Key: one batch however often it is sent.
  */
-async function submitMultipart(c: PixmillClient, build: () => FormData, retries = 4): Promise<CreatedBatch> {
+async function submitMultipart(
+  c: PixmillClient,
+  parts: Part[],
+  onUpload?: (sent: number, total: number) => void,
+  retries = 4,
+): Promise<CreatedBatch> {
   const key = crypto.randomUUID();
   for (let attempt = 0; ; attempt++) {
+    const init = multipartBody(parts, onUpload);
     const res = await c.fetch('/api/v1/batches', {
+      ...init,
       method: 'POST',
-      body: build(),
-      headers: { 'Idempotency-Key': key },
+      headers: { ...(init.headers as Record<string, string> | undefined), 'Idempotency-Key': key },
     });
     if ((res.status === 429 || res.status === 503) && attempt < retries) {
       await res.body?.cancel();
@@ -61,13 +87,10 @@ async function submitMultipart(c: PixmillClient, build: () => FormData, retries 
 export function createImageBatch(
   c: PixmillClient,
   files: { name: string; blob: Blob }[],
-  o: BatchOptions = {},
+  o: BatchOptions & { onUpload?: (sent: number, total: number) => void } = {},
 ): Promise<CreatedBatch> {
-  return submitMultipart(c, () => {
-    const fd = new FormData();
-    for (const f of files) fd.append('files[]', f.blob, f.name);
-    return formFields(fd, o);
-  });
+  const parts: Part[] = [...files.map((f) => ({ name: 'files[]', filename: f.name, blob: f.blob })), ...fieldsOf(o)];
+  return submitMultipart(c, parts, o.onUpload);
 }
 
 /** A URL batch from a CSV (a `url` column, or the product sheet columns). */
@@ -76,11 +99,7 @@ export function createCsvBatch(
   csv: { name: string; blob: Blob },
   o: BatchOptions = {},
 ): Promise<CreatedBatch> {
-  return submitMultipart(c, () => {
-    const fd = new FormData();
-    fd.append('file', csv.blob, csv.name);
-    return formFields(fd, o);
-  });
+  return submitMultipart(c, [{ name: 'file', filename: csv.name, blob: csv.blob }, ...fieldsOf(o)]);
 }
 
 /** A URL batch from a list of URLs. */

@@ -95,6 +95,17 @@ describe('pixmill CLI', () => {
     // Not a terminal: lines, no escape codes.
     expect(r.err).not.toContain('\u001b[');
     expect(r.err).toMatch(new RegExp(`${batchId} completed 3/3 processed, 0 failed`));
+    // Upload progress in bytes first: the multipart body, all of it (three photos and the recipe).
+    const photos = ['beach.jpg', 'more/hill.png', 'city.webp'].reduce(
+      (n, f) => n + statSync(path.join(dir, f)).size,
+      0,
+    );
+    const uploaded = [...r.err.matchAll(/uploaded (\d+)\/(\d+) bytes/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(uploaded.length).toBeGreaterThanOrEqual(2);
+    const [sent, total] = uploaded.at(-1)!;
+    expect(sent).toBe(total);
+    expect(total).toBeGreaterThan(photos);
+    expect(r.err.indexOf('uploaded')).toBeLessThan(r.err.indexOf(`batch ${batchId}`));
     expect(r.out).toContain(`${batchId} completed: 3 done, 0 failed of 3`);
   }, 120_000);
 

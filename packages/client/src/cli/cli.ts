@@ -18,7 +18,7 @@ import { PixmillError } from '../errors';
 import { fileBlob, filesFromPaths } from '../node-files';
 import { readConfig, saveConfig } from './config';
 import { downloadOutputs } from './download-zip';
-import { progressView } from './progress-view';
+import { progressView, uploadView } from './progress-view';
 
 export const EXIT = { done: 0, failures: 1, usage: 2, api: 3 } as const;
 
@@ -169,7 +169,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const c = client();
       const files = await filesFromPaths(paths);
       if (files.length === 0) throw new UsageError(`no image files in ${paths.join(', ')}`);
-      const created = await createImageBatch(c, files, await batchOptions(o));
+      const upload = uploadView({ json: json(), tty: Boolean(io.out.isTTY), err: io.err });
+      let created: CreatedBatch;
+      try {
+        created = await createImageBatch(c, files, { ...(await batchOptions(o)), onUpload: upload.update });
+      } finally {
+        upload.stop();
+      }
       await submitted(c, created, o.wait);
     },
   );

@@ -49,3 +49,38 @@ export function progressView(o: { json: boolean; tty: boolean; err: NodeJS.Writa
     stop: () => bars.stop(),
   };
 }
+
+/** Upload progress in bytes: a bar on a terminal; otherwise a line at each quarter (and at the end). */
+export function uploadView(o: { json: boolean; tty: boolean; err: NodeJS.WritableStream }): {
+  update(sent: number, total: number): void;
+  stop(): void;
+} {
+  if (o.json) return { update: () => undefined, stop: () => undefined };
+  if (!o.tty) {
+    let quarter = -1;
+    return {
+      update(sent, total) {
+        const q = Math.floor((sent / Math.max(1, total)) * 4);
+        if (q === quarter) return;
+        quarter = q;
+        o.err.write(`uploaded ${sent}/${total} bytes\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { format: ' upload |{bar}| {percentage}% | {value}/{total} bytes | ETA {eta_formatted}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(sent, total) {
+      if (!started) {
+        started = true;
+        bar.start(total, 0);
+      }
+      bar.update(sent);
+    },
+    stop: () => bar.stop(),
+  };
+}
