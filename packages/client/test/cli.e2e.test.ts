@@ -109,6 +109,14 @@ describe('pixmill CLI', () => {
     expect(r.out).toContain(`${batchId} completed: 3 done, 0 failed of 3`);
   }, 120_000);
 
+  it('draws a progress bar on a terminal (a pseudo-TTY made by script(1)) and exits 0 for a batch without failures', async () => {
+    const r = await inTty(['watch', batchId]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('█');
+    expect(r.out).toMatch(/3\/3 images/);
+    expect(r.out).toContain(`${batchId} completed: 3 done, 0 failed of 3`);
+  });
+
   it('downloads the outputs through the ZIP, and a second run skips what is already there', async () => {
     const first = await pixmill(['download', batchId, '--out', out(), '--json']);
     expect(first.code).toBe(0);
@@ -149,6 +157,9 @@ describe('pixmill CLI', () => {
     writeFileSync(list, JSON.stringify([`${srv.origin}/img/a-64x48.jpg`, `${srv.origin}/status/404`]));
     const r = await pixmill(['submit', list]);
     expect(r.code).toBe(1);
+    const watched = await inTty(['watch', /batch ([0-9a-f-]{36})/.exec(r.err)![1]!]);
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain('█');
     expect(r.out).toMatch(/completed: 1 done, 1 failed of 2/);
     expect(r.out).toContain(`failed: ${srv.origin}/status/404: `);
     const id = /batch ([0-9a-f-]{36})/.exec(r.err)![1]!;
@@ -179,6 +190,23 @@ describe('pixmill CLI', () => {
     expect(down.code).toBe(3);
   });
 });
+
+/** The CLI in a pseudo-terminal: util-linux script(1), which passes on the command's exit code (-e). */
+function inTty(args: string[]): Promise<Run> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: { ...env, TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err: '' }));
+    child.stdin.end();
+  });
+}
 
 function token(): string {
   return (JSON.parse(readFileSync(path.join(home, 'config', 'pixmill', 'config.json'), 'utf8')) as { token: string })

@@ -28,10 +28,12 @@ export function progressView(o: { json: boolean; tty: boolean; err: NodeJS.Writa
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
+      barsize: 24,
     },
     cliProgress.Presets.shades_classic,
   );
-  const started = new Map<string, { bar: cliProgress.SingleBar; at: number }>();
+  // The rate counts images finished while watching (a batch followed late does not show its whole past as a burst).
+  const started = new Map<string, { bar: cliProgress.SingleBar; at: number; from: number }>();
   return {
     update(id, p) {
       let b = started.get(id);
@@ -39,12 +41,16 @@ export function progressView(o: { json: boolean; tty: boolean; err: NodeJS.Writa
         b = {
           bar: bars.create(Math.max(1, p.total_images), 0, { id: id.slice(0, 8), rate: '0.0', status: p.status }),
           at: Date.now(),
+          from: p.processed_images,
         };
         started.set(id, b);
       }
       const seconds = Math.max(0.001, (Date.now() - b.at) / 1000);
       b.bar.setTotal(Math.max(1, p.total_images));
-      b.bar.update(p.processed_images, { rate: (p.processed_images / seconds).toFixed(1), status: p.status });
+      b.bar.update(p.processed_images, {
+        rate: ((p.processed_images - b.from) / seconds).toFixed(1),
+        status: p.status,
+      });
     },
     stop: () => bars.stop(),
   };
