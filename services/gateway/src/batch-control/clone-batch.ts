@@ -154,6 +154,7 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
             seq: c.seq,
             firstRow: c.firstRow,
             rowCount: c.rowCount,
+            urlCount: c.urlCount,
             status: openChunks.has(c.id) ? ('pending' as const) : ('completed' as const),
             completedAt: openChunks.has(c.id) ? null : new Date(),
           })),
