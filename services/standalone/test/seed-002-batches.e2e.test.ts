@@ -69,6 +69,9 @@ describe.each(CONFIGURATIONS)('seed 002 batches on the %s configuration', (confi
   /** The document's `pollBatchStatus`, translated to TypeScript with a bearer token; it answers what it saw. */
   async function pollBatchStatus(id: string) {
     const seen: { progress: number; interval: number; at: number }[] = [];
+    const lines: string[] = [];
+    // The sample's console.log lines, kept for the test to read.
+    const console = { log: (line: string) => lines.push(line) };
     const started = Date.now();
     while (true) {
       const response = await fetch(`${p.url}/api/v1/batches/${id}/progress`, { headers: alice });
@@ -90,7 +93,7 @@ describe.each(CONFIGURATIONS)('seed 002 batches on the %s configuration', (confi
       // The sample loops again at once on a failure: a test that would spin must fail instead.
       if (Date.now() - started > 90_000) throw new Error(`pollBatchStatus did not end: ${JSON.stringify(data)}`);
     }
-    return { seen, ms: Date.now() - started };
+    return { seen, lines, ms: Date.now() - started };
   }
 
   describe('Complete Batch Processing Workflow', () => {
@@ -117,7 +120,10 @@ describe.each(CONFIGURATIONS)('seed 002 batches on the %s configuration', (confi
     });
 
     it('2. Monitor Progress: pollBatchStatus ends when is_active turns false, waiting X-Polling-Interval between polls', async () => {
-      const { seen } = await pollBatchStatus(batchId);
+      const { seen, lines } = await pollBatchStatus(batchId);
+      expect(lines.at(-1)).toBe('Batch completed');
+      expect(lines.at(-2)).toBe('Progress: 100%');
+      for (const l of lines.slice(0, -1)) expect(l).toMatch(/^Progress: \d+(\.\d)?%$/);
       // Not a busy loop: every wait is the header's interval, a whole number of seconds.
       for (const s of seen) expect(s.interval).toBeGreaterThanOrEqual(1);
       const last = dataOf(await curl(`/api/v1/batches/${batchId}/progress`));
