@@ -275,6 +275,11 @@ describe.each(CONFIGURATIONS)('seed 002 batches on the %s configuration', (confi
       expect(dataOf(await curl('/api/v1/batches?status=cancelled')).batches.map((b: Json) => b.status)).toEqual(
         expect.arrayContaining(['cancelled']),
       );
+      // The create example spells a status "QUEUED": a filter takes any case.
+      expect(dataOf(await curl('/api/v1/batches?status=COMPLETED')).count).toBe(completed.count);
+      const both = await curl('/api/v1/batches?limit=1&per_page=2');
+      expect(both.status).toBe(400);
+      expect(both.body.error).toMatch(/limit and per_page/);
       const bad = await curl('/api/v1/batches?status=sleeping');
       expect(bad.status).toBe(400);
       expect(bad.body).toMatchObject({ success: false, error: expect.stringContaining('sleeping') });
