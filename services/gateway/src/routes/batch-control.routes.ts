@@ -62,10 +62,29 @@ const DONE = {
 /** The actions of this file (`reset` is the admin's, in admin.routes.ts). */
 type ControlAction = Exclude<BatchAction, 'reset'> | 'clone';
 
+const enqueued = z.number().int().describe('Jobs queued for its workers');
+/** What each action tells beside the batch. */
+const EXTRAS: Record<ControlAction, z.ZodRawShape> = {
+  start: { enqueued },
+  'force-start': { enqueued, validated: z.boolean().describe('The pre-start checks ran (skip_validation false)') },
+  pause: {},
+  resume: { enqueued },
+  cancel: {
+    cancelled_images: z.number().int().describe('Images this cancel stopped'),
+    cancelled_count: z.number().int().describe('Images of the batch not processed: total_images - processed_images'),
+  },
+  'retry-failed': { retried_images: z.number().int(), enqueued },
+  clone: { cloned_from: z.uuid(), copy_results: z.boolean() },
+  'soft-delete': { deleted_at: z.iso.datetime(), purge_after: z.iso.datetime() },
+  restore: {},
+  delete: {},
+};
+
 const ActionResult = (action: ControlAction) =>
   BatchSummary.extend({
     action: z.literal(action),
     [DONE[action][0]]: z.literal(true).describe('The action was done'),
+    ...EXTRAS[action],
   });
 
 const refusals = (action: BatchAction) =>
@@ -220,7 +239,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       responses: {
         201: {
           description: 'The new batch (`batch_id` is the clone’s)',
-          schema: ActionResult('clone').extend({ cloned_from: z.uuid(), copy_results: z.boolean() }),
+          schema: ActionResult('clone'),
         },
         404: { description: 'No such batch of yours' },
       },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BATCH_STATUSES as STATUSES } from '@pixmill/batch-state';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
-import { batchSummary } from '../batches/batch-view';
+import { BatchSummary, batchSummary } from '../batches/batch-view';
 import { webhookStatuses, type WebhookStatus } from '../batches/webhook-status';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
@@ -36,24 +36,10 @@ export const BatchListQuery = z.object({
     .describe(`Batches to return, the same as per_page (seed 002 name; default ${DEFAULT_PAGE})`),
 });
 
-const BatchListItem = z.object({
-  batch_id: z.uuid(),
-  batch_name: z.string().nullable(),
-  status: z.enum(STATUSES),
+const BatchListItem = BatchSummary.extend({
   source: z.string(),
-  total_images: z.number().int(),
-  total_urls: z.number().int().describe('The same as total_images (seed 002 name)'),
-  processed_images: z.number().int(),
-  processed_count: z.number().int().describe('The same as processed_images (seed 002 name)'),
-  successful_count: z.number().int(),
-  failed_count: z.number().int(),
   cancelled_count: z.number().int(),
-  progress: z.number(),
-  progress_percentage: z.number().describe('The same as progress (seed 002 name)'),
   is_active: z.boolean(),
-  created_at: z.iso.datetime(),
-  started_at: z.iso.datetime().nullable(),
-  completed_at: z.iso.datetime().nullable(),
   deleted_at: z.iso.datetime().nullable(),
   purge_after: z.iso.datetime().nullable(),
   cloned_from: z.uuid().nullable(),
