@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { runHealthChecks, type HealthCheck } from '@pixmill/observability';
 import { queueDepths } from '../admin/queue-status';
+import { ServiceUnavailableError } from '../errors';
 import type { RouteModule } from './route-module';
 
 const CheckResult = z.object({ status: z.enum(['ok', 'down']), error: z.string().optional(), ms: z.number() });
@@ -14,7 +15,9 @@ export const HealthReportSchema = z.object({
 const Link = z.enum(['connected', 'disconnected']);
 /** Seed 002's health answer, with the checks of the probes beside it. */
 export const ApiHealthSchema = z.object({
-  status: z.enum(['healthy', 'unhealthy']).describe('healthy: database, queue and storage all answer'),
+  status: z
+    .enum(['healthy', 'unhealthy'])
+    .describe('healthy: database, queue and storage all answer (unhealthy: in the 503 error’s `details`)'),
   database: Link,
   queue: Link,
   storage: Link,
@@ -56,12 +59,16 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
     { name: 'storage', check: () => deps.store.check() },
   ];
 
-  /** Answers 200 when every one of `of` answers, else 503; the report names each check either way. */
+  /**
+   * Answers 200 when every one of `of` answers, else 503; the report names each check either way. Probes get it
+   * flat; an API client gets a 503 as an error whose `details` is the report.
+   */
   const report =
-    (of: HealthCheck[]): RequestHandler =>
+    (of: HealthCheck[], o: { asError?: boolean } = {}): RequestHandler =>
     async (_req, res) => {
       const r = await runHealthChecks(of);
       res.setHeader('Cache-Control', 'no-store');
+      if (r.status !== 'ok' && o.asError) throw new ServiceUnavailableError('a dependency is down', r);
       res.status(r.status === 'ok' ? 200 : 503).json(r);
     };
   const health = report(checks);
@@ -72,12 +79,12 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
       summary: 'Health of the gateway and its dependencies, and the settings that shape processing',
       description:
         'Public, for monitors; `config` is shown to a caller with credentials. 503 (status `unhealthy`) when the ' +
-        'database, the queue or the storage does not answer.',
+        'database, the queue or the storage does not answer, as an error whose `details` is the report.',
       tags: ['system'],
       access: 'public',
       responses: {
         200: { description: 'Database, queue and storage all answer', schema: ApiHealthSchema },
-        503: { description: 'At least one dependency is down; `checks` says which', schema: ApiHealthSchema },
+        503: { description: 'At least one dependency is down; `details` is the report (`status: unhealthy`)' },
       },
     },
     async (req, res) => {
@@ -99,8 +106,7 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
           }),
         };
       }
-      res.setHeader('Cache-Control', 'no-store');
-      res.status(r.status === 'ok' ? 200 : 503).json({
+      const body = {
         status: r.status === 'ok' ? 'healthy' : 'unhealthy',
         database: link('database'),
         queue: link('queue'),
@@ -108,7 +114,11 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
         redis: deps.rateLimits?.state?.() ?? 'not_configured',
         ...(config ? { config } : {}),
         checks: r.checks,
-      } satisfies z.input<typeof ApiHealthSchema>);
+      } satisfies z.input<typeof ApiHealthSchema>;
+      res.setHeader('Cache-Control', 'no-store');
+      // An API client hears of an outage as an error whose `details` is this same report.
+      if (r.status !== 'ok') throw new ServiceUnavailableError('a dependency is down', body);
+      res.json(body);
     },
   );
 
