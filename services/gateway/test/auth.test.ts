@@ -18,11 +18,12 @@ describe('login and tokens', () => {
     async (path) => {
       const res = await request(gw.app).post(path).send({ username: 'alice', password: alice.password }).expect(200);
       expect(res.body).toEqual({
-        access_token: expect.any(String),
+        token: expect.any(String),
+        access_token: res.body.token,
         token_type: 'Bearer',
         expires_in: gw.deps.settings.JWT_TTL_SECONDS,
       });
-      const who = await me(res.body.access_token).expect(200);
+      const who = await me(res.body.token).expect(200);
       expect(who.body).toMatchObject({ id: alice.id, username: 'alice', role: 'user', authenticated_via: 'jwt' });
     },
   );
@@ -42,7 +43,7 @@ describe('login and tokens', () => {
     expect(unknown.status).toBe(wrong.status);
     expect(unknown.body).toEqual(wrong.body);
     expect(wrong.body).toEqual({
-      error: { code: 'unauthorized', message: 'invalid username or password', details: null },
+      error: { code: 'unauthorized', message: 'Invalid username or password', details: null },
     });
   });
 
@@ -68,7 +69,7 @@ describe('login and tokens', () => {
       .post('/api/v1/auth/login')
       .send({ username: carol.username, password: carol.password })
       .expect(401);
-    expect(res.body.error.message).toBe('invalid username or password');
+    expect(res.body.error.message).toBe('Invalid username or password');
   });
 
   describe('refuses tokens that are not exactly ours', () => {
@@ -101,11 +102,15 @@ describe('login and tokens', () => {
       const res = await me(make()).expect(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(res.body.error.code).toBe('unauthorized');
+      expect(res.body.error.message).toBe('invalid or expired credentials');
     });
   });
 
   it('asks for credentials when there are none, or of an unknown scheme', async () => {
-    await request(gw.app).get('/api/v1/me').expect(401);
+    const none = await request(gw.app).get('/api/v1/me').expect(401);
+    expect(none.body.error).toMatchObject({ code: 'unauthorized', message: 'No token provided' });
+    const short = await request(gw.app).get(`/api/status/${alice.id}`).expect(401);
+    expect(short.body.error.message).toBe('No token provided');
     await request(gw.app)
       .get('/api/v1/me')
       .set('Authorization', `Basic ${Buffer.from('alice:x').toString('base64')}`)
