@@ -163,6 +163,8 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
         summary: 'Queues: jobs by state, stuck jobs and what to do; depth, consumers, dead letters; outbox backlog',
         tags: ['admin'],
         access: 'admin',
+        // Seed 002 shows its admin answers in the envelope, at the root paths too.
+        envelope: true,
         query: StatusQuery,
         responses: { 200: { description: 'The status', schema: QueueStatusResponse } },
       },
@@ -202,6 +204,8 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
           'Work still queued or running is never removed.',
         tags: ['admin'],
         access: 'admin',
+        // Seed 002 shows its admin answers in the envelope, at the root paths too.
+        envelope: true,
         body: CleanupBody,
         responses: { 200: { description: 'What was removed', schema: CleanupResponse } },
       },
@@ -248,6 +252,8 @@ export const adminRoutes: RouteModule = ({ deps, api }) => {
           'processing or paused.',
         tags: ['admin'],
         access: 'admin',
+        // Seed 002 shows its admin answers in the envelope, at the root paths too.
+        envelope: true,
         params: z.object({ id: z.string() }),
         body: ResetBody,
         responses: {
