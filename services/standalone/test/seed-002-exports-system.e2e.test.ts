@@ -584,9 +584,14 @@ describe.each(CONFIGURATIONS)('seed 002 exports and system management, on the %s
     });
 
     it('rate limits are announced on every API answer; an export takes up to 1M records', async () => {
-      const r = await get('/api/v1/export/formats');
-      expect(r.headers.get('ratelimit-policy')).toMatch(/q=\d+/);
-      expect(r.headers.get('ratelimit')).toMatch(/r=\d+/);
+      for (const [path, auth] of [
+        ['/api/v1/export/formats', alice],
+        ['/admin/queue/status', admin],
+      ] as const) {
+        const r = await get(path, auth);
+        expect(r.headers.get('ratelimit-policy')).toMatch(/q=\d+/);
+        expect(r.headers.get('ratelimit')).toMatch(/r=\d+/);
+      }
       const max = await download('POST', '/api/v1/export/filtered', {
         filters: { batch_ids: [B] },
         format: 'json',
