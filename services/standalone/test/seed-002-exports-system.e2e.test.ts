@@ -563,7 +563,7 @@ describe.each(CONFIGURATIONS)('seed 002 exports and system management, on the %s
   });
 
   describe('Error Handling and Rate Limits', () => {
-    it('errors are the standard error response with the documented status codes (400, 404, 413)', async () => {
+    it('errors are the standard error response with the documented status codes (400, 404, 409, 413)', async () => {
       const badParam = await get(`/api/v1/export/batch/${A}?format=pdf`);
       expect(badParam.status).toBe(400);
       expectSeedError(badParam.body);
@@ -573,6 +573,10 @@ describe.each(CONFIGURATIONS)('seed 002 exports and system management, on the %s
       const notMine = await get(`/api/v1/export/batch/${A}/preview`, bob);
       expect(notMine.status).toBe(404);
       expectSeedError(notMine.body);
+      // BatchStateError: an operation the batch's state does not allow (a finished batch has nothing to reset).
+      const finished = await post(`/admin/batch/${A}/reset`, { force: false }, admin);
+      expect(finished.status).toBe(409);
+      expectSeedError(finished.body, 'batch_state_error');
 
       const fd = new FormData();
       const big = ['url', ...Array.from({ length: 2000 }, (_, i) => good(`big${i}`))].join('\n');
