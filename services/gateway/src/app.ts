@@ -57,8 +57,10 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
     jwtSecret: deps.jwtSecret,
     sessions: sessionTimes(deps.settings),
   });
-  // Identify the caller first, so the API budget is per user or key rather than per address.
-  app.use('/api', auth.authenticate, apiRateLimit(deps));
+  // Identify the caller first, so the API budget is per user or key rather than per address. Seed 002's admin routes
+  // at the root spend the same budget (the /admin page itself is a page, not the API).
+  const apiBudget = apiRateLimit(deps);
+  app.use(['/api', '/admin/queue', '/admin/batch'], auth.authenticate, apiBudget);
 
   const api = new ApiRouter(openapi, auth);
   for (const mount of options.routes ?? routeModules) mount({ deps, api });
