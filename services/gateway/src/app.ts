@@ -8,7 +8,7 @@ import { ApiRouter } from './http/api-router';
 import { corsMiddleware } from './http/cors.middleware';
 import { errorMiddleware, notFoundMiddleware } from './http/error.middleware';
 import { httpMetrics } from './http/metrics.middleware';
-import { apiRateLimit } from './http/rate-limit.middleware';
+import { API_BUDGET_PATHS, apiRateLimit } from './http/rate-limit.middleware';
 import { requestLogger } from './http/request-logger.middleware';
 import { securityHeaders } from './http/security-headers';
 import { OpenApiRegistry } from './openapi/registry';
@@ -57,10 +57,8 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
     jwtSecret: deps.jwtSecret,
     sessions: sessionTimes(deps.settings),
   });
-  // Identify the caller first, so the API budget is per user or key rather than per address. Seed 002's admin routes
-  // at the root spend the same budget (the /admin page itself is a page, not the API).
-  const apiBudget = apiRateLimit(deps);
-  app.use(['/api', '/admin/queue', '/admin/batch'], auth.authenticate, apiBudget);
+  // Identify the caller first, so the API budget is per user or key rather than per address.
+  app.use(API_BUDGET_PATHS, auth.authenticate, apiRateLimit(deps));
 
   const api = new ApiRouter(openapi, auth);
   for (const mount of options.routes ?? routeModules) mount({ deps, api });

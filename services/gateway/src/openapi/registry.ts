@@ -2,6 +2,7 @@
 // OpenAPI 3.1 document. JSON schemas come from the same zod schemas the handlers parse with, so they can't drift.
 import { z } from 'zod';
 import { ErrorBodySchema, successEnvelopeSchema } from '@pixmill/contracts';
+import { underApiBudget } from '../http/rate-limit.middleware';
 import { commonHeaders, headerComponents } from './common-headers';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -239,7 +240,7 @@ export class OpenApiRegistry {
         'Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours',
       );
     if (spec.body) responses['413'] ??= errorResponse('Request body too large');
-    if (path.startsWith('/api/')) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
+    if (underApiBudget(path)) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
     for (const [status, r] of Object.entries(responses)) {
       const headers = {
         ...commonHeaders(method, path, Number(status), r.content !== undefined),
