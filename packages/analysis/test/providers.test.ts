@@ -239,14 +239,12 @@ describe('provider client: retries, limits, cache', () => {
 
   it('times out a provider that does not answer, and retries', async () => {
     const s = await serve(() => undefined); // never answers
-    const started = Date.now();
     await expect(
       client(googleVisionAdapter(), s.url, { timeoutMs: 200, retries: 1 }).describe(IMAGE, 'h'),
     ).rejects.toMatchObject({
       code: 'provider_timeout',
     });
     expect(s.requests).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('refuses garbage: not JSON, the wrong shape, an answer over the size cap', async () => {
@@ -327,10 +325,9 @@ describe('provider client: retries, limits, cache', () => {
         : json(res, 200, VISION_ANSWER),
     );
     const c = client(googleVisionAdapter(), s.url, { keys: ['limited', 'fresh'], concurrencyPerKey: 1 });
-    const started = Date.now();
     for (let i = 0; i < 3; i++) await c.describe(IMAGE, `x${i}`);
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(s.requests.filter((r) => r.headers['x-goog-api-key'] === 'limited')).toHaveLength(1);
+    // The limited key was asked once; the fresh one answered all three.
+    expect(s.requests.map((r) => r.headers['x-goog-api-key'])).toEqual(['limited', 'fresh', 'fresh', 'fresh']);
   });
 });
 

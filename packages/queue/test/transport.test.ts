@@ -428,9 +428,9 @@ describe.each([
       await t.publish(kind, job());
       await waitFor(() => attempts.length === 1, 'job held');
       gate.close();
-      const started = Date.now();
       await consumer.cancel();
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Let go, not re-run: the held job was not tried again while the worker stopped.
+      expect(attempts).toEqual([1]);
       await waitFor(async () => (await t.depth(kind)).ready === 1, 'job back in the queue');
 
       const again: number[] = [];

@@ -28,11 +28,12 @@ describe('login and tokens', () => {
       // The /api/v1 answer is in the envelope; the short form answers flat, as seed 004 shows.
       const login = path.startsWith('/api/v1/') ? dataOf(res) : res.body;
       expect(login).toEqual({
-        access_token: expect.any(String),
+        token: expect.any(String),
+        access_token: login.token,
         token_type: 'Bearer',
         expires_in: gw.deps.settings.JWT_TTL_SECONDS,
       });
-      const who = await me(login.access_token).expect(200);
+      const who = await me(login.token).expect(200);
       expect(dataOf(who)).toMatchObject({ id: alice.id, username: 'alice', role: 'user', authenticated_via: 'jwt' });
     },
   );
@@ -52,7 +53,7 @@ describe('login and tokens', () => {
     expect(unknown.status).toBe(wrong.status);
     expect({ ...unknown.body, timestamp: 0 }).toEqual({ ...wrong.body, timestamp: 0 });
     expect(errorOf(wrong)).toMatchObject({
-      error: 'invalid username or password',
+      error: 'Invalid username or password',
       code: 'unauthorized',
       details: null,
     });
@@ -80,7 +81,7 @@ describe('login and tokens', () => {
       .post('/api/v1/auth/login')
       .send({ username: carol.username, password: carol.password })
       .expect(401);
-    expect(errorOf(res).error).toBe('invalid username or password');
+    expect(errorOf(res).error).toBe('Invalid username or password');
   });
 
   describe('refuses tokens that are not exactly ours', () => {
@@ -113,11 +114,15 @@ describe('login and tokens', () => {
       const res = await me(make()).expect(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(errorOf(res).code).toBe('unauthorized');
+      expect(errorOf(res).error).toBe('invalid or expired credentials');
     });
   });
 
   it('asks for credentials when there are none, or of an unknown scheme', async () => {
-    await request(gw.app).get('/api/v1/me').expect(401);
+    const none = await request(gw.app).get('/api/v1/me').expect(401);
+    expect(errorOf(none)).toMatchObject({ code: 'unauthorized', error: 'No token provided' });
+    const short = await request(gw.app).get(`/api/status/${alice.id}`).expect(401);
+    expect(errorOf(short).error).toBe('No token provided');
     await request(gw.app)
       .get('/api/v1/me')
       .set('Authorization', `Basic ${Buffer.from('alice:x').toString('base64')}`)

@@ -97,7 +97,7 @@ describe('browser sessions', () => {
 
   it('refuses a wrong password with the same answer as the login route', async () => {
     const res = await signIn({ password: 'not the password' }).expect(401);
-    expect(errorOf(res).error).toBe('invalid username or password');
+    expect(errorOf(res).error).toBe('Invalid username or password');
   });
 
   it('signs out: the cookie is cleared and the session can no longer be used', async () => {
@@ -189,7 +189,7 @@ describe('disabling users and resetting passwords', () => {
       .post('/api/v1/auth/login')
       .send({ username: carol.username, password: carol.password })
       .expect(401);
-    expect(errorOf(login).error).toBe('invalid username or password');
+    expect(errorOf(login).error).toBe('Invalid username or password');
 
     await asAdmin('post', `/api/v1/users/${carol.id}/enable`).expect(200);
     await request(gw.app)

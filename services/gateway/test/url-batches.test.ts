@@ -497,6 +497,16 @@ describe('short forms', () => {
     await request(gw.app).get(path).expect(401);
   });
 
+  it('answers 404 "Request not found" for an unknown, malformed or someone else\'s request', async () => {
+    const theirs = (await postCsv(bob, 'url\nhttp://img.test/b.jpg\n').expect(202)).body.batch_id as string;
+    for (const id of [theirs, '00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      for (const path of [`/api/status/${id}`, `/api/download/${id}`]) {
+        const res = await request(gw.app).get(path).set(auth(alice)).expect(404);
+        expect([path, errorOf(res).error]).toEqual([path, 'Request not found']);
+      }
+    }
+  });
+
   it('refuses an upload that is not multipart', async () => {
     const res = await request(gw.app)
       .post('/api/upload')

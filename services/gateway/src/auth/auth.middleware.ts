@@ -43,7 +43,7 @@ type ResolveDeps = { db: AuthDb; jwtSecret: string; sessions: SessionTimes };
 async function resolve(d: ResolveDeps, req: Request): Promise<Resolution> {
   const { db } = d;
   const cred = credentials(req);
-  if (!cred) return fail('authentication required');
+  if (!cred) return fail('No token provided');
   if ('error' in cred) return fail(cred.error);
 
   if (cred.kind === 'session') {

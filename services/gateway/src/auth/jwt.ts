@@ -6,7 +6,8 @@ import { z } from 'zod';
 export const JWT_ISSUER = 'pixmill';
 export const JWT_AUDIENCE = 'pixmill-api';
 
-export type TokenResponse = { access_token: string; token_type: 'Bearer'; expires_in: number };
+/** `token` is the same JWT as `access_token`, under the name clients of simpler services read. */
+export type TokenResponse = { token: string; access_token: string; token_type: 'Bearer'; expires_in: number };
 
 export function issueToken(secret: string, userId: string, ttlSeconds: number): TokenResponse {
   const access_token = jwt.sign({}, secret, {
@@ -16,7 +17,7 @@ export function issueToken(secret: string, userId: string, ttlSeconds: number): 
     audience: JWT_AUDIENCE,
     subject: userId,
   });
-  return { access_token, token_type: 'Bearer', expires_in: ttlSeconds };
+  return { token: access_token, access_token, token_type: 'Bearer', expires_in: ttlSeconds };
 }
 
 const Claims = z.object({ sub: z.uuid(), exp: z.number() });

@@ -21,6 +21,7 @@ export const LoginBody = z.object({
 });
 
 export const TokenSchema = z.object({
+  token: z.string().describe('The bearer token (the same as `access_token`)'),
   access_token: z.string(),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int().describe('Seconds until the token expires'),
@@ -60,7 +61,7 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
       if (err instanceof PasswordWorkBusyError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       throw err;
     }
-    if (!user || !ok || user.disabledAt) throw new UnauthorizedError('invalid username or password');
+    if (!user || !ok || user.disabledAt) throw new UnauthorizedError('Invalid username or password');
     return user;
   };
 

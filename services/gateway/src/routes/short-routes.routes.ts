@@ -24,6 +24,16 @@ const Accepted = z.object({
 const csvUpload = { fields: batchUpload.fields, files: { file: batchUpload.files.file } } satisfies MultipartSpec;
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/** The caller's batch, or the 404 these clients expect (the same for unknown, malformed and someone else's). */
+async function findRequest(...args: Parameters<typeof findOwnedBatch>) {
+  try {
+    return await findOwnedBatch(...args);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError('Request not found', { request_id: args[2] });
+    throw err;
+  }
+}
+
 export const shortRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, store, settings } = deps;
 
@@ -83,7 +93,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const batch = await findRequest(prisma, authOf(req), req.valid.params.id);
       res.set('Cache-Control', 'no-store').json(shortStatusView(batch, await webhookStatusOf(prisma, batch)));
     },
   );
@@ -101,7 +111,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const batch = await findRequest(prisma, authOf(req), req.valid.params.id);
       if (!FINAL.has(batch.status)) {
         throw new NotFoundError(`the results are not ready: the request is ${batch.status}`, {
           status: batch.status,

@@ -176,7 +176,7 @@ describe('the web dashboard', () => {
     await page.getByLabel('Username').fill(alice.username);
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('invalid username or password');
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Invalid username or password');
 
     await page.getByLabel('Password').fill(alice.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
