@@ -43,16 +43,6 @@ function limiter(
   });
 }
 
-/**
- * Where the general API budget applies (mounted there by app.ts, documented there by the OpenAPI registry): the API,
- * and seed 002's admin routes at the root (the /admin page itself is a page, not the API).
- */
-export const API_BUDGET_PATHS = ['/api', '/admin/queue', '/admin/batch'];
-
-/** Whether a route's path is under the general API budget (it answers RateLimit headers, and 429 when spent). */
-export const underApiBudget = (path: string): boolean =>
-  API_BUDGET_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
-
 /** The general API budget: per user or API key when authenticated (run after `authenticate`), else per address. */
 export function apiRateLimit(d: LimiterDeps): RequestHandler {
   return limiter('api', d.settings.RATE_LIMIT_PER_MINUTE, d, (req) => {
