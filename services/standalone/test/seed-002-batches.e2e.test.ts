@@ -295,13 +295,23 @@ describe.each(CONFIGURATIONS)('seed 002 batches on the %s configuration', (confi
         json: { new_name: 'Cloned Batch Name', copy_results: false },
       });
       const cl = dataOf(clone, 201);
-      expect(cl).toMatchObject({ cloned: true, batch_name: 'Cloned Batch Name', cloned_from: batchId });
+      // copy_results false: every image runs again, so nothing of the source's outcome is in the clone.
+      expect(cl).toMatchObject({
+        cloned: true,
+        batch_name: 'Cloned Batch Name',
+        cloned_from: batchId,
+        copy_results: false,
+        processed_count: 0,
+        total_urls: 3,
+      });
       expect(cl.batch_id).toMatch(UUID);
       expect(cl.batch_id).not.toBe(batchId);
       expect(clone.body.message).toBe('Batch cloned');
 
       const soft = await curl(`/api/v1/batches/${cl.batch_id}/soft-delete`, { json: { retention_days: 30 } });
-      expect(dataOf(soft)).toMatchObject({ batch_id: cl.batch_id, soft_deleted: true });
+      const sd = dataOf(soft);
+      expect(sd).toMatchObject({ batch_id: cl.batch_id, soft_deleted: true });
+      expect(Date.parse(sd.purge_after) - Date.parse(sd.deleted_at)).toBe(30 * 24 * 3600_000);
       const hidden = dataOf(await curl('/api/v1/batches?limit=100'));
       expect(hidden.batches.map((b: Json) => b.batch_id)).not.toContain(cl.batch_id);
       const shown = dataOf(await curl('/api/v1/batches?limit=100&include_soft_deleted=true'));

@@ -62,7 +62,9 @@ const DONE = {
 /** The actions of this file (`reset` is the admin's, in admin.routes.ts). */
 type ControlAction = Exclude<BatchAction, 'reset'> | 'clone';
 
-const enqueued = z.number().int().describe('Jobs queued for its workers');
+const enqueued = z
+  .object({ images: z.number().int(), chunks: z.number().int() })
+  .describe('Jobs queued for its workers: resize jobs of images, ingest jobs of URL chunks');
 /** What each action tells beside the batch. */
 const EXTRAS: Record<ControlAction, z.ZodRawShape> = {
   start: { enqueued },
