@@ -2,6 +2,7 @@
 // OpenAPI 3.1 document. JSON schemas come from the same zod schemas the handlers parse with, so they can't drift.
 import { z } from 'zod';
 import { ErrorBodySchema, successEnvelopeSchema } from '@pixmill/contracts';
+import { spendsApiBudget } from '../http/api-budget';
 import { commonHeaders, headerComponents } from './common-headers';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -142,6 +143,37 @@ export class OpenApiRegistry {
     this.ops.push({ method, path, spec, validated: o.validated ?? false });
   }
 
+  /**
+   * Adds the answers of a web page served at an operation's path by content negotiation (http/api-router.ts `page`)
+   * to that operation: one operation per path, each status listing the JSON and the HTML it may be.
+   */
+  addPage(method: HttpMethod, path: string, page: { description: string; responses: Record<number, ResponseSpec> }) {
+    const op = this.ops.find((o) => o.method === method && o.path === path);
+    if (!op) throw new Error(`page for ${method.toUpperCase()} ${path}: register its API route first`);
+    const responses: Record<number, ResponseSpec> = { ...op.spec.responses };
+    for (const [key, p] of Object.entries(page.responses)) {
+      const status = Number(key);
+      const r = responses[status];
+      // An API error answer without a body of its own is the shared error shape; it stays beside the page's.
+      const apiError: Record<string, JsonObject> =
+        r && status >= 400 && !r.schema && !r.content
+          ? { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
+          : {};
+      responses[status] = r
+        ? {
+            ...r,
+            description: `${r.description}. A page: ${p.description}`,
+            content: { ...apiError, ...r.content, ...p.content },
+          }
+        : p;
+    }
+    op.spec = {
+      ...op.spec,
+      description: `${op.spec.description ?? ''}\n\n${page.description}`.trim(),
+      responses,
+    };
+  }
+
   get operations(): readonly RegisteredOperation[] {
     return this.ops;
   }
@@ -239,7 +271,7 @@ export class OpenApiRegistry {
         'Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours',
       );
     if (spec.body) responses['413'] ??= errorResponse('Request body too large');
-    if (path.startsWith('/api/')) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
+    if (spendsApiBudget(path)) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
     for (const [status, r] of Object.entries(responses)) {
       const headers = {
         ...commonHeaders(method, path, Number(status), r.content !== undefined),

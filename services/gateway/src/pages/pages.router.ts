@@ -7,40 +7,33 @@ import type { AuthMiddleware } from '../auth/auth.middleware';
 import { findOwnedBatch } from '../batches/owned-batch';
 import type { GatewayDeps } from '../deps';
 import { NotFoundError } from '../errors';
-import { z } from 'zod';
-import { batchUpload } from '../batches/batch-options';
-import type { OpenApiRegistry, OperationSpec } from '../openapi/registry';
+import type { OperationSpec } from '../openapi/registry';
+import type { ApiRouter } from '../http/api-router';
 import type { DashboardAssets } from './dashboard-assets';
 import { safeNext } from './safe-next';
 import { uploadForm } from './upload-form';
-
-/** Pages answer browsers; an API client asking for JSON at the same path gets the JSON 404 (or its own route). */
-const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
+import { wantsHtml } from './wants-html';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
-const jsonError = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
-/** What a page path answers a client that does not ask for HTML (see wantsHtml). */
+/** What a page path answers a client that does not ask for HTML (see wantsHtml): the JSON 404 of no route. */
 const notAPage = {
   description: 'Not a request for a page (no `Accept: text/html`): no such route',
-  content: jsonError,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 };
+const PAGE =
+  'A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads ' +
+  'the API. Without a session cookie: a redirect to `/signin?next=<this page>`.';
 const pageSpec = (summary: string, extra: OperationSpec['responses'] = {}): OperationSpec => ({
   summary,
-  description:
-    'A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads ' +
-    'the API. Without a session cookie: a redirect to `/signin?next=<this page>`.',
+  description: PAGE,
   tags: ['web pages'],
   access: 'public',
   responses: { 200: html('The page'), 303: { description: 'Sign in first' }, 404: notAPage, ...extra },
 });
 
-export function pagesRouter(
-  deps: GatewayDeps,
-  auth: AuthMiddleware,
-  assets: DashboardAssets,
-  openapi: OpenApiRegistry,
-): Router {
+export function pagesRouter(deps: GatewayDeps, auth: AuthMiddleware, assets: DashboardAssets, api: ApiRouter): Router {
   const router = Router();
+  const { openapi } = api;
   // Documented like every API route (a route can't exist undocumented), though mounted here: pages answer HTML.
   const get = (path: string, spec: OperationSpec, ...handlers: RequestHandler[]) => {
     openapi.add('get', path, spec);
@@ -59,6 +52,7 @@ export function pagesRouter(
     res.status(status).type('html').send(html);
   };
 
+  // Pages answer browsers; an API client asking for JSON at the same path gets the JSON 404 (or its own route).
   const htmlOnly: RequestHandler = (req, _res, next) => (wantsHtml(req) ? next() : next('route'));
   const signedIn: RequestHandler = (req, res, next) => {
     if (req.auth?.session) return next();
@@ -92,14 +86,18 @@ export function pagesRouter(
   get('/admin', pageSpec('Administration page', { 403: html('Not an admin') }), ...browser, (req, res) =>
     page(res, req.auth?.role === 'admin' ? 200 : 403),
   );
-  get(
+  // Seed 000's JSON routes share these paths: their pages are added to those routes (content negotiation).
+  api.page(
+    'get',
     '/batch/:id',
-    pageSpec('Batch page', {
-      404: {
-        description: 'No such batch of yours (the page), or not a request for a page (an error)',
-        content: { ...html('').content, ...jsonError },
+    {
+      description: PAGE,
+      responses: {
+        200: html('The batch page (`Accept: text/html`)'),
+        303: { description: 'A browser without a session: sign in first' },
+        404: html('No such batch of yours'),
       },
-    }),
+    },
     ...browser,
     async (req, res) => {
       try {
@@ -135,23 +133,23 @@ export function pagesRouter(
     toApi('/api/v1/export/template'),
   );
 
-  openapi.add('post', '/upload', {
-    summary: 'The new-batch form, posted by a browser',
-    description:
-      'Multipart like POST /api/v1/batches (`files[]` images or a `file` CSV, `batch_name`, `recipe`, `webhook_url`, ' +
-      '`auto_start`), signed in by the session cookie, with its CSRF token in the `_csrf` query parameter. Answers ' +
-      'with a redirect to the batch page, or a page with the refusal.',
-    tags: ['web pages'],
-    access: 'public',
-    multipart: batchUpload,
-    query: z.object({ _csrf: z.string().describe('The session’s CSRF token (a form cannot send X-CSRF-Token)') }),
-    responses: {
-      303: { description: 'Created: to /batch/{id}' },
-      400: html('Refused, with the reason'),
-      403: html('No or wrong CSRF token'),
-      413: html('Too large'),
+  api.page(
+    'post',
+    '/upload',
+    {
+      description:
+        'From a browser (signed in by the session cookie, or asking for `text/html`) this is the new-batch form ' +
+        'posted as a plain HTML form, its CSRF token in the `_csrf` query parameter; it answers with a redirect to ' +
+        'the batch page, or a page with the refusal.',
+      responses: {
+        303: { description: 'The form: created, on to /batch/{id} (or to sign in)' },
+        400: html('The form: refused, with the reason'),
+        403: html('The form: no or wrong CSRF token'),
+        413: html('The form: too large'),
+      },
     },
-  });
-  router.post('/upload', auth.authenticate, uploadForm(deps));
+    auth.authenticate,
+    uploadForm(deps),
+  );
   return router;
 }

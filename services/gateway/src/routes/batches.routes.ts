@@ -1,9 +1,21 @@
 // Batches: create (uploaded images, a CSV or a JSON list of URLs), read (detail, light progress, SSE events), list images with download URLs.
 import { z } from 'zod';
 import { IMAGE_STATUSES } from '@pixmill/batch-state';
-import { Prisma } from '@pixmill/db';
+import { Prisma, type Batch } from '@pixmill/db';
+import type { Response } from 'express';
+import type { ValidRequest } from '../http/api-router';
 import { authOf } from '../auth/auth-context';
-import { BatchDetail, BatchSummary, batchDetail, batchSummary } from '../batches/batch-view';
+import {
+  BatchDetail,
+  batchDetail,
+  BatchProgress,
+  batchProgressView,
+  batchSummary,
+  CreatedBatchInfo,
+  createdBatchInfo,
+  pollingInterval,
+  POLLING_INTERVAL_HEADER,
+} from '../batches/batch-view';
 import { chunkProgressOf } from '../batches/chunk-progress';
 import { webhookStatusOf } from '../batches/webhook-status';
 import { ImageView, imageView } from '../batches/image-view';
@@ -36,6 +48,7 @@ const CreatedBatch = z.object({
   total_images: z.number().int(),
   created_at: z.iso.datetime(),
   webhook_secret: z.string().optional().describe('Signing secret of the webhooks of this batch; shown only here'),
+  batch_info: CreatedBatchInfo,
 });
 const ImagesQuery = z.object({
   status: z.enum(IMAGE_STATUSES).optional(),
@@ -92,7 +105,9 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
           where: { ownerId_idempotencyKey: { ownerId: auth.userId, idempotencyKey } },
         });
         if (!earlier) return false;
-        res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier));
+        const chunks = await prisma.chunk.count({ where: { batchId: earlier.id } });
+        res.locals.message = createdMessage(earlier);
+        res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier, chunks));
         return true;
       };
       if (await replay()) return;
@@ -127,20 +142,68 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       }
       const secret = result.newWebhookSecret ? { webhook_secret: result.newWebhookSecret } : {};
       res.set('Location', `/api/v1/batches/${result.batch.id}`);
-      if (result.kind === 'images') return void res.status(201).json({ ...created(result.batch), ...secret });
+      res.locals.message = createdMessage(result.batch);
+      if (result.kind === 'images') return void res.status(201).json({ ...created(result.batch, 0), ...secret });
       res.status(202).json({ ...createdUrlBatch(result.batch, result.intake), ...secret });
     },
   );
 
+  const detail = async (req: ValidRequest<ReturnType<typeof detailSpec>>, res: Response) => {
+    const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+    const [webhookStatus, chunks] = await Promise.all([webhookStatusOf(prisma, batch), chunkProgressOf(prisma, batch)]);
+    res
+      .set(POLLING_INTERVAL_HEADER, pollingInterval(batch))
+      .set('Cache-Control', 'no-store')
+      .json({ ...batchDetail({ ...batch, webhookStatus }, chunks), retention: retentionView(batch, settings) });
+  };
+  const pollingHeaders = {
+    [POLLING_INTERVAL_HEADER]: {
+      description: 'Seconds to wait before asking again: short while the batch runs, long once it waits or is over',
+      schema: { type: 'integer' },
+    },
+  };
+  const detailSpec = (summary: string, description?: string) => ({
+    summary,
+    ...(description ? { description } : {}),
+    tags: ['batches'],
+    access: 'user' as const,
+    params: BatchParams,
+    responses: {
+      200: {
+        description: 'The batch',
+        schema: BatchDetail.extend({ retention: BatchRetention }),
+        headers: pollingHeaders,
+      },
+      404: { description: 'No such batch of yours' },
+    },
+  });
+  api.get('/api/v1/batches/:id', detailSpec('A batch: progress, chunks, timing and performance'), detail);
   api.get(
-    '/api/v1/batches/:id',
+    '/api/v1/batch/:id',
+    detailSpec('A batch (seed 002 path)', 'The same answer as `GET /api/v1/batches/{id}`.'),
+    detail,
+  );
+  api.get(
+    '/api/v1/batches/:id/status',
+    detailSpec(
+      'Status of a batch, for polling and monitoring',
+      'The same answer as `GET /api/v1/batches/{id}`; `X-Polling-Interval` says how many seconds to wait before asking again.',
+    ),
+    detail,
+  );
+
+  api.get(
+    '/api/v1/batches/:id/progress',
     {
-      summary: 'A batch: progress, chunks, timing and performance',
+      summary: 'Light progress of a batch, for polling',
+      description:
+        '`X-Polling-Interval` says how many seconds to wait before asking again; `is_active` turns false when the ' +
+        'batch is over (or waits: pending, paused).',
       tags: ['batches'],
       access: 'user',
       params: BatchParams,
       responses: {
-        200: { description: 'The batch', schema: BatchDetail.extend({ retention: BatchRetention }) },
+        200: { description: 'Progress', schema: BatchProgress, headers: pollingHeaders },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -150,40 +213,10 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
         webhookStatusOf(prisma, batch),
         chunkProgressOf(prisma, batch),
       ]);
-      res.json({ ...batchDetail({ ...batch, webhookStatus }, chunks), retention: retentionView(batch, settings) });
-    },
-  );
-
-  api.get(
-    '/api/v1/batches/:id/progress',
-    {
-      summary: 'Light progress of a batch, for polling',
-      description: '`X-Polling-Interval` says how many seconds to wait before asking again.',
-      tags: ['batches'],
-      access: 'user',
-      params: BatchParams,
-      responses: {
-        200: {
-          description: 'Progress',
-          schema: BatchSummary,
-          headers: {
-            'X-Polling-Interval': {
-              description: 'Seconds to wait before polling again: 2 while the batch runs, 30 otherwise',
-              required: true,
-              schema: { type: 'integer', minimum: 1 },
-            },
-          },
-        },
-        404: { description: 'No such batch of yours' },
-      },
-    },
-    async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
-      const active = batch.status === 'queued' || batch.status === 'processing';
       res
-        .set('X-Polling-Interval', active ? '2' : '30')
+        .set(POLLING_INTERVAL_HEADER, pollingInterval(batch))
         .set('Cache-Control', 'no-store')
-        .json(batchSummary({ ...batch, webhookStatus: await webhookStatusOf(prisma, batch) }));
+        .json(batchProgressView({ ...batch, webhookStatus }, chunks));
     },
   );
 
@@ -253,7 +286,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
   );
 };
 
-function created(b: Parameters<typeof batchSummary>[0]) {
+function created(b: Parameters<typeof batchSummary>[0], chunks: number) {
   const s = batchSummary(b);
   return {
     batch_id: s.batch_id,
@@ -261,5 +294,12 @@ function created(b: Parameters<typeof batchSummary>[0]) {
     status: s.status,
     total_images: s.total_images,
     created_at: s.created_at,
+    batch_info: createdBatchInfo(b, chunks),
   };
 }
+
+/** The envelope's `message` of a create answer: seed 002's words when it started. */
+const createdMessage = (b: Pick<Batch, 'id' | 'status'>) =>
+  b.status === 'pending'
+    ? `Batch created; start it with POST /api/v1/batches/${b.id}/start`
+    : 'Batch created and processing started';
