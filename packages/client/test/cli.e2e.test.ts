@@ -15,7 +15,8 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { dataOf, startTarget, type Target } from '../../../services/standalone/test/support/target';
+import { startTarget, type Target } from '../../../services/standalone/test/support/target';
+import { dataIn } from '../../../services/gateway/test/support/envelope';
 import { photo } from '../../../services/standalone/test/support/images';
 import { startUrlServer, type UrlServer } from '../../../services/standalone/test/support/url-server';
 
@@ -122,7 +123,7 @@ describe('pixmill CLI', () => {
     expect(first.code).toBe(0);
     const r = JSON.parse(first.out) as { written: string[]; skipped: string[] };
     expect(r.written.sort()).toEqual(['beach/default.webp', 'city/default.webp', 'hill/default.webp']);
-    const images = dataOf<{ items: { original_name: string; outputs: { bytes: number; width: number }[] }[] }>(
+    const images = dataIn<{ items: { original_name: string; outputs: { bytes: number; width: number }[] }[] }>(
       await (await p.api(`/api/v1/batches/${batchId}/images`, { auth: { Authorization: `Bearer ${token()}` } })).json(),
     ).items;
     for (const img of images) {

@@ -3,7 +3,8 @@
 // the tripwire and a trap server would see any traffic), a sample probed through the safe fetcher.
 import { startTrap } from '@pixmill/safe-fetch/testing';
 import { stubDns, stubLookups, trippedConnections } from './abuse/support/net-guard';
-import { CONFIGURATIONS, dataOf, startTarget, type Target } from './support/target';
+import { CONFIGURATIONS, startTarget, type Target } from './support/target';
+import { dataIn } from '../../gateway/test/support/envelope';
 import { startUrlServer, type UrlServer } from './support/url-server';
 
 type Auth = { Authorization: string };
@@ -103,7 +104,7 @@ describe.each(CONFIGURATIONS)('preflight on the %s configuration', (config) => {
     const { status, body } = await preflightCsv(csv, '?probe=5');
     expect(status).toBe(200);
     expect(body).toMatchObject({ success: true });
-    const r = dataOf<Report>(body);
+    const r = dataIn<Report>(body);
     expect(r).toMatchObject({
       source: 'csv',
       file_name: 'products.csv',
@@ -163,7 +164,7 @@ describe.each(CONFIGURATIONS)('preflight on the %s configuration', (config) => {
       '?probe=3',
     );
     expect(status).toBe(200);
-    const r = dataOf<Report>(body);
+    const r = dataIn<Report>(body);
     expect(r).toMatchObject({ source: 'url_list', file_name: null, rows: 4, urls: 4, distinct_urls: 3 });
     expect(r.duplicates.items).toEqual([{ row: 3, url: u('/img/a-40x30.webp'), first_row: 1 }]);
     expect(r.refused.items.map((f) => f.row)).toEqual([2]);
@@ -216,7 +217,7 @@ describe.each(CONFIGURATIONS)('preflight on the %s configuration', (config) => {
       const { status, body } = await preflightCsv(csv);
       const ms = Date.now() - started;
       expect(status).toBe(200);
-      const r = dataOf<Report>(body);
+      const r = dataIn<Report>(body);
       expect(r).toMatchObject({ rows: 100_000, urls: 100_000, distinct_urls: 100_000 });
       expect(r.estimate.images).toBe(100_000);
       // A figure for the findings, not an assertion about speed.

@@ -3,7 +3,8 @@
 // argument: nothing sleeps), then the running pixmill asked for the outputs: 410 with the reason, and no more links.
 import { runHousekeeping } from '@pixmill/gateway';
 import { createLogger } from '@pixmill/observability';
-import { CONFIGURATIONS, dataOf, startTarget, type Target } from './support/target';
+import { CONFIGURATIONS, startTarget, type Target } from './support/target';
+import { dataIn } from '../../gateway/test/support/envelope';
 import { photo } from './support/images';
 
 type Auth = { Authorization: string };
@@ -28,7 +29,7 @@ describe.each(CONFIGURATIONS)('retention on the %s configuration', (config) => {
   const json = async <T>(path: string) => {
     const res = await p.api(path, { auth: alice });
     expect(res.status).toBe(200);
-    return dataOf<T>(await res.json());
+    return dataIn<T>(await res.json());
   };
 
   it('expires the outputs once the clock passes their days, and their links answer 410 with the reason', async () => {
@@ -45,7 +46,7 @@ describe.each(CONFIGURATIONS)('retention on the %s configuration', (config) => {
     fd.append('recipe', JSON.stringify({ variants: [{ name: 'web', width: 200, format: 'webp' }] }));
     const created = await p.api('/api/v1/batches', { method: 'POST', auth: alice, body: fd });
     expect(created.status).toBe(201);
-    const id = dataOf<{ batch_id: string }>(await created.json()).batch_id;
+    const id = dataIn<{ batch_id: string }>(await created.json()).batch_id;
     expect(await p.waitForBatch(alice, id)).toMatchObject({ status: 'completed' });
 
     const batch = await json<{ retention: { outputs: KindView; originals: KindView } }>(`/api/v1/batches/${id}`);

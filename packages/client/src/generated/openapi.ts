@@ -7,7 +7,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health of the gateway and its dependencies */
+        /**
+         * Health of the gateway and its dependencies, and the settings that shape processing
+         * @description Public, for monitors; `config` is shown to a caller with credentials. 503 (status `unhealthy`) when the database, the queue or the storage does not answer, as an error whose `details` is the report.
+         */
         get: operations["getApiV1Health"];
         put?: never;
         post?: never;
@@ -24,7 +27,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Same as /api/v1/health, for probes */
+        /** Health of the gateway’s dependencies, for probes */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -41,7 +44,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Same as /api/v1/health */
+        /** Same as /health */
         get: operations["getHealthz"];
         put?: never;
         post?: never;
@@ -342,6 +345,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/batch/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch (seed 002 path)
+         * @description The same answer as `GET /api/v1/batches/{id}`.
+         */
+        get: operations["getApiV1BatchById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/batches/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Status of a batch, for polling and monitoring
+         * @description The same answer as `GET /api/v1/batches/{id}`; `X-Polling-Interval` says how many seconds to wait before asking again.
+         */
+        get: operations["getApiV1BatchesByIdStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/batches/{id}/progress": {
         parameters: {
             query?: never;
@@ -351,7 +394,7 @@ export interface paths {
         };
         /**
          * Light progress of a batch, for polling
-         * @description `X-Polling-Interval` says how many seconds to wait before asking again.
+         * @description `X-Polling-Interval` says how many seconds to wait before asking again; `is_active` turns false when the batch is over (or waits: pending, paused).
          */
         get: operations["getApiV1BatchesByIdProgress"];
         put?: never;
@@ -869,7 +912,7 @@ export interface paths {
         put?: never;
         /**
          * Export images across your batches, filtered, up to a limit
-         * @description Batches newest first, rows in input order within each; `limit` caps the rows (max 100,000).
+         * @description Batches newest first, rows in input order within each; `limit` caps the rows (max 1,000,000). The filters go in `filters` (seed 002) or at the top level of the body; one given in both places must have the same value.
          */
         post: operations["postApiV1ExportFiltered"];
         delete?: never;
@@ -969,6 +1012,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seed 000: upload images as a batch (and the web form’s upload)
+         * @description Multipart `files[]`: the images of the batch (checked by content; JPEG and PNG, and WebP, AVIF, GIF, TIFF). The optional fields of POST /api/v1/batches are taken too, and a `file` CSV of image URLs instead of images. Answers 201 with the new batch, `status: "created"`; follow it at GET /batch/{batch_id}.
+         *
+         *     From a browser (signed in by the session cookie, or asking for `text/html`) this is the new-batch form posted as a plain HTML form, its CSRF token in the `_csrf` query parameter; it answers with a redirect to the batch page, or a page with the refusal.
+         */
+        post: operations["postUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batch/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Seed 000: status and progress of a batch (and its web page)
+         * @description The batch’s status (pending, queued, processing, paused, completed, failed, cancelled), counts and `progress` (percent of its images processed). The same batch as GET /api/v1/batches/{id}.
+         *
+         *     A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads the API. Without a session cookie: a redirect to `/signin?next=<this page>`.
+         */
+        get: operations["getBatchById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batch/{id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Seed 000: every image of a batch
+         * @description Each image with its status (`processed` once done), error, times and outputs with download URLs, in upload (or CSV row) order. GET /api/v1/batches/{id}/images has the same in pages.
+         */
+        get: operations["getBatchByIdImages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/resize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seed 001: resize one image
+         * @description Resizes/compresses one image (`image`) to `width`/`height`/`quality`, at most `max_size` (or `max_bytes`) bytes. Answers 200 with `job_id` and `download_url` when done within `wait` seconds (default 10), else 202 with `job_id` to poll at `GET /api/progress/{job_id}`, which gives `download_url` once done. Runs as POST /api/v1/resize does, as a one-image batch (`batch_id`).
+         */
+        post: operations["postApiResize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seed 001: resize several images (experimental)
+         * @description Each image of `images[]` is resized as by POST /api/resize, as a sub-job of its own. Answers 200 when every image is done within `wait` seconds (default 10), else 202; each of `image_jobs` has its `job_id` and its `download_url` or `error`. Poll `GET /api/progress/{job_id}` with the batch job id or a sub-job id.
+         */
+        post: operations["postApiBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/progress/{jobID}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Seed 001: progress of a job or a sub-job
+         * @description `{ "progress": 0-100 }` for a batch job id (`batch_job_id`, or any batch id of yours) or an image job id (the `job_id` of POST /api/resize, an `image_jobs[].job_id`). An image job is 0 while waiting, 50 while processing, 100 once done (completed, failed or cancelled), and gives its `download_url` or `error`.
+         */
+        get: operations["getApiProgressByJobID"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{key}": {
         parameters: {
             query?: never;
@@ -1033,8 +1200,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Queues: depth, consumers, dead letters; outbox backlog; stuck images */
+        /** Queues: jobs by state, stuck jobs and what to do; depth, consumers, dead letters; outbox backlog */
         get: operations["getApiV1AdminQueueStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/queue/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Queues: jobs by state, stuck jobs and what to do; depth, consumers, dead letters; outbox backlog */
+        get: operations["getAdminQueueStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1052,8 +1236,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Purge dead letters, old finished jobs and expired soft-deleted batches */
+        /**
+         * Clean finished jobs, dead letters and expired soft-deleted batches
+         * @description `job_types`, `max_age_hours` and `clean_database` (seed 002) select the finished jobs (published outbox rows) of those kinds older than that, and delete them when `clean_database` is true (else only count them). Work still queued or running is never removed.
+         */
         post: operations["postApiV1AdminQueueCleanup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/queue/cleanup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clean finished jobs, dead letters and expired soft-deleted batches
+         * @description `job_types`, `max_age_hours` and `clean_database` (seed 002) select the finished jobs (published outbox rows) of those kinds older than that, and delete them when `clean_database` is true (else only count them). Work still queued or running is never removed.
+         */
+        post: operations["postAdminQueueCleanup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1071,9 +1278,29 @@ export interface paths {
         put?: never;
         /**
          * Re-queue the stuck images of a batch
-         * @description Images taken longer ago than `stuck_minutes` go back to pending; a running batch has all its open work queued again. 409 `batch_state_error` for a batch that is not queued, processing or paused.
+         * @description Images taken longer ago than `stuck_minutes` (every image in flight with `force`) go back to pending; a running batch has all its open work queued again. 409 `batch_state_error` for a batch that is not queued, processing or paused.
          */
         post: operations["postApiV1AdminBatchByIdReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/batch/{id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-queue the stuck images of a batch
+         * @description Images taken longer ago than `stuck_minutes` (every image in flight with `force`) go back to pending; a running batch has all its open work queued again. 409 `batch_state_error` for a batch that is not queued, processing or paused.
+         */
+        post: operations["postAdminBatchByIdReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1268,26 +1495,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/batch/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Batch page
-         * @description A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads the API. Without a session cookie: a redirect to `/signin?next=<this page>`.
-         */
-        get: operations["getBatchById"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/export/batch/{id}": {
         parameters: {
             query?: never;
@@ -1322,26 +1529,6 @@ export interface paths {
         get: operations["getExportTemplate"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/upload": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * The new-batch form, posted by a browser
-         * @description Multipart like POST /api/v1/batches (`files[]` images or a `file` CSV, `batch_name`, `recipe`, `webhook_url`, `auto_start`), signed in by the session cookie, with its CSRF token in the `_csrf` query parameter. Answers with a redirect to the batch page, or a page with the refusal.
-         */
-        post: operations["postUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1406,8 +1593,33 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            /**
+                             * @description healthy: database, queue and storage all answer (unhealthy: in the 503 error’s `details`)
+                             * @enum {string}
+                             */
+                            status: "healthy" | "unhealthy";
                             /** @enum {string} */
-                            status: "ok" | "unavailable";
+                            database: "connected" | "disconnected";
+                            /** @enum {string} */
+                            queue: "connected" | "disconnected";
+                            /** @enum {string} */
+                            storage: "connected" | "disconnected";
+                            /**
+                             * @description The shared rate-limit counters (REDIS_URL); without Redis each replica counts its own
+                             * @enum {string}
+                             */
+                            redis: "connected" | "disconnected" | "not_configured";
+                            /** @description With credentials only */
+                            config?: {
+                                /** @description URLs per ingest chunk (CHUNK_SIZE) */
+                                chunk_size: number;
+                                /** @description null: no limit, every queued batch is worked on at once */
+                                max_concurrent_batches: number | null;
+                                /** @description Worker consumers attached to the job queues now (null when the queue does not answer) */
+                                max_concurrent_workers: number | null;
+                                /** @description Active API keys: yours; an admin’s: everyone’s */
+                                api_keys_count: number;
+                            };
                             checks: {
                                 [key: string]: {
                                     /** @enum {string} */
@@ -1447,7 +1659,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description At least one dependency is down; `details` is the report, naming which */
+            /** @description At least one dependency is down; `details` is the report (`status: unhealthy`) */
             503: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3059,7 +3271,7 @@ export interface operations {
     getApiV1Batches: {
         parameters: {
             query?: {
-                /** @description One status or several, comma-separated: pending, queued, processing, paused, completed, failed, cancelled */
+                /** @description One status or several, comma-separated, in any case: pending, queued, processing, paused, completed, failed, cancelled */
                 status?: string;
                 /** @description Also list soft-deleted batches (they carry `deleted_at`) */
                 include_soft_deleted?: "0" | "1" | "true" | "false";
@@ -3070,7 +3282,10 @@ export interface operations {
                 /** @description Created at or before (ISO 8601) */
                 end_date?: unknown;
                 page?: number;
+                /** @description Batches per page (default 50) */
                 per_page?: number;
+                /** @description Batches to return, the same as per_page (seed 002 name; default 50) */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3091,6 +3306,40 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            /** @description This page of batches (seed 002 name; the same list as items) */
+                            batches: {
+                                /** Format: uuid */
+                                batch_id: string;
+                                batch_name: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                total_images: number;
+                                /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                                total_urls: number;
+                                processed_images: number;
+                                /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                                processed_count: number;
+                                successful_count: number;
+                                failed_count: number;
+                                /** @description Percent of images processed, one decimal */
+                                progress: number;
+                                /** @description Percent of items processed, one decimal (the same as progress) */
+                                progress_percentage: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                started_at: string | null;
+                                completed_at: string | null;
+                                /** @enum {string} */
+                                webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                                source: string;
+                                cancelled_count: number;
+                                is_active: boolean;
+                                deleted_at: string | null;
+                                purge_after: string | null;
+                                cloned_from: string | null;
+                            }[];
+                            /** @description Batches in this page (`total` counts every batch that matches) */
+                            count: number;
                             page: number;
                             per_page: number;
                             total: number;
@@ -3101,23 +3350,30 @@ export interface operations {
                                 batch_name: string | null;
                                 /** @enum {string} */
                                 status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
-                                source: string;
                                 total_images: number;
+                                /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                                total_urls: number;
                                 processed_images: number;
+                                /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                                processed_count: number;
                                 successful_count: number;
                                 failed_count: number;
-                                cancelled_count: number;
+                                /** @description Percent of images processed, one decimal */
                                 progress: number;
-                                is_active: boolean;
+                                /** @description Percent of items processed, one decimal (the same as progress) */
+                                progress_percentage: number;
                                 /** Format: date-time */
                                 created_at: string;
                                 started_at: string | null;
                                 completed_at: string | null;
+                                /** @enum {string} */
+                                webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                                source: string;
+                                cancelled_count: number;
+                                is_active: boolean;
                                 deleted_at: string | null;
                                 purge_after: string | null;
                                 cloned_from: string | null;
-                                /** @enum {string} */
-                                webhook_status?: "not_sent" | "pending" | "sent" | "failed";
                             }[];
                         };
                         /** @description A note for a person, when the operation has one */
@@ -3238,6 +3494,17 @@ export interface operations {
                             created_at: string;
                             /** @description Signing secret of the webhooks of this batch; shown only here */
                             webhook_secret?: string;
+                            batch_info: {
+                                batch_name: string | null;
+                                /** @description Items of the batch: URLs of a CSV or list, or uploaded files */
+                                total_urls: number;
+                                /** @description Chunks of a URL batch; 0 for uploaded images */
+                                total_chunks: number;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                /** @description Queued at once (auto_start, default true); otherwise pending until /start */
+                                auto_started: boolean;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -3269,6 +3536,17 @@ export interface operations {
                             created_at: string;
                             /** @description Signing secret of the webhooks of this batch; shown only here */
                             webhook_secret?: string;
+                            batch_info: {
+                                batch_name: string | null;
+                                /** @description Items of the batch: URLs of a CSV or list, or uploaded files */
+                                total_urls: number;
+                                /** @description Chunks of a URL batch; 0 for uploaded images */
+                                total_chunks: number;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                /** @description Queued at once (auto_start, default true); otherwise pending until /start */
+                                auto_started: boolean;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -3307,6 +3585,17 @@ export interface operations {
                             created_at: string;
                             /** @description Signing secret of the webhooks of this batch; shown only here */
                             webhook_secret?: string;
+                            batch_info: {
+                                batch_name: string | null;
+                                /** @description Items of the batch: URLs of a CSV or list, or uploaded files */
+                                total_urls: number;
+                                /** @description Chunks of a URL batch; 0 for uploaded images */
+                                total_chunks: number;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                /** @description Queued at once (auto_start, default true); otherwise pending until /start */
+                                auto_started: boolean;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -3390,6 +3679,8 @@ export interface operations {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     ETag: components["headers"]["ETag"];
+                    /** @description Seconds to wait before asking again: short while the batch runs, long once it waits or is over */
+                    "X-Polling-Interval"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3403,17 +3694,47 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
-                            /** @description Percent of images processed, one decimal */
-                            progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                            batch_info: {
+                                /** Format: uuid */
+                                batch_id: string;
+                                batch_name: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                total_urls: number;
+                                /** @description URLs per chunk of a URL batch; null for uploaded images */
+                                chunk_size: number | null;
+                                total_chunks: number;
+                                /** @description Queued or processing: its workers take its items */
+                                is_active: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                started_at: string | null;
+                                completed_at: string | null;
+                            };
+                            /** @description Counts and percent done (pixmill’s percent number is progress_percentage here) */
+                            progress: {
+                                processed_count: number;
+                                successful_count: number;
+                                failed_count: number;
+                                progress_percentage: number;
+                                current_chunk: number | null;
+                                total_chunks: number;
+                            };
                             /** @enum {string} */
                             source: "upload" | "csv" | "url_list";
                             /** @description URLs per chunk of a URL batch; null for uploaded images, which are not split into chunks */
@@ -3431,15 +3752,19 @@ export interface operations {
                                 elapsed_seconds: number;
                                 elapsed_time_minutes: number;
                                 eta_seconds: number | null;
+                                /** @description When the batch should end at its rate so far; null unless it runs */
                                 estimated_completion: string | null;
                             };
                             performance: {
                                 images_per_minute: number;
+                                /** @description Items finished per minute since it started */
                                 processing_rate_per_minute: number;
                                 /** @description Percent of processed images that succeeded */
                                 success_rate: number | null;
                                 /** @description Seconds */
                                 average_time_per_image: number | null;
+                                /** @description Seconds of elapsed time per item processed (seed 002 name) */
+                                average_time_per_url: number | null;
                             };
                             retention: {
                                 originals: {
@@ -3622,6 +3947,360 @@ export interface operations {
             };
         };
     };
+    getApiV1BatchById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    /** @description Seconds to wait before asking again: short while the batch runs, long once it waits or is over */
+                    "X-Polling-Interval"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** Format: uuid */
+                            batch_id: string;
+                            batch_name: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                            total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
+                            processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
+                            successful_count: number;
+                            failed_count: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            /** @enum {string} */
+                            webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                            batch_info: {
+                                /** Format: uuid */
+                                batch_id: string;
+                                batch_name: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                total_urls: number;
+                                /** @description URLs per chunk of a URL batch; null for uploaded images */
+                                chunk_size: number | null;
+                                total_chunks: number;
+                                /** @description Queued or processing: its workers take its items */
+                                is_active: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                started_at: string | null;
+                                completed_at: string | null;
+                            };
+                            /** @description Counts and percent done (pixmill’s percent number is progress_percentage here) */
+                            progress: {
+                                processed_count: number;
+                                successful_count: number;
+                                failed_count: number;
+                                progress_percentage: number;
+                                current_chunk: number | null;
+                                total_chunks: number;
+                            };
+                            /** @enum {string} */
+                            source: "upload" | "csv" | "url_list";
+                            /** @description URLs per chunk of a URL batch; null for uploaded images, which are not split into chunks */
+                            chunk_size: number | null;
+                            /** @description Chunks of a URL batch; 0 for uploaded images */
+                            total_chunks: number;
+                            /** @description 1-based number of the chunk being worked on: the lowest one not finished, or total_chunks once all are; null for uploaded images */
+                            current_chunk: number | null;
+                            is_active: boolean;
+                            webhook_url: string | null;
+                            deleted_at: string | null;
+                            /** @description The control actions the batch’s state allows now (`POST /batches/{id}/<action>`, `delete`) */
+                            allowed_actions: ("start" | "force-start" | "pause" | "resume" | "cancel" | "retry-failed" | "soft-delete" | "restore" | "delete" | "reset")[];
+                            timing: {
+                                elapsed_seconds: number;
+                                elapsed_time_minutes: number;
+                                eta_seconds: number | null;
+                                /** @description When the batch should end at its rate so far; null unless it runs */
+                                estimated_completion: string | null;
+                            };
+                            performance: {
+                                images_per_minute: number;
+                                /** @description Items finished per minute since it started */
+                                processing_rate_per_minute: number;
+                                /** @description Percent of processed images that succeeded */
+                                success_rate: number | null;
+                                /** @description Seconds */
+                                average_time_per_image: number | null;
+                                /** @description Seconds of elapsed time per item processed (seed 002 name) */
+                                average_time_per_url: number | null;
+                            };
+                            retention: {
+                                originals: {
+                                    /** @description Days kept after the batch ends (null: forever) */
+                                    keep_days: number | null;
+                                    /** @description When housekeeping deletes them (null: forever, or not ended) */
+                                    expires_at: string | null;
+                                    /** @description When they were deleted for their retention */
+                                    expired_at: string | null;
+                                };
+                                outputs: {
+                                    /** @description Days kept after the batch ends (null: forever) */
+                                    keep_days: number | null;
+                                    /** @description When housekeeping deletes them (null: forever, or not ended) */
+                                    expires_at: string | null;
+                                    /** @description When they were deleted for their retention */
+                                    expired_at: string | null;
+                                };
+                            };
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such batch of yours */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1BatchesByIdStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    /** @description Seconds to wait before asking again: short while the batch runs, long once it waits or is over */
+                    "X-Polling-Interval"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** Format: uuid */
+                            batch_id: string;
+                            batch_name: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                            total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
+                            processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
+                            successful_count: number;
+                            failed_count: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            /** @enum {string} */
+                            webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                            batch_info: {
+                                /** Format: uuid */
+                                batch_id: string;
+                                batch_name: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                                total_urls: number;
+                                /** @description URLs per chunk of a URL batch; null for uploaded images */
+                                chunk_size: number | null;
+                                total_chunks: number;
+                                /** @description Queued or processing: its workers take its items */
+                                is_active: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                started_at: string | null;
+                                completed_at: string | null;
+                            };
+                            /** @description Counts and percent done (pixmill’s percent number is progress_percentage here) */
+                            progress: {
+                                processed_count: number;
+                                successful_count: number;
+                                failed_count: number;
+                                progress_percentage: number;
+                                current_chunk: number | null;
+                                total_chunks: number;
+                            };
+                            /** @enum {string} */
+                            source: "upload" | "csv" | "url_list";
+                            /** @description URLs per chunk of a URL batch; null for uploaded images, which are not split into chunks */
+                            chunk_size: number | null;
+                            /** @description Chunks of a URL batch; 0 for uploaded images */
+                            total_chunks: number;
+                            /** @description 1-based number of the chunk being worked on: the lowest one not finished, or total_chunks once all are; null for uploaded images */
+                            current_chunk: number | null;
+                            is_active: boolean;
+                            webhook_url: string | null;
+                            deleted_at: string | null;
+                            /** @description The control actions the batch’s state allows now (`POST /batches/{id}/<action>`, `delete`) */
+                            allowed_actions: ("start" | "force-start" | "pause" | "resume" | "cancel" | "retry-failed" | "soft-delete" | "restore" | "delete" | "reset")[];
+                            timing: {
+                                elapsed_seconds: number;
+                                elapsed_time_minutes: number;
+                                eta_seconds: number | null;
+                                /** @description When the batch should end at its rate so far; null unless it runs */
+                                estimated_completion: string | null;
+                            };
+                            performance: {
+                                images_per_minute: number;
+                                /** @description Items finished per minute since it started */
+                                processing_rate_per_minute: number;
+                                /** @description Percent of processed images that succeeded */
+                                success_rate: number | null;
+                                /** @description Seconds */
+                                average_time_per_image: number | null;
+                                /** @description Seconds of elapsed time per item processed (seed 002 name) */
+                                average_time_per_url: number | null;
+                            };
+                            retention: {
+                                originals: {
+                                    /** @description Days kept after the batch ends (null: forever) */
+                                    keep_days: number | null;
+                                    /** @description When housekeeping deletes them (null: forever, or not ended) */
+                                    expires_at: string | null;
+                                    /** @description When they were deleted for their retention */
+                                    expired_at: string | null;
+                                };
+                                outputs: {
+                                    /** @description Days kept after the batch ends (null: forever) */
+                                    keep_days: number | null;
+                                    /** @description When housekeeping deletes them (null: forever, or not ended) */
+                                    expires_at: string | null;
+                                    /** @description When they were deleted for their retention */
+                                    expired_at: string | null;
+                                };
+                            };
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such batch of yours */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiV1BatchesByIdProgress: {
         parameters: {
             query?: never;
@@ -3639,8 +4318,8 @@ export interface operations {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     ETag: components["headers"]["ETag"];
-                    /** @description Seconds to wait before polling again: 2 while the batch runs, 30 otherwise */
-                    "X-Polling-Interval": number;
+                    /** @description Seconds to wait before asking again: short while the batch runs, long once it waits or is over */
+                    "X-Polling-Interval"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3654,17 +4333,29 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                            /** @description Queued or processing: poll again after X-Polling-Interval seconds; false: it is over or waits */
+                            is_active: boolean;
+                            current_chunk: number | null;
+                            total_chunks: number;
+                            estimated_completion: string | null;
+                            processing_rate_per_minute: number;
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -4175,20 +4866,35 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
-                            /** @description Image jobs queued */
-                            enqueued: number;
+                            /** @constant */
+                            action: "start";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            started: true;
+                            /** @description Jobs queued for its workers: resize jobs of images, ingest jobs of URL chunks */
+                            enqueued: {
+                                images: number;
+                                chunks: number;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -4316,20 +5022,36 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
-                            /** @description Image jobs queued */
-                            enqueued: number;
+                            /** @constant */
+                            action: "force-start";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            started: true;
+                            /** @description Jobs queued for its workers: resize jobs of images, ingest jobs of URL chunks */
+                            enqueued: {
+                                images: number;
+                                chunks: number;
+                            };
+                            /** @description The pre-start checks ran (skip_validation false) */
                             validated: boolean;
                         };
                         /** @description A note for a person, when the operation has one */
@@ -4459,18 +5181,30 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
+                            /** @constant */
+                            action: "pause";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            paused: true;
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -4577,20 +5311,35 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
-                            /** @description Image jobs queued */
-                            enqueued: number;
+                            /** @constant */
+                            action: "resume";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            resumed: true;
+                            /** @description Jobs queued for its workers: resize jobs of images, ingest jobs of URL chunks */
+                            enqueued: {
+                                images: number;
+                                chunks: number;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -4697,19 +5446,33 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
+                            /** @constant */
+                            action: "cancel";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            cancelled: true;
+                            /** @description Images this cancel stopped */
                             cancelled_images: number;
+                            /** @description Images of the batch not processed: total_images - processed_images */
                             cancelled_count: number;
                         };
                         /** @description A note for a person, when the operation has one */
@@ -4817,21 +5580,36 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
+                            /** @constant */
+                            action: "retry-failed";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            retried: true;
                             retried_images: number;
-                            /** @description Image jobs queued */
-                            enqueued: number;
+                            /** @description Jobs queued for its workers: resize jobs of images, ingest jobs of URL chunks */
+                            enqueued: {
+                                images: number;
+                                chunks: number;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -4937,7 +5715,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The new batch */
+            /** @description The new batch (`batch_id` is the clone’s) */
             201: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -4955,18 +5733,30 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
+                            /** @constant */
+                            action: "clone";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            cloned: true;
                             /** Format: uuid */
                             cloned_from: string;
                             copy_results: boolean;
@@ -5086,18 +5876,30 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
+                            /** @constant */
+                            action: "soft-delete";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            soft_deleted: true;
                             /** Format: date-time */
                             deleted_at: string;
                             /** Format: date-time */
@@ -5219,18 +6021,30 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
                             completed_at: string | null;
                             /** @enum {string} */
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
-                            action: string;
+                            /** @constant */
+                            action: "restore";
+                            /**
+                             * @description The action was done
+                             * @constant
+                             */
+                            restored: true;
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -5341,6 +6155,12 @@ export interface operations {
                             health_score: number;
                             /** @enum {string} */
                             health_status: "healthy" | "degraded" | "unhealthy";
+                            /** @description Each part of the score out of 100 (components holds the points each adds to health_score) */
+                            factors: {
+                                success_rate: number;
+                                processing_speed: number;
+                                error_patterns: number;
+                            };
                             components: {
                                 success_rate: {
                                     score: number;
@@ -5449,8 +6269,21 @@ export interface operations {
                             status: string;
                             total_images: number;
                             processed_images: number;
+                            /** @description Failed images (the same as failed_images) */
+                            total_errors: number;
                             failed_images: number;
                             failure_rate: number;
+                            /** @description Failed images per category, every category present: network_errors, invalid_urls and processing_errors as seed 002 names them, http_errors (the host answered 4xx/5xx), blocked_urls (private or non-http(s) addresses), not_an_image_errors, too_large_errors, other_errors */
+                            error_categories: {
+                                network_errors: number;
+                                http_errors: number;
+                                invalid_urls: number;
+                                blocked_urls: number;
+                                not_an_image_errors: number;
+                                too_large_errors: number;
+                                processing_errors: number;
+                                other_errors: number;
+                            };
                             categories: {
                                 /** @enum {string} */
                                 category: "network" | "http" | "invalid_url" | "blocked" | "not_an_image" | "too_large" | "processing" | "other";
@@ -5461,6 +6294,8 @@ export interface operations {
                                 };
                             }[];
                             top_errors: {
+                                /** @description The failure code (`timeout`, `http_404`, `not_an_image`…), `unknown` when none */
+                                error_type: string;
                                 code: string | null;
                                 message: string | null;
                                 count: number;
@@ -5749,31 +6584,105 @@ export interface operations {
                         data: {
                             /** Format: uuid */
                             batch_id: string;
-                            chunk_size: number | null;
+                            /** @description This page of chunks (seed 002 name; the same list as items) */
+                            chunks: {
+                                /** Format: uuid */
+                                chunk_id: string;
+                                /** Format: uuid */
+                                batch_id: string;
+                                /** @description 1-based position in the input (the same as seq) */
+                                chunk_number: number;
+                                seq: number;
+                                first_row: number;
+                                row_count: number;
+                                /**
+                                 * @description Of fetching its URLs: `completed` once every URL is fetched and handed on to resizing
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "processing" | "completed" | "failed";
+                                /** @description URLs in its rows */
+                                url_count: number;
+                                /** @description Its images finished, succeeded or failed (a failed fetch included) */
+                                processed_count: number;
+                                successful_count: number;
+                                failed_count: number;
+                                /** @description processed_count of url_count, in percent, one decimal */
+                                progress_percentage: number;
+                                /** @description Image rows made so far (once its worker has started it) */
+                                images: number;
+                                fetched: number;
+                                /** @description URLs that could not be fetched */
+                                failed: number;
+                                worker: string | null;
+                                /** @description The same as worker (seed 002 name) */
+                                worker_id: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description The same as created_at (seed 002 name)
+                                 */
+                                queued_at: string;
+                                started_at: string | null;
+                                completed_at: string | null;
+                                /** @description From its start to its last image finished (or now, while it runs); null before it starts */
+                                processing_time_seconds: number | null;
+                                /** @description How long fetching its URLs took (so far) */
+                                duration_ms: number | null;
+                            }[];
+                            /** @description Chunks of the batch, whatever the status filter */
+                            total_chunks: number;
+                            chunk_size: number;
                             page: number;
                             per_page: number;
+                            /** @description Chunks that match the status filter */
                             total: number;
-                            /** @description Chunks of the batch by status */
                             by_status: {
                                 [key: string]: number;
                             };
                             items: {
                                 /** Format: uuid */
                                 chunk_id: string;
+                                /** Format: uuid */
+                                batch_id: string;
+                                /** @description 1-based position in the input (the same as seq) */
+                                chunk_number: number;
                                 seq: number;
                                 first_row: number;
                                 row_count: number;
-                                /** @enum {string} */
+                                /**
+                                 * @description Of fetching its URLs: `completed` once every URL is fetched and handed on to resizing
+                                 * @enum {string}
+                                 */
                                 status: "pending" | "processing" | "completed" | "failed";
-                                /** @description Image rows of the chunk; they exist once its worker has started it */
+                                /** @description URLs in its rows */
+                                url_count: number;
+                                /** @description Its images finished, succeeded or failed (a failed fetch included) */
+                                processed_count: number;
+                                successful_count: number;
+                                failed_count: number;
+                                /** @description processed_count of url_count, in percent, one decimal */
+                                progress_percentage: number;
+                                /** @description Image rows made so far (once its worker has started it) */
                                 images: number;
                                 fetched: number;
+                                /** @description URLs that could not be fetched */
                                 failed: number;
                                 worker: string | null;
+                                /** @description The same as worker (seed 002 name) */
+                                worker_id: string | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description The same as created_at (seed 002 name)
+                                 */
+                                queued_at: string;
                                 started_at: string | null;
                                 completed_at: string | null;
+                                /** @description From its start to its last image finished (or now, while it runs); null before it starts */
+                                processing_time_seconds: number | null;
+                                /** @description How long fetching its URLs took (so far) */
                                 duration_ms: number | null;
                             }[];
                         };
@@ -6177,7 +7086,9 @@ export interface operations {
     getApiV1ExportTemplate: {
         parameters: {
             query?: {
-                /** @description `product`: S. No., Product Name, Input Image Urls; `url`: one url a row */
+                /** @description `csv`: a CSV for upload; `json`: the JSON body of POST /api/v1/batches (`{ "urls": [...] }`) */
+                format?: "csv" | "json";
+                /** @description CSV only. `product` (default): S. No., Product Name, Input Image Urls; `url`: one url a row */
                 shape?: "product" | "url";
             };
             header?: never;
@@ -6186,7 +7097,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A CSV with the header and example rows */
+            /** @description A CSV with the header and example rows, or a JSON URL list */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -6196,6 +7107,9 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                    "application/json": {
+                        urls?: string[];
+                    };
                 };
             };
             /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
@@ -6238,7 +7152,7 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "csv" | "json" | "xlsx";
-                /** @description Add metadata columns (input row, content type and hash, attempts, batch name) */
+                /** @description Add the metadata columns (input row, content type and hash, attempts, batch name); default true */
                 metadata?: boolean | ("0" | "1" | "true" | "false");
                 /** @description Only images that succeeded */
                 success_only?: boolean | ("0" | "1" | "true" | "false");
@@ -6339,7 +7253,9 @@ export interface operations {
     getApiV1ExportBatchByIdPreview: {
         parameters: {
             query?: {
-                /** @description Add metadata columns (input row, content type and hash, attempts, batch name) */
+                /** @description The format the export would be in (the preview is JSON) */
+                format?: "csv" | "json" | "xlsx";
+                /** @description Add the metadata columns (input row, content type and hash, attempts, batch name); default true */
                 metadata?: boolean | ("0" | "1" | "true" | "false");
                 /** @description Only images that succeeded */
                 success_only?: boolean | ("0" | "1" | "true" | "false");
@@ -6376,9 +7292,42 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
-                            /** Format: uuid */
+                            preview_records: {
+                                /** @description The image URL (null for an uploaded file) */
+                                url: string | null;
+                                /** @description The image was processed */
+                                success: boolean;
+                                /** @description From the describe analysis; null without it */
+                                store_image: boolean | null;
+                                text_content: string | null;
+                                store_name: string | null;
+                                business_contact: string | null;
+                                image_description: string | null;
+                                error_message: string | null;
+                                created_at: string | null;
+                                image_id: string | null;
+                                status: string | null;
+                                /** @description The output variant of this row (one row per variant) */
+                                variant: string | null;
+                                /** @description Signed download URL of the output */
+                                output_url: string | null;
+                            }[];
+                            total_records_shown: number;
+                            /** @constant */
+                            is_preview: true;
+                            /** @description The filters given, by name */
+                            filters_applied: {
+                                [key: string]: boolean | string;
+                            };
+                            /**
+                             * @description The format the export would be in
+                             * @enum {string}
+                             */
+                            format: "csv" | "json" | "xlsx";
                             batch_id: string;
+                            /** @description The columns of the export */
                             columns: string[];
+                            /** @description The same rows, as the export has them */
                             rows: {
                                 [key: string]: string | number | null;
                             }[];
@@ -6440,7 +7389,7 @@ export interface operations {
     getApiV1ExportBatchByIdSummary: {
         parameters: {
             query?: {
-                /** @description Add metadata columns (input row, content type and hash, attempts, batch name) */
+                /** @description Add the metadata columns (input row, content type and hash, attempts, batch name); default true */
                 metadata?: boolean | ("0" | "1" | "true" | "false");
                 /** @description Only images that succeeded */
                 success_only?: boolean | ("0" | "1" | "true" | "false");
@@ -6476,18 +7425,39 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
-                            /** Format: uuid */
+                            batch_info: {
+                                batch_id: string;
+                                batch_name: string | null;
+                                status: string;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            export_summary: {
+                                /** @description Images the export holds, with the filters given */
+                                total_results: number;
+                                successful_results: number;
+                                failed_results: number;
+                                /** @description Percent of total_results that succeeded */
+                                success_rate: number;
+                            };
+                            /** @description Estimated file size per format, in MiB */
+                            estimated_sizes_mb: {
+                                [key: string]: number;
+                            };
+                            /** @description What each filter would leave of the batch */
+                            available_filters: {
+                                [key: string]: string;
+                            };
                             batch_id: string;
                             batch_name: string | null;
-                            /** @enum {string} */
-                            batch_status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                            batch_status: string;
                             images: number;
+                            /** @description Rows: one per output variant, at least one per image */
                             rows: number;
                             images_by_status: {
                                 [key: string]: number;
                             };
                             columns: string[];
-                            /** @description Estimated file size per format */
                             estimated_bytes: {
                                 [key: string]: number;
                             };
@@ -6565,8 +7535,8 @@ export interface operations {
                      */
                     format?: "csv" | "json" | "xlsx";
                     /**
-                     * @description Add metadata columns (input row, content type and hash, attempts, batch name)
-                     * @default false
+                     * @description Add the metadata columns (input row, content type and hash, attempts, batch name); default true
+                     * @default true
                      */
                     metadata?: boolean | ("0" | "1" | "true" | "false");
                     /**
@@ -6687,11 +7657,46 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Which batches and images (seed 002’s shape; also taken at the top level) */
+                    filters?: {
+                        /** @description Only these batches (default: all of yours) */
+                        batch_ids?: string[];
+                        /** @description Only batches in these states */
+                        batch_status?: ("pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled")[];
+                        /** @description Only images in these states */
+                        image_status?: ("pending" | "fetching" | "processing" | "succeeded" | "failed" | "cancelled")[];
+                        /** @description Batches created at or after */
+                        created_from?: unknown;
+                        /** @description Batches created at or before */
+                        created_to?: unknown;
+                        /** @description Only images that succeeded */
+                        success_only?: boolean | ("0" | "1" | "true" | "false");
+                        /** @description Only images that failed */
+                        failed_only?: boolean | ("0" | "1" | "true" | "false");
+                        /** @description Images finished at or after (ISO 8601) */
+                        start_date?: unknown;
+                        /** @description Images finished at or before (ISO 8601) */
+                        end_date?: unknown;
+                        /** @description Only images whose vision provider named a store (needs the `describe` analysis) */
+                        has_store_name?: boolean | ("0" | "1" | "true" | "false");
+                        /** @description Only images with a business contact in their text (needs the `text` analysis) */
+                        has_contact?: boolean | ("0" | "1" | "true" | "false");
+                    };
                     /**
                      * @default csv
                      * @enum {string}
                      */
                     format?: "csv" | "json" | "xlsx";
+                    /**
+                     * @description Add the metadata columns (input row, content type and hash, attempts, batch name); default true
+                     * @default true
+                     */
+                    metadata?: boolean | ("0" | "1" | "true" | "false");
+                    /**
+                     * @description Most rows in the export
+                     * @default 10000
+                     */
+                    limit?: number;
                     /** @description Only these batches (default: all of yours) */
                     batch_ids?: string[];
                     /** @description Only batches in these states */
@@ -6702,39 +7707,17 @@ export interface operations {
                     created_from?: unknown;
                     /** @description Batches created at or before */
                     created_to?: unknown;
-                    /**
-                     * @description Most rows in the export
-                     * @default 10000
-                     */
-                    limit?: number;
-                    /**
-                     * @description Add metadata columns (input row, content type and hash, attempts, batch name)
-                     * @default false
-                     */
-                    metadata?: boolean | ("0" | "1" | "true" | "false");
-                    /**
-                     * @description Only images that succeeded
-                     * @default false
-                     */
+                    /** @description Only images that succeeded */
                     success_only?: boolean | ("0" | "1" | "true" | "false");
-                    /**
-                     * @description Only images that failed
-                     * @default false
-                     */
+                    /** @description Only images that failed */
                     failed_only?: boolean | ("0" | "1" | "true" | "false");
                     /** @description Images finished at or after (ISO 8601) */
                     start_date?: unknown;
                     /** @description Images finished at or before (ISO 8601) */
                     end_date?: unknown;
-                    /**
-                     * @description Only images whose vision provider named a store (needs the `describe` analysis)
-                     * @default false
-                     */
+                    /** @description Only images whose vision provider named a store (needs the `describe` analysis) */
                     has_store_name?: boolean | ("0" | "1" | "true" | "false");
-                    /**
-                     * @description Only images with a business contact in their text (needs the `text` analysis)
-                     * @default false
-                     */
+                    /** @description Only images with a business contact in their text (needs the `text` analysis) */
                     has_contact?: boolean | ("0" | "1" | "true" | "false");
                 };
             };
@@ -6858,13 +7841,27 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            supported_formats: {
+                                [key: string]: {
+                                    name: string;
+                                    description: string;
+                                    supports_filtering: boolean;
+                                    supports_metadata: boolean;
+                                    /** @description With the dot: `.csv` */
+                                    file_extension: string;
+                                    mime_type: string;
+                                };
+                            };
+                            default_format: string;
                             formats: {
                                 format: string;
                                 content_type: string;
                                 extension: string;
                                 description: string;
                             }[];
+                            /** @description Columns of every export */
                             columns: string[];
+                            /** @description Columns added by `metadata` (default true) */
                             metadata_columns: string[];
                             filters: string[];
                         };
@@ -6939,7 +7936,16 @@ export interface operations {
                         data: {
                             /** Format: date-time */
                             since: string;
+                            /** @description Exports since `since` */
                             total_exports: number;
+                            /** @description Exports since midnight UTC */
+                            exports_today: number;
+                            /** @description Exports by format (a ZIP counts as its files’) */
+                            popular_formats: {
+                                [key: string]: number;
+                            };
+                            /** @description Mean size of an export since `since`, in MiB */
+                            average_export_size_mb: number;
                             total_rows: number;
                             total_bytes: number;
                             by_format: {
@@ -6950,13 +7956,11 @@ export interface operations {
                                 };
                             };
                             by_day: {
-                                /** @description YYYY-MM-DD */
                                 day: string;
                                 exports: number;
                                 rows: number;
                             }[];
                             recent: {
-                                /** Format: uuid */
                                 id: string;
                                 format: string;
                                 batch_ids: string[];
@@ -7257,10 +8261,14 @@ export interface operations {
                     /** @enum {string} */
                     format?: "jpeg" | "png" | "webp" | "avif" | "original";
                     quality?: number;
+                    /** @description Largest output in bytes: the highest quality that fits is used */
                     max_bytes?: number;
                     /** @description `true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...) */
                     analysis?: string;
-                    /** @default 10 */
+                    /**
+                     * @description Seconds to wait for the result before answering 202 (default 10)
+                     * @default 10
+                     */
                     wait?: number;
                 };
             };
@@ -7389,6 +8397,831 @@ export interface operations {
             };
         };
     };
+    postUpload: {
+        parameters: {
+            query?: {
+                /** @description The session's CSRF token, for a browser's form post (see below) */
+                _csrf?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description JPEG, PNG, WebP, AVIF, GIF or TIFF images (also taken as `files`) */
+                    "files[]"?: string[];
+                    /**
+                     * Format: binary
+                     * @description A CSV of image URLs: a `url` column, or `S. No.`, `Product Name`, `Input Image Urls` (also taken as `csvFile`)
+                     */
+                    file?: string;
+                    batch_name?: string;
+                    /** @description JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] } */
+                    recipe?: string;
+                    /** @description `true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...) */
+                    analysis?: string;
+                    /** Format: uri */
+                    webhook_url?: string;
+                    /** @description true (default) or false */
+                    auto_start?: string;
+                    /** @description JSON `{ "originals_days": n|null, "outputs_days": n|null }`: days after the batch ends its originals / outputs are kept (null: forever); a kind left out follows ORIGINALS_RETENTION_DAYS / OUTPUTS_RETENTION_DAYS */
+                    retention?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description GET /batch/{batch_id} */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        batch_id: string;
+                        /** @constant */
+                        status: "created";
+                        total_images: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        batch_name: string | null;
+                        /**
+                         * @description Its status in GET /batch/{id} from now on (queued, or pending)
+                         * @enum {string}
+                         */
+                        batch_status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                        /** @description Signing secret of the webhooks of this batch; shown only here */
+                        webhook_secret?: string;
+                    };
+                };
+            };
+            /** @description The form: created, on to /batch/{id} (or to sign in) */
+            303: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid file type (the file is named), no files, or a field is invalid. A page: The form: refused, with the reason */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The form: no or wrong CSRF token */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Batch too large: a file, or the number of files, is over its limit. A page: The form: too large */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBatchById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch. A page: The batch page (`Accept: text/html`) */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": {
+                        /** Format: uuid */
+                        batch_id: string;
+                        batch_name: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                        total_images: number;
+                        /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                        total_urls: number;
+                        processed_images: number;
+                        /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                        processed_count: number;
+                        successful_count: number;
+                        failed_count: number;
+                        /** @description Percent of images processed, one decimal */
+                        progress: number;
+                        /** @description Percent of items processed, one decimal (the same as progress) */
+                        progress_percentage: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        started_at: string | null;
+                        completed_at: string | null;
+                        /** @enum {string} */
+                        webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                    };
+                };
+            };
+            /** @description A browser without a session: sign in first */
+            303: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Batch not found (or not yours). A page: No such batch of yours */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBatchByIdImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The images */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        batch_id: string;
+                        images: {
+                            /** Format: uuid */
+                            id: string;
+                            original_name: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "fetching" | "processing" | "failed" | "cancelled" | "processed";
+                            /** @description Why the image failed */
+                            error: string | null;
+                            error_code: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            processed_at: string | null;
+                            /** @description For a batch made from a CSV of URLs */
+                            source_url: string | null;
+                            outputs: {
+                                variant: string;
+                                format: string;
+                                width: number;
+                                height: number;
+                                bytes: number;
+                                /** @description null once the retention of outputs deleted it */
+                                download_url: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Batch not found (or not yours) */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiResize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image (JPEG, PNG, WebP, AVIF, GIF or TIFF)
+                     */
+                    image: string;
+                    width?: number;
+                    height?: number;
+                    /** @enum {string} */
+                    fit?: "cover" | "contain" | "inside" | "outside" | "fill";
+                    /** @description centre, attention or entropy */
+                    position?: string;
+                    /** @enum {string} */
+                    format?: "jpeg" | "png" | "webp" | "avif" | "original";
+                    quality?: number;
+                    /** @description Largest output in bytes: the highest quality that fits is used */
+                    max_bytes?: number;
+                    /** @description `true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...) */
+                    analysis?: string;
+                    /**
+                     * @description Seconds to wait for the result before answering 202 (default 10)
+                     * @default 10
+                     */
+                    wait?: number;
+                    /** @description Largest output in bytes (the same as `max_bytes`; send one of them) */
+                    max_size?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Done: `download_url` is ready */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The image job: poll `GET /api/progress/{job_id}`
+                         */
+                        job_id: string;
+                        /** @enum {string} */
+                        status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+                        progress: number;
+                        /** @description The resized image (a presigned URL), once completed */
+                        download_url: string | null;
+                        output: {
+                            variant: string;
+                            format: string;
+                            width: number;
+                            height: number;
+                            bytes: number;
+                            /** @description null once the retention of outputs deleted it */
+                            download_url: string | null;
+                        } | null;
+                        /** @description Why the image failed, once failed */
+                        error: string | null;
+                        error_code: string | null;
+                        progress_url: string;
+                        /**
+                         * Format: uuid
+                         * @description The one-image batch the job runs as (GET /api/v1/batches/{id})
+                         */
+                        batch_id: string;
+                        /** @description What the analyses found, when `analysis` was asked for */
+                        analysis?: unknown;
+                    };
+                };
+            };
+            /** @description Still running: poll `progress_url` */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The image job: poll `GET /api/progress/{job_id}`
+                         */
+                        job_id: string;
+                        /** @enum {string} */
+                        status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+                        progress: number;
+                        /** @description The resized image (a presigned URL), once completed */
+                        download_url: string | null;
+                        output: {
+                            variant: string;
+                            format: string;
+                            width: number;
+                            height: number;
+                            bytes: number;
+                            /** @description null once the retention of outputs deleted it */
+                            download_url: string | null;
+                        } | null;
+                        /** @description Why the image failed, once failed */
+                        error: string | null;
+                        error_code: string | null;
+                        progress_url: string;
+                        /**
+                         * Format: uuid
+                         * @description The one-image batch the job runs as (GET /api/v1/batches/{id})
+                         */
+                        batch_id: string;
+                        /** @description What the analyses found, when `analysis` was asked for */
+                        analysis?: unknown;
+                    };
+                };
+            };
+            /** @description Not an image (named), no image, or an option is invalid */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image is larger than the limit */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image could not be processed; `error` says why, `details.job_id` names the job */
+            422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description The images (JPEG, PNG, WebP, AVIF, GIF or TIFF) (also taken as `images`) */
+                    "images[]": string[];
+                    width?: number;
+                    height?: number;
+                    /** @enum {string} */
+                    fit?: "cover" | "contain" | "inside" | "outside" | "fill";
+                    /** @description centre, attention or entropy */
+                    position?: string;
+                    /** @enum {string} */
+                    format?: "jpeg" | "png" | "webp" | "avif" | "original";
+                    quality?: number;
+                    /** @description Largest output in bytes: the highest quality that fits is used */
+                    max_bytes?: number;
+                    /** @description `true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...) */
+                    analysis?: string;
+                    /**
+                     * @description Seconds to wait for the result before answering 202 (default 10)
+                     * @default 10
+                     */
+                    wait?: number;
+                    /** @description Largest output in bytes (the same as `max_bytes`; send one of them) */
+                    max_size?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Every image is done: completed with its `download_url`, or failed with its `error` */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        batch_job_id: string;
+                        /**
+                         * Format: uuid
+                         * @description The same as `batch_job_id`
+                         */
+                        job_id: string;
+                        /**
+                         * @description Batch resizing is experimental
+                         * @constant
+                         */
+                        experimental: true;
+                        /** @enum {string} */
+                        status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                        progress: number;
+                        total_images: number;
+                        progress_url: string;
+                        image_jobs: {
+                            /**
+                             * Format: uuid
+                             * @description The image job: poll `GET /api/progress/{job_id}`
+                             */
+                            job_id: string;
+                            original_name: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+                            progress: number;
+                            /** @description The resized image (a presigned URL), once completed */
+                            download_url: string | null;
+                            output: {
+                                variant: string;
+                                format: string;
+                                width: number;
+                                height: number;
+                                bytes: number;
+                                /** @description null once the retention of outputs deleted it */
+                                download_url: string | null;
+                            } | null;
+                            /** @description Why the image failed, once failed */
+                            error: string | null;
+                            error_code: string | null;
+                            progress_url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Some images are still running: poll their `progress_url` */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        batch_job_id: string;
+                        /**
+                         * Format: uuid
+                         * @description The same as `batch_job_id`
+                         */
+                        job_id: string;
+                        /**
+                         * @description Batch resizing is experimental
+                         * @constant
+                         */
+                        experimental: true;
+                        /** @enum {string} */
+                        status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                        progress: number;
+                        total_images: number;
+                        progress_url: string;
+                        image_jobs: {
+                            /**
+                             * Format: uuid
+                             * @description The image job: poll `GET /api/progress/{job_id}`
+                             */
+                            job_id: string;
+                            original_name: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+                            progress: number;
+                            /** @description The resized image (a presigned URL), once completed */
+                            download_url: string | null;
+                            output: {
+                                variant: string;
+                                format: string;
+                                width: number;
+                                height: number;
+                                bytes: number;
+                                /** @description null once the retention of outputs deleted it */
+                                download_url: string | null;
+                            } | null;
+                            /** @description Why the image failed, once failed */
+                            error: string | null;
+                            error_code: string | null;
+                            progress_url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A file is not an image (named), no images, or an option is invalid */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An image, or their number, is over the limit */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiProgressByJobID: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its progress */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Percent done, 0-100 */
+                        progress: number;
+                        /** Format: uuid */
+                        job_id: string;
+                        /**
+                         * @description A batch job (`batch_job_id`) or an image job (`job_id` of an image)
+                         * @enum {string}
+                         */
+                        kind: "batch" | "image";
+                        /** @description A batch job: the batch status. An image job: pending, processing, completed, failed or cancelled */
+                        status: string;
+                        /** @description An image job: the resized image, once completed */
+                        download_url?: string | null;
+                        /** @description An image job: why it failed */
+                        error?: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such job of yours */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getFilesKey: {
         parameters: {
             query?: {
@@ -7479,6 +9312,26 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            total_batches: number;
+                            /** @description Batches queued or processing */
+                            active_batches: number;
+                            completed_batches: number;
+                            /** @description Images processed (succeeded or failed), URL or upload */
+                            total_urls_processed: number;
+                            /** @description Percent of the processed images that succeeded (0 when none) */
+                            overall_success_rate: number;
+                            queue_stats: {
+                                /** @description Images waiting for a worker */
+                                pending: number;
+                                /** @description Images a worker is fetching or processing */
+                                processing: number;
+                                /** @description Images processed */
+                                completed: number;
+                                /** @description Images that failed */
+                                failed: number;
+                                /** @description Images of cancelled batches, never processed */
+                                cancelled: number;
+                            };
                             /** @enum {string} */
                             scope: "own" | "all";
                             batches: {
@@ -7653,47 +9506,36 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            queue_stats: {
+                                /** @description Images waiting for a worker */
+                                pending: number;
+                                /** @description Images a worker is fetching or processing */
+                                processing: number;
+                                /** @description Images processed */
+                                completed: number;
+                                /** @description Images that failed */
+                                failed: number;
+                                /** @description Images of cancelled batches, never processed */
+                                cancelled: number;
+                                /** @description Jobs waiting in a retry queue for their next attempt */
+                                retrying: number;
+                            };
+                            /** @description Images a worker took longer ago than `stuck_minutes` and never finished */
+                            total_stuck: number;
+                            stuck_jobs: {
+                                job_id: string;
+                                job_type: string;
+                                batch_id: string;
+                                image_id: string;
+                                status: string;
+                                /** Format: date-time */
+                                started_at: string;
+                                stuck_minutes: number;
+                            }[];
+                            /** @description What to do; `["Queue is operating normally"]` when nothing */
+                            recommendations: string[];
                             queues: {
-                                "ingest.chunk": {
-                                    ready: number;
-                                    unacked: number;
-                                    consumers: number;
-                                    dead_lettered: number;
-                                    retrying: number;
-                                } | {
-                                    /** @description Why the queue could not be read */
-                                    error: string;
-                                };
-                                "resize.image": {
-                                    ready: number;
-                                    unacked: number;
-                                    consumers: number;
-                                    dead_lettered: number;
-                                    retrying: number;
-                                } | {
-                                    /** @description Why the queue could not be read */
-                                    error: string;
-                                };
-                                "analyze.image": {
-                                    ready: number;
-                                    unacked: number;
-                                    consumers: number;
-                                    dead_lettered: number;
-                                    retrying: number;
-                                } | {
-                                    /** @description Why the queue could not be read */
-                                    error: string;
-                                };
-                                "notify.webhook": {
-                                    ready: number;
-                                    unacked: number;
-                                    consumers: number;
-                                    dead_lettered: number;
-                                    retrying: number;
-                                } | {
-                                    /** @description Why the queue could not be read */
-                                    error: string;
-                                };
+                                [key: string]: unknown;
                             };
                             outbox: {
                                 unpublished: number;
@@ -7705,7 +9547,135 @@ export interface operations {
                                 threshold_minutes: number;
                                 count: number;
                                 batches: {
-                                    /** Format: uuid */
+                                    batch_id: string;
+                                    count: number;
+                                    /** Format: date-time */
+                                    oldest_started_at: string;
+                                }[];
+                            };
+                            /** Format: date-time */
+                            generated_at: string;
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only for admins */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminQueueStatus: {
+        parameters: {
+            query?: {
+                /** @description Images taken longer ago than this and not finished are stuck */
+                stuck_minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            queue_stats: {
+                                /** @description Images waiting for a worker */
+                                pending: number;
+                                /** @description Images a worker is fetching or processing */
+                                processing: number;
+                                /** @description Images processed */
+                                completed: number;
+                                /** @description Images that failed */
+                                failed: number;
+                                /** @description Images of cancelled batches, never processed */
+                                cancelled: number;
+                                /** @description Jobs waiting in a retry queue for their next attempt */
+                                retrying: number;
+                            };
+                            /** @description Images a worker took longer ago than `stuck_minutes` and never finished */
+                            total_stuck: number;
+                            stuck_jobs: {
+                                job_id: string;
+                                job_type: string;
+                                batch_id: string;
+                                image_id: string;
+                                status: string;
+                                /** Format: date-time */
+                                started_at: string;
+                                stuck_minutes: number;
+                            }[];
+                            /** @description What to do; `["Queue is operating normally"]` when nothing */
+                            recommendations: string[];
+                            queues: {
+                                [key: string]: unknown;
+                            };
+                            outbox: {
+                                unpublished: number;
+                                failing: number;
+                                oldest_unpublished_at: string | null;
+                                published_kept: number;
+                            };
+                            stuck_images: {
+                                threshold_minutes: number;
+                                count: number;
+                                batches: {
                                     batch_id: string;
                                     count: number;
                                     /** Format: date-time */
@@ -7791,6 +9761,12 @@ export interface operations {
                      * @default false
                      */
                     purge_deleted_batches?: boolean;
+                    /** @description The kinds of finished jobs to clean (default: every kind) */
+                    job_types?: ("ingest.chunk" | "resize.image" | "analyze.image" | "notify.webhook" | "process_chunk" | "chunk_processing")[];
+                    /** @description Finished jobs older than this many hours (default 24) */
+                    max_age_hours?: number;
+                    /** @description Delete those finished jobs’ records (published outbox rows) from the database; false (default) only counts them */
+                    clean_database?: boolean;
                 };
             };
         };
@@ -7807,6 +9783,138 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            /** @description The kinds cleaned (aliases resolved) */
+                            job_types?: string[];
+                            max_age_hours?: number;
+                            clean_database?: boolean;
+                            /** @description Finished jobs of those kinds older than max_age_hours */
+                            finished_jobs_matched?: number;
+                            /** @description Of those, deleted (0 unless clean_database) */
+                            finished_jobs_deleted?: number;
+                            dead_letters_purged: {
+                                [key: string]: number;
+                            };
+                            published_jobs_deleted: number;
+                            deleted_batches_purged: number;
+                            objects_deleted: number;
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only for admins */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminQueueCleanup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description true for every queue, or the job kinds whose dead letters to drop
+                     * @default false
+                     */
+                    purge_dead_letters?: boolean | ("ingest.chunk" | "resize.image" | "analyze.image" | "notify.webhook")[];
+                    /** @description Delete outbox rows published longer ago than this (finished jobs) */
+                    published_jobs_older_than_days?: number;
+                    /**
+                     * @description Hard-delete soft-deleted batches whose retention has passed, with their stored objects
+                     * @default false
+                     */
+                    purge_deleted_batches?: boolean;
+                    /** @description The kinds of finished jobs to clean (default: every kind) */
+                    job_types?: ("ingest.chunk" | "resize.image" | "analyze.image" | "notify.webhook" | "process_chunk" | "chunk_processing")[];
+                    /** @description Finished jobs older than this many hours (default 24) */
+                    max_age_hours?: number;
+                    /** @description Delete those finished jobs’ records (published outbox rows) from the database; false (default) only counts them */
+                    clean_database?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description What was removed */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @description The kinds cleaned (aliases resolved) */
+                            job_types?: string[];
+                            max_age_hours?: number;
+                            clean_database?: boolean;
+                            /** @description Finished jobs of those kinds older than max_age_hours */
+                            finished_jobs_matched?: number;
+                            /** @description Of those, deleted (0 unless clean_database) */
+                            finished_jobs_deleted?: number;
                             dead_letters_purged: {
                                 [key: string]: number;
                             };
@@ -7892,9 +10000,11 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description Images taken longer ago than this go back to pending (0: every image in flight)
-                     * @default 30
+                     * @description Every image in flight goes back to pending, however recently a worker took it
+                     * @default false
                      */
+                    force?: boolean;
+                    /** @description Images taken longer ago than this go back to pending (default 30; 0: every image in flight) */
                     stuck_minutes?: number;
                 };
             };
@@ -7918,11 +10028,17 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                             total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
                             processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
                             successful_count: number;
                             failed_count: number;
                             /** @description Percent of images processed, one decimal */
                             progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
                             /** Format: date-time */
                             created_at: string;
                             started_at: string | null;
@@ -7931,8 +10047,170 @@ export interface operations {
                             webhook_status?: "not_sent" | "pending" | "sent" | "failed";
                             /** @constant */
                             action: "reset";
+                            force: boolean;
+                            /** @description The threshold used (0 with force) */
+                            stuck_minutes: number;
                             reset_images: number;
-                            enqueued: number;
+                            enqueued: {
+                                images: number;
+                                chunks: number;
+                            };
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only for admins */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such batch */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The batch is not running or paused */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminBatchByIdReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Every image in flight goes back to pending, however recently a worker took it
+                     * @default false
+                     */
+                    force?: boolean;
+                    /** @description Images taken longer ago than this go back to pending (default 30; 0: every image in flight) */
+                    stuck_minutes?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Reset */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** Format: uuid */
+                            batch_id: string;
+                            batch_name: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                            total_images: number;
+                            /** @description Items of the batch (seed 002 name): its URLs, or its uploaded files; the same as total_images */
+                            total_urls: number;
+                            processed_images: number;
+                            /** @description Items finished, succeeded or failed (seed 002 name of processed_images) */
+                            processed_count: number;
+                            successful_count: number;
+                            failed_count: number;
+                            /** @description Percent of images processed, one decimal */
+                            progress: number;
+                            /** @description Percent of items processed, one decimal (the same as progress) */
+                            progress_percentage: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            /** @enum {string} */
+                            webhook_status?: "not_sent" | "pending" | "sent" | "failed";
+                            /** @constant */
+                            action: "reset";
+                            force: boolean;
+                            /** @description The threshold used (0 with force) */
+                            stuck_minutes: number;
+                            reset_images: number;
+                            enqueued: {
+                                images: number;
+                                chunks: number;
+                            };
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
@@ -8607,50 +10885,6 @@ export interface operations {
             };
         };
     };
-    getBatchById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The page */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            /** @description Sign in first */
-            303: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                    "text/html": string;
-                };
-            };
-            /** @description No such batch of yours (the page), or not a request for a page (an error) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     getExportBatchById: {
         parameters: {
             query?: never;
@@ -8692,81 +10926,6 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
-                    "text/html": string;
-                };
-            };
-        };
-    };
-    postUpload: {
-        parameters: {
-            query: {
-                /** @description The session’s CSRF token (a form cannot send X-CSRF-Token) */
-                _csrf: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": {
-                    /** @description JPEG, PNG, WebP, AVIF, GIF or TIFF images (also taken as `files`) */
-                    "files[]"?: string[];
-                    /**
-                     * Format: binary
-                     * @description A CSV of image URLs: a `url` column, or `S. No.`, `Product Name`, `Input Image Urls` (also taken as `csvFile`)
-                     */
-                    file?: string;
-                    batch_name?: string;
-                    /** @description JSON recipe: { "variants": [ { "name", "width", "height", "fit", "format", "quality", "max_bytes" } ] } */
-                    recipe?: string;
-                    /** @description `true` for the cheap analyses, or a JSON list / comma-separated kinds (faces, text...) */
-                    analysis?: string;
-                    /** Format: uri */
-                    webhook_url?: string;
-                    /** @description true (default) or false */
-                    auto_start?: string;
-                    /** @description JSON `{ "originals_days": n|null, "outputs_days": n|null }`: days after the batch ends its originals / outputs are kept (null: forever); a kind left out follows ORIGINALS_RETENTION_DAYS / OUTPUTS_RETENTION_DAYS */
-                    retention?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Created: to /batch/{id} */
-            303: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                    "text/html": string;
-                };
-            };
-            /** @description Refused, with the reason */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            /** @description No or wrong CSRF token */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            /** @description Too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
                     "text/html": string;
                 };
             };

@@ -41,7 +41,7 @@ const Seed000Image = z.object({
       width: z.number().int(),
       height: z.number().int(),
       bytes: z.number().int(),
-      download_url: z.string(),
+      download_url: z.string().nullable().describe('null once the retention of outputs deleted it'),
     }),
   ),
 });
@@ -144,7 +144,9 @@ export const seed000Routes: RouteModule = ({ deps, api }) => {
         include: { outputs: true },
         orderBy: [{ rowNumber: 'asc' }, { urlIndex: 'asc' }, { id: 'asc' }],
       });
-      const views = await Promise.all(images.map((img) => imageView(img, store, settings.DOWNLOAD_URL_TTL_SECONDS)));
+      const views = await Promise.all(
+        images.map((img) => imageView(img, store, settings.DOWNLOAD_URL_TTL_SECONDS, batch)),
+      );
       res.set('Cache-Control', 'no-store').json({
         batch_id: batch.id,
         images: views.map((v) => ({

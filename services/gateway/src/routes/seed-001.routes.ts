@@ -42,7 +42,7 @@ const Output = z.object({
   width: z.number().int(),
   height: z.number().int(),
   bytes: z.number().int(),
-  download_url: z.string(),
+  download_url: z.string().nullable().describe('null once the retention of outputs deleted it'),
 });
 
 const ImageJob = z.object({
