@@ -22,7 +22,10 @@ export const ImageView = z.object({
   error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
   created_at: z.iso.datetime(),
   processed_at: z.iso.datetime().nullable(),
-  original_url: z.string().nullable().describe('Signed download URL of the input as stored (null once retention deleted it)'),
+  original_url: z
+    .string()
+    .nullable()
+    .describe('Signed download URL of the input as stored (null once retention deleted it)'),
   original_expired_at: z.iso.datetime().nullable().describe('When retention deleted the original'),
   analysis_status: z.enum(['pending', 'done']).nullable(),
   analysis: z
