@@ -113,6 +113,7 @@ describe('unknown fields', () => {
       'analysis',
       'webhook_url',
       'auto_start',
+      'retention',
     ]);
   });
 
