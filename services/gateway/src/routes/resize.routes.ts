@@ -2,6 +2,7 @@
 import { authOf } from '../auth/auth-context';
 import { imageView } from '../batches/image-view';
 import { createResizeJob, imageDone, ResizeFields, waitForImages } from '../batches/resize-job';
+import { UnprocessableError } from '../errors';
 import type { RouteModule } from './route-module';
 
 export const resizeRoutes: RouteModule = ({ deps, api }) => {
@@ -39,13 +40,11 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
       if (image && imageDone(image) && image.status !== 'cancelled') {
         const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
         if (image.status === 'failed') {
-          return void res.status(422).json({
-            error: {
-              code: image.errorCode ?? 'processing_failed',
-              message: image.errorMessage ?? 'the image could not be processed',
-              details: { job_id: jobId },
-            },
-          });
+          throw new UnprocessableError(
+            image.errorMessage ?? 'the image could not be processed',
+            { job_id: jobId },
+            image.errorCode ?? 'processing_failed',
+          );
         }
         return void res.status(200).json({
           job_id: jobId,

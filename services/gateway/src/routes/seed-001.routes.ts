@@ -9,7 +9,7 @@ import { authOf, type AuthContext } from '../auth/auth-context';
 import { batchProgress } from '../batches/batch-view';
 import { imageView } from '../batches/image-view';
 import { createResizeJob, imageDone, ResizeFields, waitForImages, type ResizeOptions } from '../batches/resize-job';
-import { NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, UnprocessableError, ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
 /** The resize options, with the document's name for the largest output size beside pixmill's. */
@@ -152,9 +152,7 @@ export const seed001Routes: RouteModule = ({ deps, api }) => {
       const { original_name: _name, ...sub } = await imageJob(image);
       if (image.status === 'failed') {
         // Same answer as POST /api/v1/resize for an image that can't be processed.
-        return void res.status(422).json({
-          error: { code: sub.error_code!, message: sub.error!, details: { job_id: sub.job_id, batch_id: job.jobId } },
-        });
+        throw new UnprocessableError(sub.error!, { job_id: sub.job_id, batch_id: job.jobId }, sub.error_code!);
       }
       res.status(sub.status === 'completed' ? 200 : 202).json({
         ...sub,

@@ -24,11 +24,17 @@ export type ErrorAnswer = { status: number; code: string; message: string; detai
 /** The error a response carries, checked to have the one error shape of every route. */
 export async function errorOf(res: Response): Promise<ErrorAnswer> {
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-  const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(Object.keys(body.error).sort()).toEqual(['code', 'details', 'message']);
-  expect([typeof body.error.code, typeof body.error.message]).toEqual(['string', 'string']);
-  return { status: res.status, ...body.error };
+  const body = (await res.json()) as {
+    success: boolean;
+    error: string;
+    code: string;
+    details: unknown;
+    timestamp: string;
+  };
+  expect(Object.keys(body).sort()).toEqual(['code', 'details', 'error', 'success', 'timestamp']);
+  expect(body).toMatchObject({ success: false, error: expect.any(String), code: expect.any(String) });
+  expect(body.timestamp).toMatch(ISO);
+  return { status: res.status, code: body.code, message: body.error, details: body.details };
 }
 
 /** Not an image: text that a careless client names `.jpg`. */
