@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { photo, truncatedJpeg } from './support/images';
 import { curlForm, errorOf, ISO, notAnImage, until, UUID, type Part } from './support/seed-requests';
-import { CONFIGURATIONS, dataOf, startTarget, type Target } from './support/target';
+import { readData } from '../../gateway/test/support/envelope';
+import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 
 type Auth = { Authorization: string };
 type Batch = {
@@ -206,7 +207,7 @@ describe.each(CONFIGURATIONS)('seed 000 on the %s configuration', (config) => {
       });
       expect(res.status).toBe(201);
       cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-      csrf = dataOf<{ csrf_token: string }>(await res.json()).csrf_token;
+      csrf = (await readData<{ csrf_token: string }>(res)).csrf_token;
     }, 60_000);
 
     it('posts the browser form (session cookie, _csrf) to a redirect to the batch page', async () => {
