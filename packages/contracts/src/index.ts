@@ -4,3 +4,4 @@ export * from './analysis';
 export * from './storage-layout';
 export * from './ids';
 export * from './image-failure';
+export * from './api-envelope';

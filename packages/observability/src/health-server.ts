@@ -1,6 +1,7 @@
 // /health and /metrics for the worker services (the gateway serves its own through Express).
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { errorBody } from '@pixmill/contracts';
 import { runHealthChecks, type HealthCheck } from './health';
 
 export async function serveHealthAndMetrics(o: {
@@ -13,9 +14,7 @@ export async function serveHealthAndMetrics(o: {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
-      res
-        .writeHead(405, { 'content-type': 'application/json' })
-        .end('{"error":{"code":"method_not_allowed","message":"GET only"}}');
+      sendError(res, 405, 'method_not_allowed', 'GET only');
       return;
     }
     if (path === '/health' || path === '/healthz' || path === '/readyz') {
@@ -36,9 +35,7 @@ export async function serveHealthAndMetrics(o: {
         .then((text) => res.writeHead(200, { 'content-type': o.registry.contentType }).end(text));
       return;
     }
-    res
-      .writeHead(404, { 'content-type': 'application/json' })
-      .end('{"error":{"code":"not_found","message":"no such route"}}');
+    sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -51,4 +48,8 @@ export async function serveHealthAndMetrics(o: {
     host: typeof address === 'object' && address ? address.address : o.host,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody(code, message)));
 }

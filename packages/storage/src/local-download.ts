@@ -1,6 +1,7 @@
 // Serves `GET /files/<key>?exp&sig[&name][&type]` for the local-disk backend (mounted by the gateway).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { errorBody } from '@pixmill/contracts';
 import { DownloadSignatureError } from './download-signature';
 import { contentDisposition } from './http-headers';
 import type { LocalObjectStore } from './local.store';
@@ -8,7 +9,7 @@ import { ObjectNotFoundError } from './object-store';
 
 /**
  * Checks the signature, then streams the file with Content-Type, Content-Length and (when the link names a file)
- * Content-Disposition. 403 for a bad or expired link, 404 for a missing object, both as `{ error: { code, message } }`.
+ * Content-Disposition. 403 for a bad or expired link, 404 for a missing object, both as the error body of every pixmill route (@pixmill/contracts' errorBody).
  * Works as a plain node:http handler and as an Express 5 route: `app.get('/files/*key', (req, res) => serveLocalDownload(store, req, res))`.
  */
 export async function serveLocalDownload(
@@ -69,7 +70,7 @@ function queryRecord(params: URLSearchParams): Record<string, unknown> {
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message, details: null } });
+  const body = JSON.stringify(errorBody(code, message));
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', String(Buffer.byteLength(body)));

@@ -1,5 +1,6 @@
 // Errors a handler throws to answer with a 4xx; the one error middleware (http/error.middleware.ts) turns them into
-// `{ error: { code, message, details } }`. Anything that is not an HttpError becomes a 500 without internals.
+// `{ success: false, error: message, code, details, timestamp }`. Anything that is not an HttpError becomes a 500
+// without internals.
 
 export abstract class HttpError extends Error {
   abstract readonly status: number;
@@ -49,6 +50,16 @@ export class NotFoundError extends HttpError {
 export class ConflictError extends HttpError {
   readonly status = 409;
   readonly code = 'conflict';
+}
+
+/** The request was understood but its content cannot be processed (an image that fails to decode...). */
+export class UnprocessableError extends HttpError {
+  readonly status = 422;
+  readonly code: string;
+  constructor(message: string, details?: unknown, code = 'unprocessable') {
+    super(message, details);
+    this.code = code;
+  }
 }
 
 export class PayloadTooLargeError extends HttpError {

@@ -1,8 +1,10 @@
 // Every route is registered through here: the Express route and its OpenAPI operation in one call, so a route
 // can't exist undocumented, and `access` both documents and enforces who may call it. What the spec declares of the
-// request (params, query, body) is parsed before the handlers, which get it typed in `req.valid`.
+// request (params, query, body) is parsed before the handlers, which get it typed in `req.valid`; what they answer
+// with `res.json` under /api/v1 is wrapped in the success envelope here (http/envelope.middleware.ts).
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { HttpMethod, OpenApiRegistry, OperationSpec } from '../openapi/registry';
+import { isEnveloped, type HttpMethod, type OpenApiRegistry, type OperationSpec } from '../openapi/registry';
+import { envelopeJson } from './envelope.middleware';
 import { jsonBody } from './json-body.middleware';
 import { takesNoBody, validateRequest, type Valid } from './request-validation';
 
@@ -55,6 +57,7 @@ export class ApiRouter {
       const body = spec.body || takesNoBody(method, spec) ? jsonBody(spec.jsonLimit) : [];
       this.router[method](
         path,
+        ...(isEnveloped(path, spec) ? [envelopeJson()] : []),
         ...guard,
         ...body,
         validateRequest(method, path, spec),

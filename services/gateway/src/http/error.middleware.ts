@@ -1,11 +1,11 @@
-// The one place that turns a thrown error into `{ error: { code, message, details } }`. Clients never see a stack.
+// The one place that turns a thrown error into the error body (`{ success: false, error, code, details, timestamp }`,
+// @pixmill/contracts' errorBody), on every route. Clients never see a stack.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
+import { errorBody } from '@pixmill/contracts';
 import { HttpError, NotFoundError } from '../errors';
 import { isRecordNotFound, isUniqueViolation } from '../prisma-errors';
-
-export type ErrorBody = { error: { code: string; message: string; details: unknown } };
 
 type Mapped = { status: number; code: string; message: string; details?: unknown; headers?: Record<string, string> };
 
@@ -31,6 +31,16 @@ const multerTooLarge = new Set([
   'LIMIT_FIELD_COUNT',
   'LIMIT_FIELD_VALUE',
 ]);
+
+const statusCodes: Record<number, string> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
 
 function map(err: unknown): Mapped | undefined {
   if (err instanceof HttpError)
@@ -69,10 +79,10 @@ function map(err: unknown): Mapped | undefined {
         message: known.message ?? (known.status < 500 ? e.message : 'internal server error'),
       };
   }
-  // Other http-errors style 4xx from middleware we use (e.g. a malformed URI in the router).
+  // Other http-errors style 4xx from middleware we use (e.g. a malformed URI in the router, a missing static asset).
   const status = e?.status ?? e?.statusCode;
   if (e && typeof status === 'number' && status >= 400 && status < 500 && e.expose !== false) {
-    return { status, code: 'bad_request', message: e.message };
+    return { status, code: statusCodes[status] ?? 'bad_request', message: e.message };
   }
   return undefined;
 }
@@ -85,8 +95,7 @@ export function errorMiddleware(): ErrorRequestHandler {
     if (!mapped) req.log.error({ err }, 'unhandled error');
     const m: Mapped = mapped ?? { status: 500, code: 'internal_error', message: 'internal server error' };
     if (m.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    const body: ErrorBody = { error: { code: m.code, message: m.message, details: m.details ?? null } };
-    res.status(m.status).json(body);
+    res.status(m.status).json(errorBody(m.code, m.message, m.details));
   };
 }
 

@@ -1,6 +1,7 @@
 // Collects one OpenAPI operation per route as routers register them (see http/api-router.ts), and renders the
 // OpenAPI 3.1 document. JSON schemas come from the same zod schemas the handlers parse with, so they can't drift.
 import { z } from 'zod';
+import { ErrorBodySchema, successEnvelopeSchema } from '@pixmill/contracts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -43,6 +44,12 @@ export type OperationSpec = {
    * answers true the request carries its own proof and needs no credentials; the handler then finds no `req.auth`.
    */
   signedLink?: (req: import('express').Request) => boolean;
+  /**
+   * Whether the route's JSON successes are wrapped in the envelope `{ success, data, message?, timestamp }`
+   * (http/envelope.middleware.ts; documented so here). Default: routes under /api/v1. Files and streams are never
+   * wrapped, as they are not sent with `res.json`.
+   */
+  envelope?: boolean;
   /** Kept for older clients; a newer route does the same. */
   deprecated?: boolean;
   operationId?: string;
@@ -101,17 +108,8 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObjec
   return rest;
 }
 
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'details'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-    },
-  },
-};
+/** Whether a route's JSON successes are sent in the envelope (see OperationSpec.envelope). */
+export const isEnveloped = (path: string, spec: OperationSpec): boolean => spec.envelope ?? path.startsWith('/api/v1/');
 
 const errorResponse = (description: string) => ({
   description,
@@ -147,7 +145,7 @@ export class OpenApiRegistry {
       ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
       paths,
       components: {
-        schemas: { Error: errorSchema },
+        schemas: { Error: jsonSchema(ErrorBodySchema, 'output') },
         securitySchemes: {
           bearer: {
             type: 'http',
@@ -178,12 +176,17 @@ export class OpenApiRegistry {
     }
 
     const responses: Record<string, JsonObject> = {};
+    const enveloped = isEnveloped(path, spec);
     for (const [status, r] of Object.entries(spec.responses)) {
       const content: Record<string, JsonObject> = { ...r.content };
-      if (r.schema) content['application/json'] = { schema: jsonSchema(r.schema, 'output') };
+      const error = Number(status) >= 400;
+      // A route declares the data it answers; the envelope around it is the router's (http/envelope.middleware.ts).
+      if (r.schema)
+        content['application/json'] = {
+          schema: jsonSchema(enveloped && !error ? successEnvelopeSchema(r.schema) : r.schema, 'output'),
+        };
       // Error answers all share one shape (http/error.middleware.ts).
-      else if (Number(status) >= 400 && !r.content)
-        content['application/json'] = { schema: { $ref: '#/components/schemas/Error' } };
+      else if (error && !r.content) content['application/json'] = { schema: { $ref: '#/components/schemas/Error' } };
       responses[status] = {
         description: r.description,
         ...(Object.keys(content).length ? { content } : {}),

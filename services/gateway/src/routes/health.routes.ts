@@ -2,6 +2,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { runHealthChecks, type HealthCheck } from '@pixmill/observability';
+import { ServiceUnavailableError } from '../errors';
 import type { RouteModule } from './route-module';
 
 const CheckResult = z.object({ status: z.enum(['ok', 'down']), error: z.string().optional(), ms: z.number() });
@@ -25,12 +26,16 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
     { name: 'storage', check: () => deps.store.check() },
   ];
 
-  /** Answers 200 when every one of `of` answers, else 503; the report names each check either way. */
+  /**
+   * Answers 200 when every one of `of` answers, else 503; the report names each check either way. Probes get it
+   * flat; an API client gets a 503 as an error whose `details` is the report.
+   */
   const report =
-    (of: HealthCheck[]): RequestHandler =>
+    (of: HealthCheck[], o: { asError?: boolean } = {}): RequestHandler =>
     async (_req, res) => {
       const r = await runHealthChecks(of);
       res.setHeader('Cache-Control', 'no-store');
+      if (r.status !== 'ok' && o.asError) throw new ServiceUnavailableError('a dependency is down', r);
       res.status(r.status === 'ok' ? 200 : 503).json(r);
     };
   const health = report(checks);
@@ -43,7 +48,17 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
       503: { description: 'At least one dependency is down; `checks` says which', schema: HealthReportSchema },
     },
   });
-  api.get('/api/v1/health', spec('Health of the gateway and its dependencies'), health);
+  api.get(
+    '/api/v1/health',
+    {
+      ...spec('Health of the gateway and its dependencies'),
+      responses: {
+        200: { description: 'Database, queue and storage all answer', schema: HealthReportSchema },
+        503: { description: 'At least one dependency is down; `details` is the report, naming which' },
+      },
+    },
+    report(checks, { asError: true }),
+  );
   api.get('/health', spec('Same as /api/v1/health, for probes'), health);
   api.get('/healthz', spec('Same as /api/v1/health'), health);
 

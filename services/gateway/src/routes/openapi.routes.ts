@@ -23,6 +23,8 @@ export const openapiRoutes: RouteModule = ({ deps, api }) => {
       summary: 'This API as an OpenAPI 3.1 document',
       tags: ['docs'],
       access: 'public',
+      // Tools read it as it is.
+      envelope: false,
       responses: {
         200: { description: 'OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } },
       },

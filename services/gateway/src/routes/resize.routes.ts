@@ -9,7 +9,7 @@ import { createUploadBatch } from '../batches/create-batch';
 import { imageView } from '../batches/image-view';
 import { receiveImages } from '../batches/upload-images';
 import { asRecordedUpload } from '../batches/upload-intent';
-import { ValidationError } from '../errors';
+import { UnprocessableError, ValidationError } from '../errors';
 import { parseDeclared } from '../http/request-validation';
 import type { RouteModule } from './route-module';
 
@@ -117,13 +117,11 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
           if (image.status === 'failed' || (image.status === 'succeeded' && image.analysisStatus !== 'pending')) {
             const view = await imageView(image, store, settings.DOWNLOAD_URL_TTL_SECONDS);
             if (image.status === 'failed') {
-              return void res.status(422).json({
-                error: {
-                  code: image.errorCode ?? 'processing_failed',
-                  message: image.errorMessage ?? 'the image could not be processed',
-                  details: { job_id: jobId },
-                },
-              });
+              throw new UnprocessableError(
+                image.errorMessage ?? 'the image could not be processed',
+                { job_id: jobId },
+                image.errorCode ?? 'processing_failed',
+              );
             }
             return void res.status(200).json({
               job_id: jobId,
