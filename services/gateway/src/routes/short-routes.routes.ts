@@ -7,7 +7,7 @@ import { batchUpload } from '../batches/batch-options';
 import { fileFieldNames, type MultipartSpec } from '../openapi/registry';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
-import { shortStatusView } from '../batches/url-intake/url-batch-view';
+import { ShortStatus, shortStatusView } from '../batches/url-intake/url-batch-view';
 import { webhookStatusOf } from '../batches/webhook-status';
 import { NotFoundError, ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
@@ -88,8 +88,8 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: Params,
       responses: {
-        200: { description: 'Status, completion and webhook state' },
-        404: { description: 'No such request of yours' },
+        200: { description: 'Status, completion and webhook state', schema: ShortStatus },
+        404: { description: 'Request not found (unknown, or not yours)' },
       },
     },
     async (req, res) => {
