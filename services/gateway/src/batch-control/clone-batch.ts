@@ -12,6 +12,7 @@ import { batchPrefixes, chunkManifestKey, rebaseKey } from '@pixmill/contracts';
 import type { Batch, BatchStatus, Image, ImageStatus, Output, Prisma, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
+import { withAccountWebhook } from '../batches/account-webhook';
 import { copyObject, copyObjects, type CopyPlan } from './copy-objects';
 
 export type CloneOptions = { ownerId: string; name: string; copyResults: boolean; autoStart: boolean };
@@ -126,6 +127,12 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
     const status: BatchStatus = ended ?? (o.autoStart ? 'queued' : 'pending');
     return await d.prisma.$transaction(
       async (tx) => {
+        // The source's webhook, or (when it had none) the cloner's default, as for any new batch.
+        const webhook = await withAccountWebhook(tx, {
+          ownerId: o.ownerId,
+          webhookUrl: source.webhookUrl ?? undefined,
+          webhookSecret: source.webhookSecret ?? undefined,
+        });
         const batch = await tx.batch.create({
           data: {
             id,
@@ -141,8 +148,8 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
             processedImages: processed,
             succeededImages: succeeded,
             failedImages: failed,
-            webhookUrl: source.webhookUrl,
-            webhookSecret: source.webhookSecret,
+            webhookUrl: webhook.webhookUrl ?? null,
+            webhookSecret: webhook.webhookSecret ?? null,
             clonedFromId: source.id,
             completedAt: done ? new Date() : null,
           },
