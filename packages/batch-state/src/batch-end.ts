@@ -1,8 +1,11 @@
-// When a batch ends: the one rule, and the statement fragment that applies it as the counters change. A batch ends
-// (completed, or failed when nothing succeeded) from queued, processing or paused once every image is processed and
-// none of its images' slow analyses is still to come; a cancelled batch keeps counting without ending again.
+// When a batch ends: the one rule, the statement fragment that applies it as the counters change, and cancel, the end
+// that does not wait. A batch ends (completed, or failed when nothing succeeded) from queued, processing or paused
+// once every image is processed and none of its images' slow analyses is still to come; a cancelled batch keeps
+// counting without ending again. Every end writes its webhook event here, through the one outbox writer.
+import { randomUUID } from 'node:crypto';
 import { Prisma, type BatchStatus } from '@pixmill/db';
 import { outboxRowsSql } from '@pixmill/queue';
+import { BATCH_ACTIONS } from './batch-state-error';
 
 export type BatchEnd = { status: 'completed' | 'failed'; eventId: string | null };
 
@@ -54,22 +57,46 @@ export function endBatchSql(batchId: string, eventId: string, guard: Prisma.Sql,
     ), ended_batch AS (
       SELECT status, webhook_url, webhook_disabled FROM counted
        WHERE status IN ('completed', 'failed') AND was = ANY(${ENDS_FROM}::text[])
-    ), event AS (
-      ${outboxRowsSql(
-        'notify.webhook',
-        {
-          v: Prisma.sql`1`,
-          batchId: Prisma.sql`${batchId}::text`,
-          eventId: Prisma.sql`${eventId}::text`,
-          event: Prisma.sql`'batch.' || status`,
-          attempt: Prisma.sql`1`,
-        },
-        {
-          from: Prisma.sql`FROM ended_batch WHERE webhook_url IS NOT NULL AND NOT webhook_disabled`,
-          messageId: Prisma.sql`${eventId}`,
-        },
-      )}
-    )`;
+    ), event AS (${batchEventSql(batchId, eventId)})`;
+}
+
+/** The webhook event of the batch CTE `ended_batch` (status, webhook_url, webhook_disabled) ended, in the outbox. */
+function batchEventSql(batchId: string, eventId: string): Prisma.Sql {
+  return outboxRowsSql(
+    'notify.webhook',
+    {
+      v: Prisma.sql`1`,
+      batchId: Prisma.sql`${batchId}::text`,
+      eventId: Prisma.sql`${eventId}::text`,
+      event: Prisma.sql`'batch.' || status`,
+      attempt: Prisma.sql`1`,
+    },
+    {
+      from: Prisma.sql`FROM ended_batch WHERE webhook_url IS NOT NULL AND NOT webhook_disabled`,
+      messageId: Prisma.sql`${eventId}`,
+    },
+  );
+}
+
+/**
+ * The end that does not wait for the images: the batch ends `cancelled` from any state cancel starts from, in the
+ * caller's transaction, and its `batch.cancelled` event goes to the outbox when it has a webhook. Null when the batch
+ * was no longer in such a state (another end or cancel came first).
+ */
+export async function endCancelled(
+  tx: Pick<Prisma.TransactionClient, '$queryRaw'>,
+  batchId: string,
+): Promise<{ eventId: string | null } | null> {
+  const eventId = `evt_${randomUUID()}`;
+  const [row] = await tx.$queryRaw<{ counted: boolean; notified: number }[]>`
+    WITH ended_batch AS (
+      UPDATE batches SET status = 'cancelled', completed_at = now(), updated_at = now()
+       WHERE id = ${batchId}::uuid AND status = ANY(${BATCH_ACTIONS.cancel}::"BatchStatus"[])
+      RETURNING status::text AS status, webhook_url, webhook_disabled
+    ), event AS (${batchEventSql(batchId, eventId)})
+    SELECT EXISTS (SELECT 1 FROM ended_batch) AS counted, ${ENDED_SQL}`;
+  if (!row?.counted) return null;
+  return { eventId: row.notified > 0 ? eventId : null };
 }
 
 /** Reads what endBatchSql's CTEs did; `changed` is whether the statement's guard held. */

@@ -9,9 +9,9 @@
 // Counting: `processed = succeeded + failed` always. Cancelled images are not processed: a cancelled batch's
 // cancelled count is `total - processed` (images of URL chunks never ingested included), and its success rate
 // stays that of the images that ran.
-import { randomUUID } from 'node:crypto';
 import { Prisma, type BatchStatus, type PrismaClient } from '@pixmill/db';
-import { enqueue, enqueueMany, outboxRowsSql } from '@pixmill/queue';
+import { enqueueMany, outboxRowsSql } from '@pixmill/queue';
+import { endCancelled } from './batch-end';
 import { actionAllowed, BatchNotFoundError, BatchStateError, type BatchAction } from './batch-state-error';
 import { UNTAKEN_IMAGE_STATUSES } from './status-sets';
 
@@ -129,19 +129,10 @@ export async function cancelBatch(prisma: Db, batchId: string): Promise<CancelRe
       where: { batchId, status: { in: [...UNTAKEN_IMAGE_STATUSES] } },
       data: { status: 'cancelled', processedAt: now },
     });
-    const rows = await tx.$queryRaw<{ webhook_url: string | null; webhook_disabled: boolean }[]>`
-      UPDATE batches SET status = 'cancelled', completed_at = now(), updated_at = now()
-       WHERE id = ${batchId}::uuid AND status IN ('pending', 'queued', 'processing', 'paused')
-      RETURNING webhook_url, webhook_disabled`;
-    const ended = rows[0];
+    const ended = await endCancelled(tx, batchId);
     // Someone ended or cancelled it between our read and here: undo the image changes with the transaction.
     if (!ended) throw new BatchStateError('cancel', (await currentStatus(tx, batchId, false)).status);
-    let eventId: string | null = null;
-    if (ended.webhook_url && !ended.webhook_disabled) {
-      eventId = `evt_${randomUUID()}`;
-      await enqueue(tx, 'notify.webhook', { v: 1, batchId, eventId, event: 'batch.cancelled', attempt: 1 });
-    }
-    return { status: 'cancelled' as const, cancelledImages: count, eventId };
+    return { status: 'cancelled' as const, cancelledImages: count, eventId: ended.eventId };
   }, TX_OPTIONS);
 }
 

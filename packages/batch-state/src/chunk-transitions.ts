@@ -1,12 +1,51 @@
 // The states of a URL chunk and of its images while the ingest worker fetches them. Each write is guarded by the
 // state it leaves, so a redelivered chunk job changes nothing twice.
 // The chunk state table is in the package README.
-import type { PrismaClient } from '@pixmill/db';
+import type { ImageFailureCode } from '@pixmill/contracts';
+import type { Prisma, PrismaClient } from '@pixmill/db';
 import { enqueueMany } from '@pixmill/queue';
 import { finishImage } from './finish-image';
 import { UNTAKEN_IMAGE_STATUSES } from './status-sets';
 
 type Db = Pick<PrismaClient, 'batch' | 'chunk' | 'image'>;
+
+/** The chunk's images still waiting for their original (not taken, nothing stored yet). */
+const withoutOriginal = (chunkId: string) =>
+  ({ chunkId, status: { in: [...UNTAKEN_IMAGE_STATUSES] }, originalKey: null }) satisfies Prisma.ImageWhereInput;
+
+export type NewChunkImage = Pick<Prisma.ImageCreateManyInput, 'rowNumber' | 'urlIndex' | 'sourceUrl' | 'sourceRow'>;
+
+/**
+ * The chunk's image rows (`pending`), created once: the chunk row is locked while checking, so two deliveries of the
+ * same job (a redelivery racing a slow first attempt) never create them twice.
+ */
+export async function createChunkImages(
+  prisma: Pick<PrismaClient, '$transaction'>,
+  chunk: { id: string; batchId: string },
+  images: NewChunkImage[],
+): Promise<{ created: number }> {
+  return prisma.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`SELECT id FROM chunks WHERE id = ${chunk.id}::uuid FOR UPDATE`;
+      if ((await tx.image.count({ where: { chunkId: chunk.id } })) > 0) return { created: 0 };
+      if (images.length > 0)
+        await tx.image.createMany({ data: images.map((i) => ({ ...i, batchId: chunk.batchId, chunkId: chunk.id })) });
+      return { created: images.length };
+    },
+    { timeout: 60_000 },
+  );
+}
+
+export type OpenChunkImage = { id: string; rowNumber: number | null; urlIndex: number; sourceUrl: string | null };
+
+/** The chunk's images still waiting for their original, in row and URL order. */
+export function openChunkImages(prisma: Pick<PrismaClient, 'image'>, chunkId: string): Promise<OpenChunkImage[]> {
+  return prisma.image.findMany({
+    where: withoutOriginal(chunkId),
+    select: { id: true, rowNumber: true, urlIndex: true, sourceUrl: true },
+    orderBy: [{ rowNumber: 'asc' }, { urlIndex: 'asc' }],
+  });
+}
 
 /** The chunk is being fetched by `worker`; its batch, when it was queued, now runs. */
 export async function takeChunk(
@@ -70,14 +109,22 @@ export async function recordOriginals(
   });
 }
 
+/** The chunk's counts, from its images: originals stored, and URLs that failed. */
+async function fetchCounts(prisma: Pick<PrismaClient, 'image'>, chunkId: string) {
+  const [fetched, failed] = await Promise.all([
+    prisma.image.count({ where: { chunkId, originalKey: { not: null } } }),
+    prisma.image.count({ where: { chunkId, originalKey: null, status: 'failed' } }),
+  ]);
+  return { fetched, failed };
+}
+
 export type SettledChunk = { status: 'completed' | 'pending'; fetched: number; failed: number; open: number };
 
 /** Ends a chunk's delivery from the images themselves (exact whatever happened before): completed, or pending again. */
 export async function settleChunk(prisma: Db, chunkId: string): Promise<SettledChunk> {
-  const [open, fetched, failed] = await Promise.all([
-    prisma.image.count({ where: { chunkId, status: { in: [...UNTAKEN_IMAGE_STATUSES] }, originalKey: null } }),
-    prisma.image.count({ where: { chunkId, originalKey: { not: null } } }),
-    prisma.image.count({ where: { chunkId, originalKey: null, status: 'failed' } }),
+  const [open, { fetched, failed }] = await Promise.all([
+    prisma.image.count({ where: withoutOriginal(chunkId) }),
+    fetchCounts(prisma, chunkId),
   ]);
   // Open images left means the batch stopped (pause, worker stopping): they and the chunk go back to pending.
   const status = open === 0 ? ('completed' as const) : ('pending' as const);
@@ -94,22 +141,36 @@ export async function settleChunk(prisma: Db, chunkId: string): Promise<SettledC
   return { status, fetched, failed, open };
 }
 
+/**
+ * Images of the chunk whose URL failed: each fails (counted once by finishImage) and the chunk's live `failed` count
+ * grows by those this call ended (settleChunk recounts from the images when the chunk ends). Answers that number.
+ */
+export async function failChunkImages(
+  prisma: Pick<PrismaClient, '$queryRaw' | 'chunk'>,
+  c: { batchId: string; chunkId: string },
+  imageIds: string[],
+  code: ImageFailureCode,
+  message: string,
+): Promise<number> {
+  let counted = 0;
+  for (const id of imageIds) {
+    const r = await finishImage(prisma, c.batchId, id, { status: 'failed', code, message });
+    if (r.counted) counted++;
+  }
+  if (counted > 0) await prisma.chunk.update({ where: { id: c.chunkId }, data: { failed: { increment: counted } } });
+  return counted;
+}
+
 /** The chunk's last delivery failed: its images without an original fail (each counted once), and so does the chunk. */
 export async function failChunk(
   prisma: Db & Pick<PrismaClient, '$queryRaw'>,
   chunk: { id: string; batchId: string },
   message: string,
 ): Promise<void> {
-  const open = await prisma.image.findMany({
-    where: { chunkId: chunk.id, status: { in: [...UNTAKEN_IMAGE_STATUSES] }, originalKey: null },
-    select: { id: true },
-  });
+  const open = await prisma.image.findMany({ where: withoutOriginal(chunk.id), select: { id: true } });
   for (const img of open)
     await finishImage(prisma, chunk.batchId, img.id, { status: 'failed', code: 'internal_error', message });
-  const [fetched, failed] = await Promise.all([
-    prisma.image.count({ where: { chunkId: chunk.id, originalKey: { not: null } } }),
-    prisma.image.count({ where: { chunkId: chunk.id, originalKey: null, status: 'failed' } }),
-  ]);
+  const { fetched, failed } = await fetchCounts(prisma, chunk.id);
   await prisma.chunk.update({
     where: { id: chunk.id },
     data: { status: 'failed', fetched, failed, completedAt: new Date() },

@@ -7,3 +7,4 @@ export * from './results-link';
 export * from './finish-analysis';
 export * from './status-sets';
 export * from './chunk-transitions';
+export * from './create-clone';

@@ -7,9 +7,9 @@
 // Images that never got an original (a URL that failed, or a chunk never ingested) are fetched again through their
 // chunk when the clone runs.
 import { randomUUID } from 'node:crypto';
-import { endStatusOf, requeueOpenWork } from '@pixmill/batch-state';
+import { createClone, type CloneRows } from '@pixmill/batch-state';
 import { batchPrefixes, chunkManifestKey, rebaseKey } from '@pixmill/contracts';
-import type { Batch, BatchStatus, Image, ImageStatus, Output, Prisma, PrismaClient } from '@pixmill/db';
+import type { Batch, Image, Output, Prisma, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
 import { withAccountWebhook } from '../batches/account-webhook';
@@ -17,12 +17,11 @@ import { copyObject, copyObjects, type CopyPlan } from './copy-objects';
 
 export type CloneOptions = { ownerId: string; name: string; copyResults: boolean; autoStart: boolean };
 export type CloneDeps = {
-  prisma: Pick<PrismaClient, '$transaction' | 'image' | 'chunk'>;
+  prisma: Pick<PrismaClient, '$transaction' | 'image' | 'chunk' | 'accountWebhook'>;
   store: Pick<ObjectStore, 'get' | 'put' | 'head' | 'deletePrefix'>;
   log: Logger;
 };
 
-const FINAL: ReadonlySet<ImageStatus> = new Set(['succeeded', 'failed']);
 const PAGE = 1000;
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
@@ -31,10 +30,8 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
   const id = randomUUID();
   const plan: CopyPlan = new Map();
   const chunkIds = new Map<string, string>();
-  const images: Prisma.ImageCreateManyInput[] = [];
-  const outputs: Prisma.OutputCreateManyInput[] = [];
-  let succeeded = 0;
-  let failed = 0;
+  const images: CloneRows['images'] = [];
+  const outputs: CloneRows['outputs'] = [];
 
   const chunks = await d.prisma.chunk.findMany({ where: { batchId: source.id }, orderBy: { seq: 'asc' } });
   for (const c of chunks) chunkIds.set(c.id, randomUUID());
@@ -52,14 +49,12 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
     });
     for (const img of page) {
       const newId = randomUUID();
-      const keep = o.copyResults && FINAL.has(img.status);
+      const kept = o.copyResults && (img.status === 'succeeded' || img.status === 'failed') ? img.status : null;
+      const keep = kept !== null;
       const originalKey = img.originalKey ? rebaseKey(img.originalKey, 'originals', source.id, id) : null;
       if (img.originalKey && originalKey) plan.set(img.originalKey, originalKey);
-      if (keep && img.status === 'succeeded') succeeded++;
-      if (keep && img.status === 'failed') failed++;
       images.push({
         id: newId,
-        batchId: id,
         chunkId: img.chunkId ? (chunkIds.get(img.chunkId) ?? null) : null,
         rowNumber: img.rowNumber,
         urlIndex: img.urlIndex,
@@ -70,7 +65,7 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
         contentType: img.contentType,
         bytes: img.bytes,
         contentHash: img.contentHash,
-        status: keep ? img.status : 'pending',
+        kept,
         ...(keep
           ? {
               attempts: img.attempts,
@@ -117,61 +112,38 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
     }
     for (const c of chunks) await copyManifest(d.store, source.id, id, c.seq);
 
-    const processed = succeeded + failed;
-    // A clone that kept every outcome is born ended, by the rule a running batch ends by; an empty one is not.
-    const ended =
-      source.totalImages > 0
-        ? endStatusOf({ total: source.totalImages, processed, succeeded, analysesPending: 0 })
-        : null;
-    const done = ended !== null;
-    const status: BatchStatus = ended ?? (o.autoStart ? 'queued' : 'pending');
-    return await d.prisma.$transaction(
-      async (tx) => {
-        // The source's webhook, or (when it had none) the cloner's default, as for any new batch.
-        const webhook = await withAccountWebhook(tx, {
-          ownerId: o.ownerId,
-          webhookUrl: source.webhookUrl ?? undefined,
-          webhookSecret: source.webhookSecret ?? undefined,
-        });
-        const batch = await tx.batch.create({
-          data: {
-            id,
-            ownerId: o.ownerId,
-            name: o.name,
-            status,
-            sourceKind: source.sourceKind,
-            recipe: source.recipe as Prisma.InputJsonValue,
-            sourceKey: source.sourceKey ? rebaseKey(source.sourceKey, 'uploads', source.id, id) : null,
-            sourceColumns: (source.sourceColumns ?? undefined) as Prisma.InputJsonValue | undefined,
-            chunkSize: source.chunkSize,
-            totalImages: source.totalImages,
-            processedImages: processed,
-            succeededImages: succeeded,
-            failedImages: failed,
-            webhookUrl: webhook.webhookUrl ?? null,
-            webhookSecret: webhook.webhookSecret ?? null,
-            clonedFromId: source.id,
-            completedAt: done ? new Date() : null,
-          },
-        });
-        await tx.chunk.createMany({
-          data: chunks.map((c) => ({
-            id: chunkIds.get(c.id)!,
-            batchId: id,
-            seq: c.seq,
-            firstRow: c.firstRow,
-            rowCount: c.rowCount,
-            status: openChunks.has(c.id) ? ('pending' as const) : ('completed' as const),
-            completedAt: openChunks.has(c.id) ? null : new Date(),
-          })),
-        });
-        for (let i = 0; i < images.length; i += PAGE) await tx.image.createMany({ data: images.slice(i, i + PAGE) });
-        for (let i = 0; i < outputs.length; i += PAGE) await tx.output.createMany({ data: outputs.slice(i, i + PAGE) });
-        if (status === 'queued') await requeueOpenWork(tx, id);
-        return batch;
+    // The source's webhook, or (when it had none) the cloner's default, as for any new batch.
+    const webhook = await withAccountWebhook(d.prisma, {
+      ownerId: o.ownerId,
+      webhookUrl: source.webhookUrl ?? undefined,
+      webhookSecret: source.webhookSecret ?? undefined,
+    });
+    return await createClone(d.prisma, {
+      batch: {
+        id,
+        ownerId: o.ownerId,
+        name: o.name,
+        sourceKind: source.sourceKind,
+        recipe: source.recipe as Prisma.InputJsonValue,
+        sourceKey: source.sourceKey ? rebaseKey(source.sourceKey, 'uploads', source.id, id) : null,
+        sourceColumns: (source.sourceColumns ?? undefined) as Prisma.InputJsonValue | undefined,
+        chunkSize: source.chunkSize,
+        totalImages: source.totalImages,
+        webhookUrl: webhook.webhookUrl ?? null,
+        webhookSecret: webhook.webhookSecret ?? null,
+        clonedFromId: source.id,
       },
-      { timeout: 120_000 },
-    );
+      chunks: chunks.map((c) => ({
+        id: chunkIds.get(c.id)!,
+        seq: c.seq,
+        firstRow: c.firstRow,
+        rowCount: c.rowCount,
+        open: openChunks.has(c.id),
+      })),
+      images,
+      outputs,
+      autoStart: o.autoStart,
+    });
   } catch (err) {
     // Nothing of a failed clone stays behind.
     for (const prefix of batchPrefixes(id)) await d.store.deletePrefix(prefix).catch(() => undefined);
