@@ -128,6 +128,19 @@ describe("the account's default webhook", () => {
     expect((await batchRow(plain.body.request_id)).webhookUrl).toBe(HOOK);
   });
 
+  it('is taken by a clone of a batch that had no webhook; a clone of one with its own keeps that', async () => {
+    const gina = await gw.createUser();
+    const before = (await postCsv(gina)).body.request_id as string;
+    const own = (await postCsv(gina, { webhook_url: 'http://127.0.0.1:9/own' })).body.request_id as string;
+    const secret = (await put(gina, { url: HOOK }).expect(201)).body.data.secret as string;
+    const clone = async (id: string) => {
+      const res = await request(gw.app).post(`/api/v1/batches/${id}/clone`).set(as(gina)).send({}).expect(201);
+      return batchRow(res.body.data.batch_id as string);
+    };
+    expect(await clone(before)).toMatchObject({ webhookUrl: HOOK, webhookSecret: secret });
+    expect((await clone(own)).webhookUrl).toBe('http://127.0.0.1:9/own');
+  });
+
   it('is per account: one user never sees or changes another user’s', async () => {
     const erin = await gw.createUser();
     const frank = await gw.createUser();
