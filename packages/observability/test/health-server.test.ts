@@ -26,7 +26,17 @@ describe('worker health and metrics server', () => {
       expect(((await down.json()) as { checks: { queue: { status: string } } }).checks.queue.status).toBe('down');
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toContain('pixmill_process_resident_memory_bytes');
-      expect((await fetch(`${base}/nope`)).status).toBe(404);
+      const nope = await fetch(`${base}/nope`);
+      expect(nope.status).toBe(404);
+      expect(await nope.json()).toEqual({
+        success: false,
+        error: 'no route for GET /nope',
+        code: 'not_found',
+        details: null,
+        timestamp: expect.any(String),
+      });
+      const post = await fetch(`${base}/health`, { method: 'POST' });
+      expect([post.status, ((await post.json()) as { code: string }).code]).toEqual([405, 'method_not_allowed']);
     } finally {
       await srv.close();
     }

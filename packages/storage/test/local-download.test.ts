@@ -45,7 +45,13 @@ describe('local signed downloads', () => {
     const res = await rawGet(url);
     expect(res.status).toBe(status);
     expect(res.contentType).toMatch(/^application\/json/);
-    expect(JSON.parse(res.body)).toEqual({ error: { code, message: expect.any(String), details: null } });
+    expect(JSON.parse(res.body)).toEqual({
+      success: false,
+      error: expect.any(String),
+      code,
+      details: null,
+      timestamp: expect.any(String),
+    });
   }
 
   /** GET with the path sent exactly as written: fetch() would resolve '..' and '%2e' segments before sending. */

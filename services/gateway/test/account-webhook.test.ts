@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 const HOOK = 'http://127.0.0.1:9/account-hook';
 const MY_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
@@ -30,11 +30,11 @@ describe("the account's default webhook", () => {
   const batchRow = (id: string) => gw.deps.prisma.batch.findUniqueOrThrow({ where: { id } });
 
   it('is set with a secret made for it and shown once; reading it shows only the end of the secret', async () => {
-    expect((await get(alice).expect(404)).body).toMatchObject({ success: false, code: 'not_found' });
+    expect(errorOf(await get(alice).expect(404)).code).toBe('not_found');
     const set = await put(alice, { url: HOOK }).expect(201);
-    const secret = set.body.data.secret as string;
+    const secret = dataOf(set).secret as string;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(set.body.data).toEqual({
+    expect(dataOf(set)).toEqual({
       url: HOOK,
       secret,
       secret_hint: `whsec_…${secret.slice(-4)}`,
@@ -43,30 +43,30 @@ describe("the account's default webhook", () => {
     });
     expect(set.headers['cache-control']).toBe('no-store');
     const read = await get(alice).expect(200);
-    expect(read.body.data).toEqual({
+    expect(dataOf(read)).toEqual({
       url: HOOK,
       secret_hint: `whsec_…${secret.slice(-4)}`,
-      created_at: set.body.data.created_at,
-      updated_at: set.body.data.updated_at,
+      created_at: dataOf(set).created_at,
+      updated_at: dataOf(set).updated_at,
     });
     expect(JSON.stringify(read.body)).not.toContain(secret.slice(6, 30));
     expect((await stored(alice))?.secret).toBe(secret);
 
     // A new URL keeps the secret (not shown again); rotate_secret makes a new one (shown once).
     const moved = await put(alice, { url: `${HOOK}/2` }).expect(200);
-    expect(moved.body.data).not.toHaveProperty('secret');
+    expect(dataOf(moved)).not.toHaveProperty('secret');
     expect((await stored(alice))?.secret).toBe(secret);
     const rotated = await put(alice, { url: `${HOOK}/2`, rotate_secret: true }).expect(200);
-    expect(rotated.body.data.secret).toMatch(/^whsec_/);
-    expect(rotated.body.data.secret).not.toBe(secret);
-    expect((await stored(alice))?.secret).toBe(rotated.body.data.secret);
+    expect(dataOf(rotated).secret).toMatch(/^whsec_/);
+    expect(dataOf(rotated).secret).not.toBe(secret);
+    expect((await stored(alice))?.secret).toBe(dataOf(rotated).secret);
   });
 
   it('takes a secret of your own without echoing it', async () => {
     const res = await put(bob, { url: HOOK, secret: MY_SECRET }).expect(201);
-    expect(res.body.data).not.toHaveProperty('secret');
+    expect(dataOf(res)).not.toHaveProperty('secret');
     expect(JSON.stringify(res.body)).not.toContain(MY_SECRET.slice(6, 30));
-    expect(res.body.data.secret_hint).toBe(`whsec_…${MY_SECRET.slice(-4)}`);
+    expect(dataOf(res).secret_hint).toBe(`whsec_…${MY_SECRET.slice(-4)}`);
     expect((await stored(bob))?.secret).toBe(MY_SECRET);
     await request(gw.app).delete('/api/v1/me/webhook').set(as(bob)).expect(204);
   });
@@ -89,14 +89,14 @@ describe("the account's default webhook", () => {
   ])('refuses %s, and sets nothing', async (_name, body, code) => {
     const fresh = await gw.createUser();
     const res = await put(fresh, body).expect(400);
-    expect(res.body).toMatchObject({ success: false, code, error: expect.any(String) });
+    expect(errorOf(res)).toMatchObject({ code, error: expect.any(String) });
     expect(await stored(fresh)).toBeNull();
   });
 
   it('is taken by a batch created without a webhook_url, not by one with its own, nor after it is removed', async () => {
     const carol = await gw.createUser();
     const set = await put(carol, { url: HOOK }).expect(201);
-    const secret = set.body.data.secret as string;
+    const secret = dataOf(set).secret as string;
 
     const plain = await postCsv(carol);
     expect(await batchRow(plain.body.request_id)).toMatchObject({ webhookUrl: HOOK, webhookSecret: secret });
@@ -108,7 +108,7 @@ describe("the account's default webhook", () => {
       .set(as(carol))
       .send({ urls: ['http://img.test/b.jpg'] })
       .expect(202);
-    expect(await batchRow(json.body.data.batch_id)).toMatchObject({ webhookUrl: HOOK, webhookSecret: secret });
+    expect(await batchRow(dataOf(json).batch_id)).toMatchObject({ webhookUrl: HOOK, webhookSecret: secret });
 
     const own = await postCsv(carol, { webhook_url: 'http://127.0.0.1:9/own' });
     const ownRow = await batchRow(own.body.request_id);
@@ -132,10 +132,10 @@ describe("the account's default webhook", () => {
     const gina = await gw.createUser();
     const before = (await postCsv(gina)).body.request_id as string;
     const own = (await postCsv(gina, { webhook_url: 'http://127.0.0.1:9/own' })).body.request_id as string;
-    const secret = (await put(gina, { url: HOOK }).expect(201)).body.data.secret as string;
+    const secret = dataOf(await put(gina, { url: HOOK }).expect(201)).secret as string;
     const clone = async (id: string) => {
       const res = await request(gw.app).post(`/api/v1/batches/${id}/clone`).set(as(gina)).send({}).expect(201);
-      return batchRow(res.body.data.batch_id as string);
+      return batchRow(dataOf(res).batch_id as string);
     };
     expect(await clone(before)).toMatchObject({ webhookUrl: HOOK, webhookSecret: secret });
     expect((await clone(own)).webhookUrl).toBe('http://127.0.0.1:9/own');
@@ -148,13 +148,13 @@ describe("the account's default webhook", () => {
     await get(frank).expect(404);
     await request(gw.app).delete('/api/v1/me/webhook').set(as(frank)).expect(404);
     await put(frank, { url: `${HOOK}/frank` }).expect(201);
-    expect((await get(erin).expect(200)).body.data.url).toBe(HOOK);
+    expect(dataOf(await get(erin).expect(200)).url).toBe(HOOK);
     expect((await stored(erin))?.url).toBe(HOOK);
   });
 
   it('needs credentials', async () => {
     const res = await request(gw.app).get('/api/v1/me/webhook').expect(401);
-    expect(res.body).toMatchObject({ code: 'unauthorized', error: 'No token provided' });
+    expect(errorOf(res)).toMatchObject({ code: 'unauthorized', error: 'No token provided' });
     await request(gw.app).put('/api/v1/me/webhook').send({ url: HOOK }).expect(401);
     await request(gw.app).delete('/api/v1/me/webhook').expect(401);
   });

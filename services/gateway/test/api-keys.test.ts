@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 describe('API keys', () => {
   let gw: TestGateway;
@@ -19,7 +19,7 @@ describe('API keys', () => {
       .set('Authorization', `Bearer ${user.token}`)
       .send({ name })
       .expect(201);
-    return res.body as { id: string; key: string; prefix: string; name: string };
+    return dataOf(res) as { id: string; key: string; prefix: string; name: string };
   };
 
   it('creates a key that authenticates through both headers, and stores only its SHA-256', async () => {
@@ -28,9 +28,9 @@ describe('API keys', () => {
     expect(created.key.startsWith(created.prefix)).toBe(true);
 
     const viaBearer = await request(gw.app).get('/api/v1/me').set('Authorization', `Bearer ${created.key}`).expect(200);
-    expect(viaBearer.body).toMatchObject({ id: alice.id, authenticated_via: 'api_key' });
+    expect(dataOf(viaBearer)).toMatchObject({ id: alice.id, authenticated_via: 'api_key' });
     const viaHeader = await request(gw.app).get('/api/v1/me').set('X-API-Key', created.key).expect(200);
-    expect(viaHeader.body).toMatchObject({ id: alice.id, authenticated_via: 'api_key' });
+    expect(dataOf(viaHeader)).toMatchObject({ id: alice.id, authenticated_via: 'api_key' });
 
     const row = await gw.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: created.id } });
     expect(row.keyHash).toBe(createHash('sha256').update(created.key).digest('hex'));
@@ -42,11 +42,11 @@ describe('API keys', () => {
     const mine = await createKey(alice, 'listed');
     const theirs = await createKey(bob, 'bobs');
     const res = await request(gw.app).get('/api/v1/api-keys').set('Authorization', `Bearer ${alice.token}`).expect(200);
-    const ids = res.body.items.map((k: { id: string }) => k.id);
+    const ids = dataOf(res).items.map((k: { id: string }) => k.id);
     expect(ids).toContain(mine.id);
     expect(ids).not.toContain(theirs.id);
-    expect(JSON.stringify(res.body)).not.toContain(mine.key);
-    for (const item of res.body.items)
+    expect(JSON.stringify(dataOf(res))).not.toContain(mine.key);
+    for (const item of dataOf(res).items)
       expect(Object.keys(item).sort()).toEqual(['created_at', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at']);
   });
 
@@ -66,7 +66,7 @@ describe('API keys', () => {
       .delete(`/api/v1/api-keys/${id}`)
       .set('Authorization', `Bearer ${bob.token}`)
       .expect(404);
-    expect(res.body.error.code).toBe('not_found');
+    expect(errorOf(res).code).toBe('not_found');
     await request(gw.app).get('/api/v1/me').set('X-API-Key', key).expect(200);
     // Same answer as for a key that doesn't exist at all, or an id that isn't one.
     await request(gw.app)
@@ -94,6 +94,6 @@ describe('API keys', () => {
       .set('Authorization', `Bearer ${alice.token}`)
       .send({ name: '' })
       .expect(400);
-    expect(res.body.error.details.issues[0].path).toEqual(['name']);
+    expect(errorOf(res).details.issues[0].path).toEqual(['name']);
   });
 });

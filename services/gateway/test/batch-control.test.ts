@@ -2,7 +2,7 @@ import request from 'supertest';
 import { BATCH_ACTIONS, BATCH_STATUSES } from '@pixmill/batch-state';
 import type { BatchStatus } from '@pixmill/db';
 import { bearer, existing, seedBatch } from './batch-fixtures';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 const STATES: readonly BatchStatus[] = BATCH_STATUSES;
 
@@ -39,13 +39,13 @@ describe('control actions over HTTP, in every state', () => {
         const res = await post(`/api/v1/batches/${b.id}/${path}`, body);
         if (allowed) {
           expect(res.status).toBe(200);
-          expect(res.body.action).toBe(path);
-          expect(res.body.status).not.toBe(state);
+          expect(dataOf(res).action).toBe(path);
+          expect(dataOf(res).status).not.toBe(state);
         } else {
           expect(res.status).toBe(409);
-          expect(res.body.error.code).toBe('batch_state_error');
-          expect(res.body.error.details).toMatchObject({ action, current_state: state });
-          expect(res.body.error.message).toContain(state);
+          expect(errorOf(res).code).toBe('batch_state_error');
+          expect(errorOf(res).details).toMatchObject({ action, current_state: state });
+          expect(errorOf(res).error).toContain(state);
           const row = await gw.deps.prisma.batch.findUniqueOrThrow({ where: { id: b.id } });
           expect(row.status).toBe(state);
         }
@@ -58,7 +58,7 @@ describe('start and force-start', () => {
   it('start queues the jobs of a batch created with auto_start=false', async () => {
     const b = await seedBatch(gw, alice.id, { status: 'pending', images: [{}, {}, {}] });
     const res = await post(`/api/v1/batches/${b.id}/start`).expect(200);
-    expect(res.body).toMatchObject({ status: 'queued', enqueued: { images: 3, chunks: 0 } });
+    expect(dataOf(res)).toMatchObject({ status: 'queued', enqueued: { images: 3, chunks: 0 } });
     expect(await outboxFor(b.id, 'resize.image')).toHaveLength(3);
   });
 
@@ -66,21 +66,21 @@ describe('start and force-start', () => {
     const b = await seedBatch(gw, alice.id, { status: 'pending', images: [{}, {}] });
     await gw.deps.store.delete(b.originalKeys[0]!);
     const res = await post(`/api/v1/batches/${b.id}/start`).expect(422);
-    expect(res.body.error.code).toBe('batch_validation_failed');
-    expect(res.body.error.details.problems.join(' ')).toMatch(/missing from storage/);
+    expect(errorOf(res).code).toBe('batch_validation_failed');
+    expect(errorOf(res).details.problems.join(' ')).toMatch(/missing from storage/);
     expect(await outboxFor(b.id, 'resize.image')).toHaveLength(0);
 
     await post(`/api/v1/batches/${b.id}/force-start`, {}).expect(422);
     const forced = await post(`/api/v1/batches/${b.id}/force-start`, { skip_validation: true }).expect(200);
-    expect(forced.body).toMatchObject({ status: 'queued', validated: false });
+    expect(dataOf(forced)).toMatchObject({ status: 'queued', validated: false });
     expect(await outboxFor(b.id, 'resize.image')).toHaveLength(2);
   });
 
   it('force-start resumes a paused batch', async () => {
     const b = await seedBatch(gw, alice.id, { status: 'paused', images: [{}, { status: 'succeeded' }] });
     const res = await post(`/api/v1/batches/${b.id}/force-start`, { skip_validation: true }).expect(200);
-    expect(res.body.status).toBe('processing');
-    expect(res.body.enqueued).toEqual({ images: 1, chunks: 0 });
+    expect(dataOf(res).status).toBe('processing');
+    expect(dataOf(res).enqueued).toEqual({ images: 1, chunks: 0 });
   });
 });
 
@@ -90,9 +90,9 @@ describe('pause, resume, cancel', () => {
       status: 'processing',
       images: [{}, {}, { status: 'succeeded' }, { status: 'processing' }],
     });
-    expect((await post(`/api/v1/batches/${b.id}/pause`).expect(200)).body.status).toBe('paused');
+    expect(dataOf(await post(`/api/v1/batches/${b.id}/pause`).expect(200)).status).toBe('paused');
     const resumed = await post(`/api/v1/batches/${b.id}/resume`).expect(200);
-    expect(resumed.body.enqueued).toEqual({ images: 2, chunks: 0 });
+    expect(dataOf(resumed).enqueued).toEqual({ images: 2, chunks: 0 });
     await post(`/api/v1/batches/${b.id}/resume`).expect(409);
     const jobs = await outboxFor(b.id, 'resize.image');
     expect(jobs.map((j) => (j.payload as { imageId: string }).imageId).sort()).toEqual(b.imageIds.slice(0, 2).sort());
@@ -105,7 +105,7 @@ describe('pause, resume, cancel', () => {
       images: [{}, {}, { status: 'succeeded' }, { status: 'failed' }],
     });
     const res = await post(`/api/v1/batches/${b.id}/cancel`).expect(200);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       status: 'cancelled',
       cancelled_images: 2,
       cancelled_count: 2,
@@ -128,7 +128,7 @@ describe('retry-failed', () => {
       images: [{ status: 'succeeded' }, { status: 'failed' }, { status: 'failed' }],
     });
     const res = await post(`/api/v1/batches/${b.id}/retry-failed`).expect(200);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       retried_images: 2,
       processed_images: 1,
       failed_count: 0,
@@ -142,7 +142,7 @@ describe('retry-failed', () => {
   it('answers 409 naming the reason when nothing failed', async () => {
     const b = await seedBatch(gw, alice.id, { status: 'completed', images: [{ status: 'succeeded' }] });
     const res = await post(`/api/v1/batches/${b.id}/retry-failed`).expect(409);
-    expect(res.body.error.details).toMatchObject({ action: 'retry-failed', reason: 'it has no failed images' });
+    expect(errorOf(res).details).toMatchObject({ action: 'retry-failed', reason: 'it has no failed images' });
   });
 });
 
@@ -154,14 +154,14 @@ describe('clone', () => {
       images: [{ status: 'succeeded' }, { status: 'failed' }],
     });
     const res = await post(`/api/v1/batches/${src.id}/clone`, {}).expect(201);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       batch_name: 'spring (copy)',
       status: 'pending',
       cloned_from: src.id,
       total_images: 2,
       processed_images: 0,
     });
-    const cloneId = res.body.batch_id as string;
+    const cloneId = dataOf(res).batch_id as string;
     const images = await gw.deps.prisma.image.findMany({ where: { batchId: cloneId }, include: { outputs: true } });
     expect(images.map((i) => i.status)).toEqual(['pending', 'pending']);
     expect(images.every((i) => i.outputs.length === 0 && i.originalKey!.startsWith(`originals/${cloneId}/`))).toBe(
@@ -195,7 +195,7 @@ describe('clone', () => {
       copy_results: true,
       auto_start: true,
     }).expect(201);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       batch_name: 'again',
       status: 'queued',
       processed_images: 2,
@@ -203,7 +203,7 @@ describe('clone', () => {
       failed_count: 1,
       copy_results: true,
     });
-    const cloneId = res.body.batch_id as string;
+    const cloneId = dataOf(res).batch_id as string;
     const images = await gw.deps.prisma.image.findMany({
       where: { batchId: cloneId },
       include: { outputs: true },
@@ -242,7 +242,7 @@ describe('clone', () => {
     await store.put(`uploads/${src.id}/chunks/000001.json`, Buffer.from(JSON.stringify(manifest)));
 
     const res = await post(`/api/v1/batches/${src.id}/clone`, { auto_start: true }).expect(201);
-    const cloneId = res.body.batch_id as string;
+    const cloneId = dataOf(res).batch_id as string;
     const clone = await prisma.batch.findUniqueOrThrow({ where: { id: cloneId }, include: { chunks: true } });
     expect(clone).toMatchObject({ sourceKind: 'csv', sourceKey: `uploads/${cloneId}/input.csv`, status: 'queued' });
     expect(clone.chunks.map((c) => [c.seq, c.status])).toEqual([[1, 'pending']]);
@@ -268,15 +268,15 @@ describe('soft delete, restore and list', () => {
     const kept = await seedBatch(gw, bob.id, { status: 'completed', images: [{ status: 'succeeded' }] });
     const hidden = await seedBatch(gw, bob.id, { status: 'completed', images: [{ status: 'succeeded' }] });
     const res = await post(`/api/v1/batches/${hidden.id}/soft-delete`, { retention_days: 7 }, bob).expect(200);
-    const purgeAfter = new Date(res.body.purge_after as string).getTime();
-    expect(purgeAfter - new Date(res.body.deleted_at as string).getTime()).toBe(7 * 86_400_000);
+    const purgeAfter = new Date(dataOf(res).purge_after as string).getTime();
+    expect(purgeAfter - new Date(dataOf(res).deleted_at as string).getTime()).toBe(7 * 86_400_000);
 
     const list = (q = '') =>
       request(gw.app)
         .get(`/api/v1/batches${q}`)
         .set(bearer(bob.token))
         .expect(200)
-        .then((r) => r.body);
+        .then((r) => dataOf(r));
     expect((await list()).items.map((i: { batch_id: string }) => i.batch_id)).toEqual([kept.id]);
     const all = await list('?include_soft_deleted=true');
     expect(all.total).toBe(2);
@@ -293,7 +293,7 @@ describe('soft delete, restore and list', () => {
   it('refuses to soft-delete a running batch', async () => {
     const b = await seedBatch(gw, alice.id, { status: 'processing' });
     const res = await post(`/api/v1/batches/${b.id}/soft-delete`, {}).expect(409);
-    expect(res.body.error.details.current_state).toBe('processing');
+    expect(errorOf(res).details.current_state).toBe('processing');
   });
 
   it('lists newest first with status and date filters and pages with a total', async () => {
@@ -307,7 +307,7 @@ describe('soft delete, restore and list', () => {
         .get(`/api/v1/batches${q}`)
         .set(bearer(carol.token))
         .expect(200)
-        .then((r) => r.body);
+        .then((r) => dataOf(r));
     const ids = (b: { items: { batch_id: string }[] }) => b.items.map((i) => i.batch_id);
 
     expect(ids(await get(''))).toEqual([recent.id, mid.id, old.id]);
@@ -333,7 +333,7 @@ describe('DELETE', () => {
     const keys = [...b.originalKeys, ...b.outputKeys, `uploads/${b.id}/input.csv`];
     expect(await existing(gw, keys)).toHaveLength(5);
     const res = await request(gw.app).delete(`/api/v1/batches/${b.id}`).set(bearer(alice.token)).expect(200);
-    expect(res.body).toEqual({ batch_id: b.id, deleted: true, objects_deleted: 5 });
+    expect(dataOf(res)).toEqual({ batch_id: b.id, deleted: true, objects_deleted: 5 });
     expect(await existing(gw, keys)).toEqual([]);
     expect(await gw.deps.prisma.image.count({ where: { batchId: b.id } })).toBe(0);
     await request(gw.app).get(`/api/v1/batches/${b.id}`).set(bearer(alice.token)).expect(404);
@@ -342,7 +342,7 @@ describe('DELETE', () => {
   it('needs force for an active batch, and then cancels it first', async () => {
     const b = await seedBatch(gw, alice.id, { status: 'processing', images: [{}] });
     const refused = await request(gw.app).delete(`/api/v1/batches/${b.id}`).set(bearer(alice.token)).expect(409);
-    expect(refused.body.error.details).toMatchObject({ action: 'delete', current_state: 'processing' });
+    expect(errorOf(refused).details).toMatchObject({ action: 'delete', current_state: 'processing' });
     expect(await existing(gw, b.originalKeys)).toHaveLength(1);
     await request(gw.app).delete(`/api/v1/batches/${b.id}?force=true`).set(bearer(alice.token)).expect(200);
     expect(await existing(gw, b.originalKeys)).toEqual([]);

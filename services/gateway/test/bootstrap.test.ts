@@ -5,7 +5,7 @@ import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { ConfigError } from '@pixmill/config';
 import { ensureAdmin, resolveJwtSecret } from '../src';
-import { startGateway, type TestGateway } from './support';
+import { dataOf, startGateway, type TestGateway } from './support';
 
 describe('resolveJwtSecret', () => {
   let dir: string;
@@ -63,9 +63,9 @@ describe('ensureAdmin', () => {
       .expect(200);
     const me = await request(gw.app)
       .get('/api/v1/me')
-      .set('Authorization', `Bearer ${res.body.access_token}`)
+      .set('Authorization', `Bearer ${dataOf(res).access_token}`)
       .expect(200);
-    expect(me.body.role).toBe('admin');
+    expect(dataOf(me).role).toBe('admin');
     expect(await ensureAdmin(gw.deps.prisma, { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: undefined })).toBeNull();
   });
 

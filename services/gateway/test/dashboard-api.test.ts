@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PermanentError } from '@pixmill/queue';
 import { seedBatch, bearer } from './batch-fixtures';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, startGateway, type TestGateway, type TestUser } from './support';
 
 describe('API routes behind the dashboard', () => {
   let gw: TestGateway;
@@ -16,8 +16,6 @@ describe('API routes behind the dashboard', () => {
     [alice, bob, admin] = await Promise.all([gw.createUser('user'), gw.createUser('user'), gw.createUser('admin')]);
   });
   afterAll(() => gw?.close());
-
-  const body = (res: request.Response) => (res.body?.success === true ? res.body.data : res.body);
 
   it('counts images finished a minute over the last hour, the caller’s own (an admin’s: everyone’s)', async () => {
     const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
@@ -34,7 +32,7 @@ describe('API routes behind the dashboard', () => {
     });
     await seedBatch(gw, bob.id, { status: 'completed', images: [{ status: 'failed', processedAt: minutesAgo(1) }] });
 
-    const own = body(await request(gw.app).get('/api/v1/system/throughput').set(bearer(alice.token)).expect(200)) as {
+    const own = dataOf(await request(gw.app).get('/api/v1/system/throughput').set(bearer(alice.token)).expect(200)) as {
       minutes: number;
       buckets: { start: string; succeeded: number; failed: number }[];
       totals: object;
@@ -48,9 +46,9 @@ describe('API routes behind the dashboard', () => {
     const starts = own.buckets.map((b) => Date.parse(b.start));
     expect(starts.every((t, i) => i === 0 || t - starts[i - 1]! === 60_000)).toBe(true);
 
-    const all = body(await request(gw.app).get('/api/v1/system/throughput').set(bearer(admin.token)).expect(200));
+    const all = dataOf(await request(gw.app).get('/api/v1/system/throughput').set(bearer(admin.token)).expect(200));
     expect(all.totals).toEqual({ succeeded: 2, failed: 2, failure_rate: 50 });
-    const short = body(
+    const short = dataOf(
       await request(gw.app).get('/api/v1/system/throughput?minutes=10').set(bearer(alice.token)).expect(200),
     );
     expect(short.buckets).toHaveLength(10);
@@ -61,7 +59,7 @@ describe('API routes behind the dashboard', () => {
     await seedBatch(gw, alice.id, { name: 'Summer Catalogue 2026' });
     await seedBatch(gw, alice.id, { name: 'winter' });
     await seedBatch(gw, bob.id, { name: 'Bob summer' });
-    const res = body(await request(gw.app).get('/api/v1/batches?q=SUMMER').set(bearer(alice.token)).expect(200));
+    const res = dataOf(await request(gw.app).get('/api/v1/batches?q=SUMMER').set(bearer(alice.token)).expect(200));
     expect(res.items.map((b: { batch_name: string }) => b.batch_name)).toEqual(['Summer Catalogue 2026']);
   });
 
@@ -71,7 +69,7 @@ describe('API routes behind the dashboard', () => {
       await seedBatch(gw, carol.id, { name });
     const names = async (q: string) =>
       (
-        body(
+        dataOf(
           await request(gw.app)
             .get(`/api/v1/batches?q=${encodeURIComponent(q)}`)
             .set(bearer(carol.token))
@@ -86,7 +84,7 @@ describe('API routes behind the dashboard', () => {
 
   it('says which control actions the batch’s state allows', async () => {
     const actions = async (id: string) =>
-      body(await request(gw.app).get(`/api/v1/batches/${id}`).set(bearer(alice.token)).expect(200)).allowed_actions;
+      dataOf(await request(gw.app).get(`/api/v1/batches/${id}`).set(bearer(alice.token)).expect(200)).allowed_actions;
     const processing = await seedBatch(gw, alice.id, { status: 'processing' });
     expect(await actions(processing.id)).toEqual(['pause', 'cancel', 'reset']);
     const paused = await seedBatch(gw, alice.id, { status: 'paused' });
@@ -102,7 +100,9 @@ describe('API routes behind the dashboard', () => {
       status: 'completed',
       images: [{ status: 'succeeded' }, { original: false }],
     });
-    const res = body(await request(gw.app).get(`/api/v1/batches/${b.id}/images`).set(bearer(alice.token)).expect(200));
+    const res = dataOf(
+      await request(gw.app).get(`/api/v1/batches/${b.id}/images`).set(bearer(alice.token)).expect(200),
+    );
     const [withOriginal, without] = res.items as { original_url: string | null }[];
     expect(without!.original_url).toBeNull();
     const file = await fetch(withOriginal!.original_url!);
@@ -122,7 +122,7 @@ describe('API routes behind the dashboard', () => {
       for (const j of jobs) await transport.publish('resize.image', j);
       const admin_ = bearer(admin.token);
       const list = async () =>
-        body(await request(gw.app).get('/api/v1/admin/dead-letters?queue=resize.image').set(admin_).expect(200));
+        dataOf(await request(gw.app).get('/api/v1/admin/dead-letters?queue=resize.image').set(admin_).expect(200));
       for (let i = 0; i < 50 && (await list()).total < 2; i++) await new Promise((r) => setTimeout(r, 20));
 
       const dead = await list();
@@ -142,7 +142,7 @@ describe('API routes behind the dashboard', () => {
         .set(admin_)
         .send({ queue: 'resize.image' })
         .expect(200);
-      expect(body(requeued)).toEqual({ queue: 'resize.image', requeued: 2 });
+      expect(dataOf(requeued)).toEqual({ queue: 'resize.image', requeued: 2 });
       for (let i = 0; i < 50 && ran.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
       expect(ran.sort()).toEqual(jobs.map((j) => j.imageId).sort());
       expect((await list()).total).toBe(0);
@@ -155,7 +155,7 @@ describe('API routes behind the dashboard', () => {
         .set(admin_)
         .send({ queue: 'resize.image' })
         .expect(200);
-      expect(body(purged)).toEqual({ queue: 'resize.image', purged: 1 });
+      expect(dataOf(purged)).toEqual({ queue: 'resize.image', purged: 1 });
       expect((await list()).total).toBe(0);
     } finally {
       await consumer.cancel();

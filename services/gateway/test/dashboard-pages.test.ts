@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { dashboardAssets } from '../src/pages/dashboard-assets';
 import { safeNext } from '../src/pages/safe-next';
 import { seedBatch } from './batch-fixtures';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, startGateway, type TestGateway, type TestUser } from './support';
 
 const SHELL = '<!doctype html><html lang="en"><title>pixmill</title><div id="app"></div></html>';
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -35,7 +35,7 @@ describe('web pages', () => {
       .send({ username: u.username, password: u.password })
       .expect(201);
     const line = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0]!;
-    return { cookie: line.split(';')[0]!, csrf: res.body.csrf_token as string };
+    return { cookie: line.split(';')[0]!, csrf: dataOf(res).csrf_token as string };
   }
   const page = (p: string, cookie?: string) => {
     const r = request(gw.app).get(p).set('Accept', HTML);

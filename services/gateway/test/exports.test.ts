@@ -3,7 +3,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { bearer, seedBatch, type Seeded } from './batch-fixtures';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 let gw: TestGateway;
 let alice: TestUser;
@@ -98,6 +98,7 @@ describe('export of one batch', () => {
     expect(sheet.getRow(2).getCell(col('source')).value).toBe(`'=HYPERLINK("http://evil.example","x").jpg`);
     expect(sheet.getRow(4).getCell(col('error_message')).value).toBe(`'-1+2 not found`);
 
+    // A file, not an answer: not in the envelope.
     const json = (await get(`/api/v1/export/batch/${batch.id}?format=json`).expect(200)).body;
     expect(json.rows[0].source).toBe('=HYPERLINK("http://evil.example","x").jpg');
   });
@@ -106,6 +107,7 @@ describe('export of one batch', () => {
     const res = await get(`/api/v1/export/batch/${batch.id}?format=json`).expect(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/filename=".*\.json"/);
+    expect(res.body.success).toBeUndefined();
     expect(res.body.row_count).toBe(4);
     expect(res.body.rows).toHaveLength(4);
     expect(res.body.rows[0]).toMatchObject({
@@ -166,16 +168,16 @@ describe('export of one batch', () => {
 
   it('preview gives the first rows as JSON; summary gives counts and size estimates', async () => {
     const preview = await get(`/api/v1/export/batch/${batch.id}/preview?limit=2`).expect(200);
-    expect(preview.body.rows).toHaveLength(2);
-    expect(preview.body.columns).toContain('status');
+    expect(dataOf(preview).rows).toHaveLength(2);
+    expect(dataOf(preview).columns).toContain('status');
     await get(`/api/v1/export/batch/${batch.id}/preview?limit=101`).expect(400);
 
     const summary = await get(`/api/v1/export/batch/${batch.id}/summary`).expect(200);
-    expect(summary.body).toMatchObject({ images: 3, rows: 4, images_by_status: { succeeded: 2, failed: 1 } });
+    expect(dataOf(summary)).toMatchObject({ images: 3, rows: 4, images_by_status: { succeeded: 2, failed: 1 } });
     const csvBytes = Buffer.byteLength((await get(`/api/v1/export/batch/${batch.id}?format=csv`)).text);
     // Every row was sampled, so the CSV estimate is the real size give or take the signed URLs' variation.
-    expect(Math.abs(summary.body.estimated_bytes.csv - csvBytes)).toBeLessThan(csvBytes * 0.05);
-    expect(summary.body.estimated_bytes.xlsx).toBeGreaterThan(0);
+    expect(Math.abs(dataOf(summary).estimated_bytes.csv - csvBytes)).toBeLessThan(csvBytes * 0.05);
+    expect(dataOf(summary).estimated_bytes.xlsx).toBeGreaterThan(0);
   });
 });
 
@@ -215,7 +217,7 @@ describe('multi-batch and filtered exports', () => {
       .set(bearer(mallory.token))
       .send({ batch_ids: [batch.id] })
       .expect(404);
-    expect(res.body.error.details.batch_id).toBe(batch.id);
+    expect(errorOf(res).details.batch_id).toBe(batch.id);
   });
 
   it('filtered export spans the caller’s batches, honours image status and the limit', async () => {
@@ -245,8 +247,8 @@ describe('multi-batch and filtered exports', () => {
 describe('formats and statistics', () => {
   it('lists the formats with their content types', async () => {
     const res = await get('/api/v1/export/formats').expect(200);
-    expect(res.body.formats.map((f: { format: string }) => f.format)).toEqual(['csv', 'json', 'xlsx']);
-    expect(res.body.columns).toContain('output_url');
+    expect(dataOf(res).formats.map((f: { format: string }) => f.format)).toEqual(['csv', 'json', 'xlsx']);
+    expect(dataOf(res).columns).toContain('output_url');
   });
 
   it('counts finished exports by format from the export log', async () => {
@@ -258,7 +260,7 @@ describe('formats and statistics', () => {
     await get(`/api/v1/export/batch/${b.id}?format=csv`, erin).expect(200);
     await get(`/api/v1/export/batch/${b.id}?format=csv&failed_only=true`, erin).expect(200);
     await get(`/api/v1/export/batch/${b.id}?format=json`, erin).expect(200);
-    const stats = (await get('/api/v1/export/statistics', erin).expect(200)).body;
+    const stats = dataOf(await get('/api/v1/export/statistics', erin).expect(200));
     expect(stats).toMatchObject({ total_exports: 3, total_rows: 5 });
     expect(stats.by_format.csv).toMatchObject({ exports: 2, rows: 3 });
     expect(stats.by_format.json).toMatchObject({ exports: 1, rows: 2 });
@@ -266,6 +268,6 @@ describe('formats and statistics', () => {
     expect(stats.recent[0]).toMatchObject({ format: 'json', batch_ids: [b.id] });
     expect(stats.recent[1].filters).toMatchObject({ image_status: ['failed'] });
     // Another user's statistics do not include these.
-    expect((await get('/api/v1/export/statistics', await gw.createUser()).expect(200)).body.total_exports).toBe(0);
+    expect(dataOf(await get('/api/v1/export/statistics', await gw.createUser()).expect(200)).total_exports).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { createPrisma } from '@pixmill/db';
 import { startTcpRelay } from '@pixmill/db/testing';
 import type { ObjectStore } from '@pixmill/storage';
 import { createApp } from '../src';
-import { startGateway, type TestGateway } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway } from './support';
 
 /** A store that is down: every call fails (health only calls check()). */
 const downStore: ObjectStore = new Proxy({ kind: 's3' } as ObjectStore, {
@@ -22,7 +22,8 @@ describe('health', () => {
     '%s reports database, queue and storage ok with 200',
     async (path) => {
       const res = await request(gw.app).get(path).expect(200);
-      expect(res.body).toMatchObject({
+      // Probes read the report flat; an API client gets it in the envelope.
+      expect(path.startsWith('/api/v1/') ? dataOf(res) : res.body).toMatchObject({
         status: 'ok',
         checks: { database: { status: 'ok' }, queue: { status: 'ok' }, storage: { status: 'ok' } },
       });
@@ -37,6 +38,9 @@ describe('health', () => {
       expect(res.body.checks.storage).toMatchObject({ status: 'down', error: 'connect ECONNREFUSED 127.0.0.1:9' });
       expect(res.body.checks.database.status).toBe('ok');
       expect(res.body.checks.queue.status).toBe('ok');
+      const api = errorOf(await request(broken.app).get('/api/v1/health').expect(503));
+      expect(api).toMatchObject({ code: 'unavailable', details: { status: 'unavailable' } });
+      expect(api.details.checks.storage.status).toBe('down');
       // Still ready: storage is shared by every replica, and reads do not need it.
       expect((await request(broken.app).get('/readyz').expect(200)).body.checks).toEqual({
         database: expect.objectContaining({ status: 'ok' }),

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { routeModules, type RouteModule } from '../src';
-import { startGateway, type TestGateway } from './support';
+import { errorOf, startGateway, type TestGateway } from './support';
 
 // A route that fails the way a bug would, to see what a client gets.
 const explode: RouteModule = ({ api }) =>
@@ -18,7 +18,14 @@ describe('HTTP behaviour', () => {
 
   it('answers an unknown route with a JSON 404', async () => {
     const res = await request(gw.app).get('/api/v1/nope').expect(404).expect('Content-Type', /json/);
-    expect(res.body).toEqual({ error: { code: 'not_found', message: 'no route for GET /api/v1/nope', details: null } });
+    expect(res.body).toEqual({
+      success: false,
+      error: 'no route for GET /api/v1/nope',
+      code: 'not_found',
+      details: null,
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(errorOf(res).code).toBe('not_found');
     await request(gw.app).delete('/api/v1/me').expect(404);
   });
 
@@ -28,7 +35,7 @@ describe('HTTP behaviour', () => {
       .set('Content-Type', 'application/json')
       .send('{"username": "a",')
       .expect(400);
-    expect(res.body.error.code).toBe('invalid_json');
+    expect(errorOf(res).code).toBe('invalid_json');
   });
 
   it('refuses a JSON body over 1 MB with 413', async () => {
@@ -36,7 +43,7 @@ describe('HTTP behaviour', () => {
       .post('/api/v1/auth/login')
       .send({ username: 'a', password: 'b', padding: 'x'.repeat(1024 * 1024) })
       .expect(413);
-    expect(res.body.error.code).toBe('payload_too_large');
+    expect(errorOf(res).code).toBe('payload_too_large');
   });
 
   it('refuses absurdly nested JSON', async () => {
@@ -46,12 +53,12 @@ describe('HTTP behaviour', () => {
       .set('Content-Type', 'application/json')
       .send(`{"username":${deep}}`)
       .expect(400);
-    expect(res.body.error.message).toMatch(/nested deeper/);
+    expect(errorOf(res).error).toMatch(/nested deeper/);
   });
 
   it('hides internals of unexpected errors behind a plain 500', async () => {
     const res = await request(gw.app).get('/api/v1/test-explode').expect(500);
-    expect(res.body).toEqual({ error: { code: 'internal_error', message: 'internal server error', details: null } });
+    expect(errorOf(res)).toMatchObject({ error: 'internal server error', code: 'internal_error', details: null });
     expect(res.text).not.toContain('secret');
     expect(res.text).not.toContain('.ts');
   });
@@ -90,7 +97,7 @@ describe('rate limits', () => {
     const third = await login('/api/v1/auth/login', 'victim').expect(401);
     expect(third.headers['ratelimit-policy']).toContain('"login"; q=3; w=60');
     const res = await login('/api/v1/auth/login', 'Victim').expect(429);
-    expect(res.body.error.code).toBe('rate_limited');
+    expect(errorOf(res).code).toBe('rate_limited');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(res.headers.ratelimit).toContain('"login"; r=0');
     // Another username from the same address still has its own budget.

@@ -4,7 +4,7 @@
 // batch, bad options on /resize) leaves no batch, object or upload intent either.
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 let gw: TestGateway;
 let alice: TestUser;
@@ -42,9 +42,9 @@ it('answers a multipart body cut off mid-file with 400 malformed_upload, keeps n
   ]);
 
   const res = await postRaw(truncated).expect(400).expect('Content-Type', /json/);
-  expect(res.body.error.code).toBe('malformed_upload');
-  expect(res.body.error.message).toMatch(/^malformed upload: Unexpected end of (form|file)$/);
-  expect(res.body.error.details).toEqual({ reason: 'malformed_multipart' });
+  expect(errorOf(res).code).toBe('malformed_upload');
+  expect(errorOf(res).error).toMatch(/^malformed upload: Unexpected end of (form|file)$/);
+  expect(errorOf(res).details).toEqual({ reason: 'malformed_multipart' });
 
   // No batch, and the whole image that was already streamed to storage was removed again.
   expect(await gw.deps.prisma.batch.count({ where: { ownerId: alice.id } })).toBe(0);
@@ -55,7 +55,7 @@ it('answers a multipart body cut off mid-file with 400 malformed_upload, keeps n
   expect(health.body.status).toBe('ok');
   const whole = Buffer.concat([partHead('again.jpg'), jpeg(), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
   const created = await postRaw(whole).expect(201);
-  expect(created.body.total_images).toBe(1);
+  expect(dataOf(created).total_images).toBe(1);
 });
 
 /** A user of its own and an empty originals/ folder: what a refused upload leaves is then all there is to see. */
@@ -79,7 +79,7 @@ it('removes the stored files of a batch upload whose options are refused', async
     .attach('files[]', jpeg(), 'b.jpg')
     .field('recipe', '{"variants": [{"name": "x", "width": -1}]}')
     .expect(400);
-  expect(res.body.error.code).toBeDefined();
+  expect(errorOf(res).code).toBeDefined();
   await expectNothingKept(bob);
 });
 
@@ -91,6 +91,6 @@ it('removes the stored image of a resize request whose options are refused', asy
     .attach('image', jpeg(), 'a.jpg')
     .field('width', '0')
     .expect(400);
-  expect(res.body.error.code).toBeDefined();
+  expect(errorOf(res).code).toBeDefined();
   await expectNothingKept(bob);
 });

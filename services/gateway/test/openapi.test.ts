@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import request from 'supertest';
 import { toOpenApiPath } from '../src/openapi/registry';
-import { startGateway, type TestGateway } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway } from './support';
 
 type Layer = { route?: { path: unknown; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
 
@@ -77,6 +77,63 @@ describe('OpenAPI document', () => {
       const res = await request(gw.app)[method as 'get'](path);
       expect([method, path, res.status]).toEqual([method, path, 401]);
     }
+  });
+
+  type Schema = {
+    type?: string;
+    required?: string[];
+    properties?: Record<string, Schema>;
+    $ref?: string;
+    const?: unknown;
+  };
+  const jsonOf = (path: string, method: string, status: number) =>
+    (
+      doc.paths[path]?.[method] as unknown as {
+        responses: Record<string, { content?: { 'application/json'?: { schema: Schema } } }>;
+      }
+    ).responses[String(status)]?.content?.['application/json']?.schema;
+
+  it('documents /api/v1 JSON answers in the envelope, around the data schema the route declares', () => {
+    const me = jsonOf('/api/v1/me', 'get', 200)!;
+    expect(me.required).toEqual(['success', 'data', 'timestamp']);
+    expect(me.properties?.success).toMatchObject({ type: 'boolean', const: true });
+    expect(Object.keys(me.properties ?? {})).toEqual(['success', 'data', 'message', 'timestamp']);
+    expect(me.properties?.data?.properties).toHaveProperty('username');
+    // Probes, the document itself and the short forms of the other seeds answer flat.
+    expect(Object.keys(jsonOf('/livez', 'get', 200)?.properties ?? {})).toEqual(['status']);
+    expect(Object.keys(jsonOf('/healthz', 'get', 200)?.properties ?? {})).toEqual(['status', 'checks']);
+    expect(Object.keys(jsonOf('/readyz', 'get', 503)?.properties ?? {})).toEqual(['status', 'checks']);
+    expect(jsonOf('/api/auth/login', 'post', 200)?.properties).toHaveProperty('access_token');
+    expect(doc.paths['/api/v1/openapi.json']?.get).toBeDefined();
+  });
+
+  it('documents every error answer with the one error schema', () => {
+    const error = (doc as unknown as { components: { schemas: { Error: Schema } } }).components.schemas.Error;
+    expect(error.required).toEqual(['success', 'error', 'code', 'details', 'timestamp']);
+    expect(error.properties?.success).toMatchObject({ const: false });
+    expect(error.properties?.error?.type).toBe('string');
+    expect(error.properties?.code?.type).toBe('string');
+    expect(error.properties).toHaveProperty('details');
+    expect(jsonOf('/api/v1/me', 'get', 401)).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(jsonOf('/api/v1/health', 'get', 503)).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(jsonOf('/api/auth/login', 'post', 401)).toEqual({ $ref: '#/components/schemas/Error' });
+  });
+
+  it('answers as it documents: the envelope under /api/v1, the error shape everywhere, flat elsewhere', async () => {
+    const user = await gw.createUser();
+    const me = await request(gw.app).get('/api/v1/me').set('Authorization', `Bearer ${user.token}`).expect(200);
+    expect(me.body).toEqual({
+      success: true,
+      data: expect.objectContaining({ id: user.id, username: user.username }),
+      timestamp: expect.any(String),
+    });
+    expect(new Date(me.body.timestamp).toISOString()).toBe(me.body.timestamp);
+    expect(dataOf(me).id).toBe(user.id);
+    for (const path of ['/api/v1/me', '/api/v1/no-such-route', '/no-such-page.json']) {
+      const e = errorOf(await request(gw.app).get(path).set('Accept', 'application/json'));
+      expect(typeof e.error).toBe('string');
+    }
+    expect((await request(gw.app).get('/livez').expect(200)).body).toEqual({ status: 'ok' });
   });
 
   it('documents request bodies from the same schemas the handlers use', () => {

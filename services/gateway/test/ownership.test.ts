@@ -4,7 +4,7 @@
 // in TENANCY_EXEMPT (support/tenancy-walk.ts) with the reason.
 import request from 'supertest';
 import { bearer, seedBatch, type Seeded } from './batch-fixtures';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 import { routesOf, TENANCY_EXEMPT, tenancyWalk } from './support/tenancy-walk';
 
 let gw: TestGateway;
@@ -23,9 +23,9 @@ beforeAll(async () => {
     webhookUrl: 'https://receiver.example/hook',
     images: [{ status: 'succeeded' }, { status: 'failed' }],
   });
-  victimKeyId = (
-    await request(gw.app).post('/api/v1/api-keys').set(bearer(victim.token)).send({ name: 'victim key' }).expect(201)
-  ).body.id;
+  victimKeyId = dataOf(
+    await request(gw.app).post('/api/v1/api-keys').set(bearer(victim.token)).send({ name: 'victim key' }).expect(201),
+  ).id;
   routes = routesOf((await request(gw.app).get('/api/v1/openapi.json').expect(200)).body);
 });
 afterAll(() => gw?.close());
@@ -66,7 +66,7 @@ describe("another user's token", () => {
   it("does not see the victim's batch in the list, with or without soft-deleted ones", async () => {
     for (const q of ['', '?include_soft_deleted=true']) {
       const res = await request(gw.app).get(`/api/v1/batches${q}`).set(bearer(mallory.token)).expect(200);
-      expect(res.body.total).toBe(0);
+      expect(dataOf(res).total).toBe(0);
     }
   });
 });
@@ -82,13 +82,13 @@ describe('admin routes', () => {
       const path = route.slice(route.indexOf(' ') + 1).replace('{id}', own.id);
       const res = await request(gw.app)[method](path).set(bearer(mallory.token)).send({});
       expect([route, res.status]).toEqual([route, 403]);
-      expect(res.body.error.code).toBe('forbidden');
+      expect(errorOf(res).code).toBe('forbidden');
     }
   });
 
   it('are open to an admin', async () => {
     const admin = await gw.createUser('admin');
     const res = await request(gw.app).get('/api/v1/admin/queue/status').set(bearer(admin.token)).expect(200);
-    expect(res.body.queues).toHaveProperty(['resize.image']);
+    expect(dataOf(res).queues).toHaveProperty(['resize.image']);
   });
 });

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startTcpRelay } from '@pixmill/db/testing';
 import { createApp } from '../src';
-import { startGateway, type TestGateway } from './support';
+import { errorOf, startGateway, type TestGateway } from './support';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const target = new URL(REDIS_URL);
@@ -50,7 +50,7 @@ describe('rate limits in Redis', () => {
     await login(a).expect(401);
     // The fourth attempt is over the budget of 3 whichever replica takes it.
     const res = await login(b).expect(429);
-    expect(res.body.error.code).toBe('rate_limited');
+    expect(errorOf(res).code).toBe('rate_limited');
     await login(a).expect(429);
     // Another deployment on the same Redis has its own counters.
     await login(await replica(deployment())).expect(401);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 /** The `name=value` of the session cookie a sign-in answered, and the whole Set-Cookie line. */
 function sessionCookie(res: request.Response): { pair: string; line: string } {
@@ -31,17 +31,17 @@ describe('browser sessions', () => {
     expect(line).toMatch(/; SameSite=Lax/);
     expect(line).toMatch(/; Path=\//);
     expect(line).not.toMatch(/; Secure/); // plain HTTP here
-    expect(res.body).toEqual({
+    expect(dataOf(res)).toEqual({
       user: { id: alice.id, username: alice.username, role: 'user' },
       csrf_token: expect.stringMatching(/^[A-Za-z0-9_-]{40,}$/),
       expires_at: expect.any(String),
     });
-    expect(JSON.stringify(res.body)).not.toContain(pair.split('=')[1]);
+    expect(JSON.stringify(dataOf(res))).not.toContain(pair.split('=')[1]);
     const row = await gw.deps.prisma.session.findFirstOrThrow({ where: { userId: alice.id } });
     expect(row.tokenHash).not.toBe(pair.split('=')[1]); // stored hashed
 
     const me = await request(gw.app).get('/api/v1/me').set('Cookie', pair).expect(200);
-    expect(me.body.authenticated_via).toBe('session');
+    expect(dataOf(me).authenticated_via).toBe('session');
   });
 
   it('marks the cookie Secure with the __Host- prefix behind HTTPS', async () => {
@@ -65,16 +65,16 @@ describe('browser sessions', () => {
   it('refuses a state-changing request the cookie authenticates unless it carries the CSRF token', async () => {
     const res = await signIn().expect(201);
     const { pair } = sessionCookie(res);
-    const csrf = res.body.csrf_token as string;
+    const csrf = dataOf(res).csrf_token as string;
     const create = () => request(gw.app).post('/api/v1/api-keys').set('Cookie', pair).send({ name: 'from the page' });
 
     const none = await create().expect(403);
-    expect(none.body.error.code).toBe('csrf_token_invalid');
+    expect(errorOf(none).code).toBe('csrf_token_invalid');
     await create()
       .set('X-CSRF-Token', `${csrf.slice(0, -1)}x`)
       .expect(403);
     // Another session's token is no good either.
-    const other = (await signIn().expect(201)).body.csrf_token as string;
+    const other = dataOf(await signIn().expect(201)).csrf_token as string;
     await create().set('X-CSRF-Token', other).expect(403);
     expect(await gw.deps.prisma.apiKey.count({ where: { userId: alice.id } })).toBe(0);
 
@@ -97,7 +97,7 @@ describe('browser sessions', () => {
 
   it('refuses a wrong password with the same answer as the login route', async () => {
     const res = await signIn({ password: 'not the password' }).expect(401);
-    expect(res.body.error.message).toBe('Invalid username or password');
+    expect(errorOf(res).error).toBe('Invalid username or password');
   });
 
   it('signs out: the cookie is cleared and the session can no longer be used', async () => {
@@ -107,11 +107,11 @@ describe('browser sessions', () => {
     const out = await request(gw.app)
       .delete('/api/v1/auth/session')
       .set('Cookie', pair)
-      .set('X-CSRF-Token', res.body.csrf_token as string)
+      .set('X-CSRF-Token', dataOf(res).csrf_token as string)
       .expect(204);
     expect(sessionCookie(out).line).toMatch(/pixmill_session=;.*Expires=Thu, 01 Jan 1970/);
     const after = await request(gw.app).get('/api/v1/me').set('Cookie', pair).expect(401);
-    expect(after.body.error.message).toMatch(/session has ended/);
+    expect(errorOf(after).error).toMatch(/session has ended/);
   });
 
   it('ends a session unused for SESSION_IDLE_SECONDS, and one past SESSION_TTL_SECONDS however active', async () => {
@@ -133,7 +133,7 @@ describe('browser sessions', () => {
     const res = await signIn().expect(201);
     const { pair } = sessionCookie(res);
     const got = await request(gw.app).get('/api/v1/auth/session').set('Cookie', pair).expect(200);
-    expect(got.body.csrf_token).toBe(res.body.csrf_token);
+    expect(dataOf(got).csrf_token).toBe(dataOf(res).csrf_token);
     await request(gw.app).get('/api/v1/auth/session').set('Authorization', `Bearer ${alice.token}`).expect(404);
   });
 });
@@ -154,7 +154,7 @@ describe('disabling users and resetting passwords', () => {
   it('lists users for admins only, with their state', async () => {
     const bob = await gw.createUser('user');
     const list = await asAdmin('get', '/api/v1/users').expect(200);
-    expect(list.body.items).toEqual(
+    expect(dataOf(list).items).toEqual(
       expect.arrayContaining([
         { id: bob.id, username: bob.username, role: 'user', created_at: expect.any(String), disabled_at: null },
       ]),
@@ -177,11 +177,11 @@ describe('disabling users and resetting passwords', () => {
     ).pair;
 
     const disabled = await asAdmin('post', `/api/v1/users/${carol.id}/disable`).expect(200);
-    expect(disabled.body.disabled_at).toEqual(expect.any(String));
+    expect(dataOf(disabled).disabled_at).toEqual(expect.any(String));
     await request(gw.app).get('/api/v1/me').set('Authorization', `Bearer ${carol.token}`).expect(401);
     await request(gw.app)
       .get('/api/v1/me')
-      .set('X-API-Key', key.body.key as string)
+      .set('X-API-Key', dataOf(key).key as string)
       .expect(401);
     await request(gw.app).get('/api/v1/me').set('Cookie', session).expect(401);
     expect(await gw.deps.prisma.session.count({ where: { userId: carol.id } })).toBe(0);
@@ -189,12 +189,12 @@ describe('disabling users and resetting passwords', () => {
       .post('/api/v1/auth/login')
       .send({ username: carol.username, password: carol.password })
       .expect(401);
-    expect(login.body.error.message).toBe('Invalid username or password');
+    expect(errorOf(login).error).toBe('Invalid username or password');
 
     await asAdmin('post', `/api/v1/users/${carol.id}/enable`).expect(200);
     await request(gw.app)
       .get('/api/v1/me')
-      .set('X-API-Key', key.body.key as string)
+      .set('X-API-Key', dataOf(key).key as string)
       .expect(200);
     await request(gw.app)
       .post('/api/v1/auth/login')
@@ -204,7 +204,7 @@ describe('disabling users and resetting passwords', () => {
 
   it('does not let an admin disable themselves, and answers 404 for unknown users', async () => {
     const self = await asAdmin('post', `/api/v1/users/${admin.id}/disable`).expect(409);
-    expect(self.body.error.message).toMatch(/yourself/);
+    expect(errorOf(self).error).toMatch(/yourself/);
     await asAdmin('post', '/api/v1/users/00000000-0000-4000-8000-000000000000/disable').expect(404);
     await asAdmin('post', '/api/v1/users/not-a-uuid/enable').expect(404);
   });

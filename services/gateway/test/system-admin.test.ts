@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { enqueue, PermanentError, type MemoryTransport } from '@pixmill/queue';
 import { bearer, existing, seedBatch } from './batch-fixtures';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 let gw: TestGateway;
 let admin: TestUser;
@@ -23,14 +23,14 @@ describe('GET /system/stats', () => {
     });
     await seedBatch(gw, bob.id, { status: 'pending', images: [{}] });
     await seedBatch(gw, alice.id, { status: 'failed', images: [{ status: 'failed' }] });
-    const mine = (await request(gw.app).get('/api/v1/system/stats').set(bearer(bob.token)).expect(200)).body;
+    const mine = dataOf(await request(gw.app).get('/api/v1/system/stats').set(bearer(bob.token)).expect(200));
     expect(mine).toMatchObject({
       scope: 'own',
       batches: { total: 2, by_status: { completed: 1, pending: 1 } },
       images: { total: 4, processed: 3, succeeded: 2, failed: 1, success_rate: 66.67 },
     });
     expect(mine.queues['resize.image']).toMatchObject({ ready: expect.any(Number), consumers: expect.any(Number) });
-    const all = (await request(gw.app).get('/api/v1/system/stats').set(bearer(admin.token)).expect(200)).body;
+    const all = dataOf(await request(gw.app).get('/api/v1/system/stats').set(bearer(admin.token)).expect(200));
     expect(all.scope).toBe('all');
     expect(all.batches.total).toBeGreaterThanOrEqual(3);
     expect(all.images.failed).toBeGreaterThanOrEqual(2);
@@ -44,9 +44,9 @@ describe('admin queue status and reset', () => {
       status: 'processing',
       images: [{ status: 'processing', startedAt: old }, { status: 'processing', startedAt: new Date() }, {}],
     });
-    const status = (
-      await request(gw.app).get('/api/v1/admin/queue/status?stuck_minutes=60').set(bearer(admin.token)).expect(200)
-    ).body;
+    const status = dataOf(
+      await request(gw.app).get('/api/v1/admin/queue/status?stuck_minutes=60').set(bearer(admin.token)).expect(200),
+    );
     expect(status.stuck_images.threshold_minutes).toBe(60);
     expect(status.stuck_images.batches).toContainEqual({
       batch_id: b.id,
@@ -61,11 +61,12 @@ describe('admin queue status and reset', () => {
       .send({ stuck_minutes: 60 })
       .expect(200);
     // The stuck image and the pending one are queued; the recent in-flight one is left to its worker.
-    expect(reset.body).toMatchObject({ action: 'reset', reset_images: 1, enqueued: { images: 2, chunks: 0 } });
+    expect(dataOf(reset)).toMatchObject({ action: 'reset', reset_images: 1, enqueued: { images: 2, chunks: 0 } });
     const images = await gw.deps.prisma.image.findMany({ where: { batchId: b.id }, orderBy: { rowNumber: 'asc' } });
     expect(images.map((i) => i.status)).toEqual(['pending', 'processing', 'pending']);
-    const after = (await request(gw.app).get('/api/v1/admin/queue/status?stuck_minutes=60').set(bearer(admin.token)))
-      .body;
+    const after = dataOf(
+      await request(gw.app).get('/api/v1/admin/queue/status?stuck_minutes=60').set(bearer(admin.token)),
+    );
     expect(after.stuck_images.batches.map((x: { batch_id: string }) => x.batch_id)).not.toContain(b.id);
   });
 
@@ -76,7 +77,7 @@ describe('admin queue status and reset', () => {
       .set(bearer(admin.token))
       .send({})
       .expect(409);
-    expect(res.body.error).toMatchObject({
+    expect(errorOf(res)).toMatchObject({
       code: 'batch_state_error',
       details: { action: 'reset', current_state: 'completed' },
     });
@@ -130,12 +131,12 @@ describe('admin cleanup', () => {
       .set(bearer(admin.token))
       .send({ purge_dead_letters: ['notify.webhook'], published_jobs_older_than_days: 30, purge_deleted_batches: true })
       .expect(200);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       dead_letters_purged: { 'notify.webhook': 1 },
       deleted_batches_purged: 1,
       objects_deleted: 2,
     });
-    expect(res.body.published_jobs_deleted).toBeGreaterThanOrEqual(1);
+    expect(dataOf(res).published_jobs_deleted).toBeGreaterThanOrEqual(1);
     expect((await transport.depth('notify.webhook')).deadLettered).toBe(0);
     expect(await gw.deps.prisma.outboxMessage.count({ where: { publishedAt: { not: null } } })).toBe(0);
     expect(await gw.deps.prisma.batch.count({ where: { id: expired.id } })).toBe(0);
@@ -160,7 +161,7 @@ describe('health and analyze', () => {
         { status: 'failed', original: false, errorCode: 'not_an_image', errorMessage: 'text/html' },
       ],
     });
-    const a = (await request(gw.app).get(`/api/v1/batches/${b.id}/analyze`).set(bearer(alice.token)).expect(200)).body;
+    const a = dataOf(await request(gw.app).get(`/api/v1/batches/${b.id}/analyze`).set(bearer(alice.token)).expect(200));
     expect(a).toMatchObject({ failed_images: 7, processed_images: 8, failure_rate: 87.5 });
     const cats = Object.fromEntries(
       a.categories.map((c: { category: string; count: number }) => [c.category, c.count]),
@@ -176,8 +177,9 @@ describe('health and analyze', () => {
       status: 'completed',
       images: [{ status: 'succeeded' }, { status: 'succeeded' }],
     });
-    const h1 = (await request(gw.app).get(`/api/v1/batches/${good.id}/health`).set(bearer(alice.token)).expect(200))
-      .body;
+    const h1 = dataOf(
+      await request(gw.app).get(`/api/v1/batches/${good.id}/health`).set(bearer(alice.token)).expect(200),
+    );
     expect(h1).toMatchObject({ health_score: 100, health_status: 'healthy', issues: [] });
 
     const long = new Date(Date.now() - 3_600_000);
@@ -191,8 +193,9 @@ describe('health and analyze', () => {
         { status: 'processing' as const, startedAt: long },
       ],
     });
-    const h2 = (await request(gw.app).get(`/api/v1/batches/${bad.id}/health`).set(bearer(alice.token)).expect(200))
-      .body;
+    const h2 = dataOf(
+      await request(gw.app).get(`/api/v1/batches/${bad.id}/health`).set(bearer(alice.token)).expect(200),
+    );
     expect(h2.health_status).toBe('unhealthy');
     expect(h2.health_score).toBeLessThan(50);
     expect(h2.components.speed.score).toBe(0);

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import request from 'supertest';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 type Operation = {
   tags: string[];
@@ -17,12 +17,6 @@ type Doc = { paths: Record<string, Record<string, Operation>> };
 const isPage = (op: Operation) => op.tags.includes('web pages');
 
 const UNKNOWN = 'pixmill_unknown_field';
-
-/** The error code and message, whichever error shape is in force. */
-const errorOf = (body: { code?: string; error?: unknown }) =>
-  typeof body.error === 'string'
-    ? { code: body.code, message: body.error, details: (body as { details?: unknown }).details }
-    : (body.error as { code: string; message: string; details: unknown });
 
 describe('unknown fields', () => {
   let gw: TestGateway;
@@ -60,9 +54,9 @@ describe('unknown fields', () => {
     field = UNKNOWN,
     allowed?: string[],
   ) => {
-    const e = errorOf(res.body);
-    expect({ route, status: res.status, code: e?.code }).toEqual({ route, status: 400, code: 'unknown_field' });
-    expect(e.message).toContain(`"${field}"`);
+    expect({ route, status: res.status, code: res.body?.code }).toEqual({ route, status: 400, code: 'unknown_field' });
+    const e = errorOf(res);
+    expect(e.error).toContain(`"${field}"`);
     expect(e.details).toMatchObject({ in: place, unknown: [field] });
     if (allowed) expect((e.details as { allowed: string[] }).allowed).toEqual(allowed);
   };

@@ -7,7 +7,7 @@ import { signResultsLink } from '@pixmill/batch-state';
 import type { ObjectStore } from '@pixmill/storage';
 import { BatchDetail } from '../src/batches/batch-view';
 import { seedBatch } from './batch-fixtures';
-import { startGateway, TEST_JWT_SECRET, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, TEST_JWT_SECRET, type TestGateway, type TestUser } from './support';
 
 let gw: TestGateway;
 let alice: TestUser;
@@ -66,7 +66,7 @@ describe('CSV intake', () => {
     const csv =
       '\ufeffurl,name\r\nhttp://img.test/1.jpg,"Shirt, blue"\r\n\r\nhttp://img.test/2.jpg,b\r\nhttp://img.test/3.jpg,c\r\n';
     const res = await postCsv(alice, csv, { fields: { batch_name: 'spring' } }).expect(202);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       batch_name: 'spring',
       status: 'queued',
       source: 'csv',
@@ -76,8 +76,8 @@ describe('CSV intake', () => {
       total_chunks: 2,
       chunk_size: 2,
     });
-    expect(res.headers.location).toBe(`/api/v1/batches/${res.body.batch_id}`);
-    const id = res.body.batch_id as string;
+    expect(res.headers.location).toBe(`/api/v1/batches/${dataOf(res).batch_id}`);
+    const id = dataOf(res).batch_id as string;
     const batch = await gw.deps.prisma.batch.findUniqueOrThrow({
       where: { id },
       include: { chunks: { orderBy: { seq: 'asc' } } },
@@ -113,23 +113,23 @@ describe('CSV intake', () => {
       '2,Hat,"http://img.test/a.jpg,http://img.test/c.jpg,http://img.test/d.jpg"',
     ].join('\n');
     const res = await postCsv(alice, csv).expect(202);
-    expect(res.body).toMatchObject({ total_images: 5, distinct_urls: 4, total_rows: 2, total_chunks: 2 });
+    expect(dataOf(res)).toMatchObject({ total_images: 5, distinct_urls: 4, total_rows: 2, total_chunks: 2 });
     const second = JSON.parse(
-      (await readObject(gw.deps.store, `uploads/${res.body.batch_id}/chunks/000002.json`)).toString(),
+      (await readObject(gw.deps.store, `uploads/${dataOf(res).batch_id}/chunks/000002.json`)).toString(),
     );
     expect(second.rows[0].urls[0]).toEqual({ url: 'http://img.test/a.jpg', dupOf: [1, 0] });
   });
 
   it('does not queue anything for a batch created with auto_start=false', async () => {
     const res = await postCsv(alice, 'url\nhttp://img.test/1.jpg\n', { fields: { auto_start: 'false' } }).expect(202);
-    expect(res.body.status).toBe('pending');
-    expect(await outbox(res.body.batch_id)).toHaveLength(0);
+    expect(dataOf(res).status).toBe('pending');
+    expect(await outbox(dataOf(res).batch_id)).toHaveLength(0);
   });
 
   it('gives the same batch for the same Idempotency-Key', async () => {
     const first = await postCsv(alice, 'url\nhttp://img.test/1.jpg\n').set('Idempotency-Key', 'csv-7').expect(202);
     const again = await postCsv(alice, 'url\nhttp://img.test/1.jpg\n').set('Idempotency-Key', 'csv-7').expect(200);
-    expect(again.body.batch_id).toBe(first.body.batch_id);
+    expect(dataOf(again).batch_id).toBe(dataOf(first).batch_id);
   });
 
   it.each([
@@ -141,7 +141,7 @@ describe('CSV intake', () => {
   ])('refuses %s', async (_name, body, status, code) => {
     const before = await gw.deps.prisma.batch.count();
     const res = await postCsv(alice, body).expect(status);
-    expect(res.body.error.code).toBe(code);
+    expect(errorOf(res).code).toBe(code);
     expect(await gw.deps.prisma.batch.count()).toBe(before);
   });
 
@@ -150,24 +150,24 @@ describe('CSV intake', () => {
       alice,
       'url,name\nhttp://img.test/1.jpg,a\nhttp://img.test/2.jpg,"b\nhttp://img.test/3.jpg,c\n',
     ).expect(400);
-    expect(res.body.error).toMatchObject({ code: 'malformed_csv', details: { row: 2, line: 3 } });
-    expect(res.body.error.message).toMatch(/row 2/);
+    expect(errorOf(res)).toMatchObject({ code: 'malformed_csv', details: { row: 2, line: 3 } });
+    expect(errorOf(res).error).toMatch(/row 2/);
     const unquoted = await postCsv(
       alice,
       'S. No.,Product Name,Input Image Urls\n1,a,http://img.test/1.jpg,http://img.test/2.jpg\n',
     ).expect(400);
-    expect(unquoted.body.error.details).toEqual({ row: 1, line: 2 });
+    expect(errorOf(unquoted).details).toEqual({ row: 1, line: 2 });
   });
 
   it('answers 413 for more rows than MAX_CSV_ROWS, and for a file over MAX_CSV_BYTES', async () => {
     const rows = Array.from({ length: 51 }, (_, i) => `http://img.test/${i}.jpg`);
     const tooMany = await postCsv(alice, `url\n${rows.join('\n')}\n`).expect(413);
-    expect(tooMany.body.error).toMatchObject({
+    expect(errorOf(tooMany)).toMatchObject({
       code: 'payload_too_large',
       details: { reason: 'too_many_rows', limit_rows: 50 },
     });
     const big = await postCsv(alice, `url,pad\nhttp://img.test/1.jpg,${'x'.repeat(70 * 1024)}\n`).expect(413);
-    expect(big.body.error.details).toEqual({ limit_bytes: 64 * 1024 });
+    expect(errorOf(big).details).toEqual({ limit_bytes: 64 * 1024 });
   });
 
   it('refuses images and a CSV in one request', async () => {
@@ -178,7 +178,7 @@ describe('CSV intake', () => {
       .attach('files[]', png, 'a.png')
       .attach('file', Buffer.from('url\nhttp://img.test/1.jpg\n'), 'in.csv')
       .expect(400);
-    expect(res.body.error.code).toBe('mixed_upload');
+    expect(errorOf(res).code).toBe('mixed_upload');
   });
 
   it('still takes image uploads, held to MAX_FILE_BYTES although CSVs may be larger', async () => {
@@ -189,13 +189,13 @@ describe('CSV intake', () => {
       .set(auth(alice))
       .attach('files[]', png(100), 'a.png')
       .expect(201);
-    expect(ok.body.total_images).toBe(1);
+    expect(dataOf(ok).total_images).toBe(1);
     const big = await request(gw.app)
       .post('/api/v1/batches')
       .set(auth(alice))
       .attach('files[]', png(5000), 'big.png')
       .expect(413);
-    expect(big.body.error.details).toEqual({ limit_bytes: 1000 });
+    expect(errorOf(big).details).toEqual({ limit_bytes: 1000 });
     expect(await gw.deps.prisma.image.count({ where: { originalName: 'big.png' } })).toBe(0);
   });
 });
@@ -208,16 +208,16 @@ describe('JSON URL lists', () => {
       .set(auth(alice))
       .send({ urls, batch_name: 'from json' })
       .expect(202);
-    expect(res.body).toMatchObject({
+    expect(dataOf(res)).toMatchObject({
       source: 'url_list',
       total_images: 3,
       distinct_urls: 2,
       total_chunks: 2,
       batch_name: 'from json',
     });
-    const stored = (await readObject(gw.deps.store, `uploads/${res.body.batch_id}/input.csv`)).toString();
+    const stored = (await readObject(gw.deps.store, `uploads/${dataOf(res).batch_id}/input.csv`)).toString();
     expect(parse(stored)).toEqual([['url'], ...urls.map((u) => [u])]);
-    expect(await outbox(res.body.batch_id)).toHaveLength(2);
+    expect(await outbox(dataOf(res).batch_id)).toHaveLength(2);
   });
 
   it('refuses a list that is not strings, and one over the limit', async () => {
@@ -232,7 +232,7 @@ describe('JSON URL lists', () => {
       .set(auth(alice))
       .send({ urls: Array.from({ length: 51 }, (_, i) => `http://img.test/${i}`) })
       .expect(413);
-    expect(res.body.error.details).toMatchObject({ reason: 'too_many_urls', limit_urls: 50 });
+    expect(errorOf(res).details).toMatchObject({ reason: 'too_many_urls', limit_urls: 50 });
   });
 });
 
@@ -304,7 +304,7 @@ describe('results CSV', () => {
       '2,Hat,http://img.test/c.jpg,-5',
       '3,Bag,,7',
     ].join('\r\n');
-    const id = (await postCsv(alice, csv).expect(202)).body.batch_id as string;
+    const id = dataOf(await postCsv(alice, csv).expect(202)).batch_id as string;
     await finishAsWorkers(id, { 'http://img.test/b.jpg': 'http_404' });
 
     const res = await request(gw.app).get(`/api/v1/batches/${id}/results.csv`).set(auth(alice)).expect(200);
@@ -335,9 +335,9 @@ describe('results CSV', () => {
   });
 
   it('keeps every column of a url-shape CSV and adds the output column', async () => {
-    const id = (
-      await postCsv(alice, 'sku,url,note\nA1,http://img.test/x.jpg,"a, b"\nA2,http://img.test/y.jpg,c\n').expect(202)
-    ).body.batch_id as string;
+    const id = dataOf(
+      await postCsv(alice, 'sku,url,note\nA1,http://img.test/x.jpg,"a, b"\nA2,http://img.test/y.jpg,c\n').expect(202),
+    ).batch_id as string;
     await finishAsWorkers(id, { 'http://img.test/y.jpg': 'blocked_address' });
     const rows = parse(
       (await request(gw.app).get(`/api/v1/batches/${id}/results.csv`).set(auth(alice)).expect(200)).text,
@@ -349,7 +349,7 @@ describe('results CSV', () => {
   });
 
   it('shows rows not processed yet as pending', async () => {
-    const id = (await postCsv(alice, 'url\nhttp://img.test/p.jpg\n').expect(202)).body.batch_id as string;
+    const id = dataOf(await postCsv(alice, 'url\nhttp://img.test/p.jpg\n').expect(202)).batch_id as string;
     const rows = parse(
       (await request(gw.app).get(`/api/v1/batches/${id}/results.csv`).set(auth(alice)).expect(200)).text,
     ) as string[][];
@@ -362,9 +362,9 @@ describe('results CSV', () => {
 
 describe('chunks', () => {
   it('lists the chunks of a batch in order with counts and timings', async () => {
-    const id = (
-      await postCsv(alice, 'url\nhttp://img.test/1.jpg\nhttp://img.test/2.jpg\nhttp://img.test/3.jpg\n').expect(202)
-    ).body.batch_id as string;
+    const id = dataOf(
+      await postCsv(alice, 'url\nhttp://img.test/1.jpg\nhttp://img.test/2.jpg\nhttp://img.test/3.jpg\n').expect(202),
+    ).batch_id as string;
     const first = await gw.deps.prisma.chunk.findFirstOrThrow({ where: { batchId: id, seq: 1 } });
     await gw.deps.prisma.chunk.update({
       where: { id: first.id },
@@ -377,9 +377,14 @@ describe('chunks', () => {
       },
     });
     const res = await request(gw.app).get(`/api/v1/batches/${id}/chunks`).set(auth(alice)).expect(200);
-    expect(res.body).toMatchObject({ batch_id: id, chunk_size: 2, total: 2, by_status: { completed: 1, pending: 1 } });
+    expect(dataOf(res)).toMatchObject({
+      batch_id: id,
+      chunk_size: 2,
+      total: 2,
+      by_status: { completed: 1, pending: 1 },
+    });
     expect(
-      res.body.items.map((c: { seq: number; first_row: number; row_count: number; status: string }) => [
+      dataOf(res).items.map((c: { seq: number; first_row: number; row_count: number; status: string }) => [
         c.seq,
         c.first_row,
         c.row_count,
@@ -389,20 +394,20 @@ describe('chunks', () => {
       [1, 1, 2, 'completed'],
       [2, 3, 1, 'pending'],
     ]);
-    expect(res.body.items[0]).toMatchObject({ fetched: 2, failed: 0, worker: 'host/42' });
-    expect(res.body.items[0].duration_ms).toBeGreaterThanOrEqual(1500);
+    expect(dataOf(res).items[0]).toMatchObject({ fetched: 2, failed: 0, worker: 'host/42' });
+    expect(dataOf(res).items[0].duration_ms).toBeGreaterThanOrEqual(1500);
     const pending = await request(gw.app)
       .get(`/api/v1/batches/${id}/chunks?status=pending`)
       .set(auth(alice))
       .expect(200);
-    expect(pending.body.items.map((c: { seq: number }) => c.seq)).toEqual([2]);
+    expect(dataOf(pending).items.map((c: { seq: number }) => c.seq)).toEqual([2]);
   });
 
   it('shows in the batch detail which chunk is being worked on: the lowest not finished, then the last', async () => {
     const csv = `url\n${[1, 2, 3, 4, 5].map((n) => `http://img.test/c${n}.jpg`).join('\n')}\n`;
-    const id = (await postCsv(alice, csv).expect(202)).body.batch_id as string;
+    const id = dataOf(await postCsv(alice, csv).expect(202)).batch_id as string;
     const detail = async () =>
-      BatchDetail.parse((await request(gw.app).get(`/api/v1/batches/${id}`).set(auth(alice)).expect(200)).body);
+      BatchDetail.parse(dataOf(await request(gw.app).get(`/api/v1/batches/${id}`).set(auth(alice)).expect(200)));
     const setChunk = (seq: number, status: 'processing' | 'completed' | 'failed') =>
       gw.deps.prisma.chunk.update({ where: { batchId_seq: { batchId: id, seq } }, data: { status } });
 
@@ -419,7 +424,7 @@ describe('chunks', () => {
   it('gives a batch of uploaded images no chunks', async () => {
     const { id } = await seedBatch(gw, alice.id, { sourceKind: 'upload', images: [{}, {}, {}] });
     const res = await request(gw.app).get(`/api/v1/batches/${id}`).set(auth(alice)).expect(200);
-    expect(res.body).toMatchObject({ source: 'upload', chunk_size: null, total_chunks: 0, current_chunk: null });
+    expect(dataOf(res)).toMatchObject({ source: 'upload', chunk_size: null, total_chunks: 0, current_chunk: null });
   });
 });
 
@@ -429,6 +434,7 @@ describe('short forms', () => {
       path: '/api/upload',
       field: 'csvFile',
     }).expect(202);
+    // Seed 003's short forms answer flat, as its document shows.
     expect(up.body).toMatchObject({ request_id: expect.any(String), status: 'pending', total_images: 2 });
     expect(up.body.requestId).toBe(up.body.request_id);
     const id = up.body.request_id as string;
@@ -452,7 +458,7 @@ describe('short forms', () => {
     });
     expect(Date.parse(status.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(status.body.created_at));
     const early = await request(gw.app).get(`/api/download/${id}`).set(auth(alice)).expect(404);
-    expect(early.body.details).toMatchObject({ status: 'queued' });
+    expect(errorOf(early).details).toMatchObject({ status: 'queued' });
 
     await finishAsWorkers(id, {});
     const done = await request(gw.app).get(`/api/status/${id}`).set(auth(alice)).expect(200);
@@ -493,12 +499,14 @@ describe('short forms', () => {
   it('serves results.csv without credentials to a signed link for that batch only', async () => {
     const mine = await postCsv(alice, 'url\nhttp://img.test/s.jpg\n').expect(202);
     const other = await postCsv(alice, 'url\nhttp://img.test/o.jpg\n').expect(202);
-    const path = `/api/v1/batches/${mine.body.data.batch_id}/results.csv`;
-    const token = signResultsLink(TEST_JWT_SECRET, mine.body.data.batch_id);
+    const path = `/api/v1/batches/${dataOf(mine).batch_id}/results.csv`;
+    const token = signResultsLink(TEST_JWT_SECRET, dataOf(mine).batch_id);
     const res = await request(gw.app).get(`${path}?token=${token}`).expect(200);
     expect(res.text.split('\n')[0]).toContain('Output Image Urls');
     // The token names one batch, and a forged or expired one is no credential at all.
-    await request(gw.app).get(`/api/v1/batches/${other.body.data.batch_id}/results.csv?token=${token}`).expect(401);
+    await request(gw.app)
+      .get(`/api/v1/batches/${dataOf(other).batch_id}/results.csv?token=${token}`)
+      .expect(401);
     // A changed signature, and the same signature spelt with other unused bits in its last character.
     const flip = (c: string) => (c === 'A' ? 'B' : 'A');
     const [exp, sig] = token.split('.') as [string, string];
@@ -508,7 +516,7 @@ describe('short forms', () => {
     await request(gw.app)
       .get(`${path}?token=${exp}.${sig.slice(0, -1)}${flip(sig.slice(-1))}`)
       .expect(401);
-    const expired = signResultsLink(TEST_JWT_SECRET, mine.body.data.batch_id, {
+    const expired = signResultsLink(TEST_JWT_SECRET, dataOf(mine).batch_id, {
       now: new Date(Date.now() - 8 * 86_400_000),
     });
     await request(gw.app).get(`${path}?token=${expired}`).expect(401);
@@ -516,11 +524,11 @@ describe('short forms', () => {
   });
 
   it('answers 404 "Request not found" for an unknown, malformed or someone else\'s request', async () => {
-    const theirs = (await postCsv(bob, 'url\nhttp://img.test/b.jpg\n').expect(202)).body.data.batch_id as string;
+    const theirs = dataOf(await postCsv(bob, 'url\nhttp://img.test/b.jpg\n').expect(202)).batch_id as string;
     for (const id of [theirs, '00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
       for (const path of [`/api/status/${id}`, `/api/download/${id}`]) {
         const res = await request(gw.app).get(path).set(auth(alice)).expect(404);
-        expect([path, res.body.error]).toEqual([path, 'Request not found']);
+        expect([path, errorOf(res).error]).toEqual([path, 'Request not found']);
       }
     }
   });
@@ -531,7 +539,7 @@ describe('short forms', () => {
       .set(auth(alice))
       .send({ urls: ['http://img.test/1.jpg'] })
       .expect(400);
-    expect(res.body.code).toBe('unsupported_content_type');
+    expect(errorOf(res).code).toBe('unsupported_content_type');
   });
 });
 
@@ -549,7 +557,7 @@ describe('template', () => {
 
 describe("other users' batches", () => {
   it('are 404 on every URL-batch route', async () => {
-    const id = (await postCsv(alice, 'url\nhttp://img.test/mine.jpg\n').expect(202)).body.batch_id as string;
+    const id = dataOf(await postCsv(alice, 'url\nhttp://img.test/mine.jpg\n').expect(202)).batch_id as string;
     await finishAsWorkers(id, {});
     for (const path of [
       `/api/v1/batches/${id}/chunks`,
@@ -559,7 +567,7 @@ describe("other users' batches", () => {
       `/api/v1/batches/${id}`,
     ]) {
       const res = await request(gw.app).get(path).set(auth(bob));
-      expect([path, res.status, res.body?.error?.code]).toEqual([path, 404, 'not_found']);
+      expect([path, res.status, errorOf(res).code]).toEqual([path, 404, 'not_found']);
       await request(gw.app).get(path).set(auth(alice)).expect(200);
     }
     const keys = await storedKeys(id);
@@ -582,9 +590,7 @@ describe('webhook_url length', () => {
       .set(auth(alice))
       .send({ urls: ['http://img.test/1.jpg'], webhook_url: hook(20_000) })
       .expect(400);
-    const body = json.body as { error?: unknown; code?: string; details?: unknown };
-    const error = (typeof body.error === 'object' ? body.error : body) as { code: string; details: unknown };
-    expect(error).toMatchObject({
+    expect(errorOf(json)).toMatchObject({
       code: 'invalid_webhook_url',
       details: { field: 'webhook_url', reason: 'too_long', length: 20_000, limit: 2048 },
     });

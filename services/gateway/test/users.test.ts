@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 describe('user administration', () => {
   let gw: TestGateway;
@@ -19,14 +19,14 @@ describe('user administration', () => {
     const res = await create(admin.token, { username: 'Erin.M', password: 'a good password', role: 'user' }).expect(
       201,
     );
-    expect(res.body).toEqual({
+    expect(dataOf(res)).toEqual({
       id: expect.any(String),
       username: 'erin.m',
       role: 'user',
       created_at: expect.any(String),
       disabled_at: null,
     });
-    expect(JSON.stringify(res.body)).not.toContain('password');
+    expect(JSON.stringify(dataOf(res))).not.toContain('password');
     await request(gw.app)
       .post('/api/v1/auth/login')
       .send({ username: 'erin.m', password: 'a good password' })
@@ -35,14 +35,14 @@ describe('user administration', () => {
 
   it('forbids non-admins', async () => {
     const res = await create(user.token, { username: 'mallory', password: 'a good password' }).expect(403);
-    expect(res.body.error.code).toBe('forbidden');
+    expect(errorOf(res).code).toBe('forbidden');
     expect(await gw.deps.prisma.user.count({ where: { username: 'mallory' } })).toBe(0);
   });
 
   it('refuses a taken username with 409', async () => {
     await create(admin.token, { username: 'frank', password: 'a good password' }).expect(201);
     const res = await create(admin.token, { username: 'FRANK', password: 'another password' }).expect(409);
-    expect(res.body.error.code).toBe('conflict');
+    expect(errorOf(res).code).toBe('conflict');
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe('user administration', () => {
     ['an unknown role', { username: 'gina', password: 'a good password', role: 'root' }, 'role'],
   ])('refuses %s with the field named', async (_name, body, field) => {
     const res = await create(admin.token, body).expect(400);
-    expect(res.body.error.code).toBe('validation_error');
-    expect(res.body.error.details.issues.map((i: { path: string[] }) => i.path[0])).toContain(field);
+    expect(errorOf(res).code).toBe('validation_error');
+    expect(errorOf(res).details.issues.map((i: { path: string[] }) => i.path[0])).toContain(field);
   });
 });

@@ -3,7 +3,7 @@ import type { Batch, DeliveryStatus } from '@pixmill/db';
 import { batchDetail, batchSummary } from '../src/batches/batch-view';
 import { resultsLinkUrl, signResultsLink, verifyResultsLink } from '@pixmill/batch-state';
 import { webhookStatuses, webhookStatusOf } from '../src/batches/webhook-status';
-import { startGateway, type TestGateway, type TestUser } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway, type TestUser } from './support';
 
 describe('webhook deliveries API', () => {
   let gw: TestGateway;
@@ -70,7 +70,7 @@ describe('webhook deliveries API', () => {
       await attempt(b, 'evt_list', 1, 'failed', { statusCode: 500, error: 'HTTP 500', next: true });
       await attempt(b, 'evt_list', 2, 'succeeded', { statusCode: 200 });
       const res = await request(gw.app).get(`/api/v1/batches/${b.id}/webhook-deliveries`).set(as(alice)).expect(200);
-      expect(res.body).toMatchObject({
+      expect(dataOf(res)).toMatchObject({
         batch_id: b.id,
         webhook_url: 'https://hooks.example/in',
         webhook_status: 'sent',
@@ -79,7 +79,7 @@ describe('webhook deliveries API', () => {
         page: 1,
       });
       expect(
-        res.body.items.map((d: { attempt: number; status: string; status_code: number }) => [
+        dataOf(res).items.map((d: { attempt: number; status: string; status_code: number }) => [
           d.attempt,
           d.status,
           d.status_code,
@@ -88,15 +88,15 @@ describe('webhook deliveries API', () => {
         [2, 'succeeded', 200],
         [1, 'failed', 500],
       ]);
-      expect(res.body.items[1]).toMatchObject({
+      expect(dataOf(res).items[1]).toMatchObject({
         event_id: 'evt_list',
         event: 'batch.completed',
         error: 'HTTP 500',
         duration_ms: 12,
       });
-      expect(Date.parse(res.body.items[1].next_attempt_at)).not.toBeNaN();
-      expect(Date.parse(res.body.items[1].attempted_at)).not.toBeNaN();
-      expect(JSON.stringify(res.body)).not.toContain('whsec_');
+      expect(Date.parse(dataOf(res).items[1].next_attempt_at)).not.toBeNaN();
+      expect(Date.parse(dataOf(res).items[1].attempted_at)).not.toBeNaN();
+      expect(JSON.stringify(dataOf(res))).not.toContain('whsec_');
     });
 
     it('pages', async () => {
@@ -106,15 +106,15 @@ describe('webhook deliveries API', () => {
         .get(`/api/v1/batches/${b.id}/webhook-deliveries?per_page=2&page=2`)
         .set(as(alice))
         .expect(200);
-      expect(res.body).toMatchObject({ total: 3, page: 2, per_page: 2, webhook_status: 'failed' });
-      expect(res.body.items.map((d: { attempt: number }) => d.attempt)).toEqual([1]);
+      expect(dataOf(res)).toMatchObject({ total: 3, page: 2, per_page: 2, webhook_status: 'failed' });
+      expect(dataOf(res).items.map((d: { attempt: number }) => d.attempt)).toEqual([1]);
     });
 
     it('answers 404 for another user’s batch, and shows it to an admin', async () => {
       const b = await batch(alice);
       await attempt(b, 'evt_foreign', 1, 'succeeded', { statusCode: 200 });
       const res = await request(gw.app).get(`/api/v1/batches/${b.id}/webhook-deliveries`).set(as(bob)).expect(404);
-      expect(res.body.error.code).toBe('not_found');
+      expect(errorOf(res).code).toBe('not_found');
       await request(gw.app).get(`/api/v1/batches/${b.id}/webhook-deliveries`).set(as(admin)).expect(200);
       await request(gw.app).get('/api/v1/batches/not-a-uuid/webhook-deliveries').set(as(alice)).expect(404);
     });
@@ -128,7 +128,7 @@ describe('webhook deliveries API', () => {
         .post(`/api/v1/batches/${b.id}/webhook-deliveries/${d.id}/redeliver`)
         .set(as(alice))
         .expect(202);
-      expect(res.body).toEqual({ delivery_id: d.id, event_id: 'evt_again', attempt: 2, status: 'queued' });
+      expect(dataOf(res)).toEqual({ delivery_id: d.id, event_id: 'evt_again', attempt: 2, status: 'queued' });
       const [msg, ...rest] = await outbox('evt_again.');
       expect(rest).toEqual([]);
       expect(msg).toMatchObject({ queue: 'notify.webhook', messageId: 'evt_again.2' });
@@ -153,7 +153,7 @@ describe('webhook deliveries API', () => {
         .post(`/api/v1/batches/${b.id}/webhook-deliveries/${d.id}/redeliver`)
         .set(as(alice))
         .expect(409);
-      expect(res.body.error.details).toMatchObject({ code: 'delivery_in_progress' });
+      expect(errorOf(res).details).toMatchObject({ code: 'delivery_in_progress' });
       expect(await outbox('evt_busy.')).toEqual([]);
     });
 
@@ -191,7 +191,7 @@ describe('webhook deliveries API', () => {
         .post(`/api/v1/batches/${noHook.id}/webhook-deliveries/${e.id}/redeliver`)
         .set(as(alice))
         .expect(409);
-      expect(res.body.error.details).toMatchObject({ code: 'no_webhook' });
+      expect(errorOf(res).details).toMatchObject({ code: 'no_webhook' });
       expect(await outbox('evt_other.')).toEqual([]);
     });
   });

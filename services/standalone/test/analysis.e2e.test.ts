@@ -14,6 +14,7 @@ import {
 } from '../../../packages/analysis/test/support/test-images';
 import { startEmbeddedProcess, type EmbeddedProcess } from './support/embedded-process';
 import { startPipeline, type Pipeline } from './support/pipeline';
+import { dataOf, errorOf } from '../../gateway/test/support/envelope';
 
 type Auth = { Authorization: string };
 type Target = { base: string; auth: Auth; close: () => Promise<unknown> };
@@ -70,11 +71,11 @@ async function waitForEnd(t: Target, batchId: string, timeoutMs = 600_000) {
   const deadline = Date.now() + timeoutMs;
   const seen: number[] = [];
   for (;;) {
-    const { body } = await call(t, `/api/v1/batches/${batchId}/progress`);
-    const data = body.data ?? body;
+    const res = await call(t, `/api/v1/batches/${batchId}/progress`);
+    const data = dataOf(res);
     seen.push(Number(data.progress_percentage ?? data.progress ?? 0));
     if (['completed', 'failed', 'cancelled'].includes(String(data.status))) return { data, seen };
-    if (Date.now() > deadline) throw new Error(`batch not final: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline) throw new Error(`batch not final: ${JSON.stringify(res.body)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -94,11 +95,11 @@ function suite(name: string, start: () => Promise<Target>) {
       fd.append('analysis', JSON.stringify(kinds));
       const res = await call(t, '/api/v1/batches', { method: 'POST', body: fd });
       expect(res.status).toBe(201);
-      return (res.body.data ?? res.body).batch_id as string;
+      return dataOf(res).batch_id as string;
     };
     const itemsOf = async (id: string) => {
       const list = await call(t, `/api/v1/batches/${id}/images?per_page=100`);
-      return new Map(((list.body.data ?? list.body).items as Item[]).map((i) => [i.original_name, i]));
+      return new Map((dataOf(list).items as Item[]).map((i) => [i.original_name, i]));
     };
     beforeAll(async () => {
       t = await start();
@@ -155,15 +156,15 @@ function suite(name: string, start: () => Promise<Target>) {
     });
 
     it('groups the recompressed copy with its original, not the unrelated photographs', async () => {
-      const { status, body } = await call(t, `/api/v1/batches/${cheapBatchId}/duplicates`);
-      expect(status).toBe(200);
-      const groups = ((body.data ?? body).near_duplicates as { images: { original_name: string }[] }[]).map((g) =>
+      const res = await call(t, `/api/v1/batches/${cheapBatchId}/duplicates`);
+      expect(res.status).toBe(200);
+      const groups = (dataOf(res).near_duplicates as { images: { original_name: string }[] }[]).map((g) =>
         g.images.map((i) => i.original_name).sort(),
       );
       expect(groups).toContainEqual(expect.arrayContaining(['elephants-small.jpg', 'elephants.jpg']));
       expect(groups.flat()).not.toContain('dune.jpg');
       // The same dune.jpg bytes are in the other batch: an exact duplicate across the user's batches.
-      const exact = (body.data ?? body).exact_duplicates as { in_other_batches: { batch_id: string }[] }[];
+      const exact = dataOf(res).exact_duplicates as { in_other_batches: { batch_id: string }[] }[];
       expect(exact.flatMap((e) => e.in_other_batches.map((o) => o.batch_id))).toContain(batchId);
     });
 
@@ -181,9 +182,9 @@ function suite(name: string, start: () => Promise<Target>) {
       expect(data[0]!.text_content).toContain(CONTACT.email);
       const preview = await call(t, `/api/v1/export/batch/${batchId}/preview?has_contact=true`);
       expect(preview.status).toBe(200);
-      expect(JSON.stringify(preview.body)).toContain(CONTACT.email);
+      expect(JSON.stringify(dataOf(preview))).toContain(CONTACT.email);
       const all = await call(t, `/api/v1/export/batch/${batchId}/preview`);
-      expect(JSON.stringify(all.body)).toContain('dune.jpg');
+      expect(JSON.stringify(dataOf(all))).toContain('dune.jpg');
       const results = await call(t, `/api/v1/batches/${batchId}/results.csv`);
       expect(results.status).toBe(200);
       const lines = parse(results.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
@@ -196,13 +197,13 @@ function suite(name: string, start: () => Promise<Target>) {
     it('refuses has_store_name on a batch that did not ask for describe, and describe without a provider', async () => {
       const r = await call(t, `/api/v1/export/batch/${batchId}?has_store_name=true`);
       expect(r.status).toBe(400);
-      expect(JSON.stringify(r.body)).toContain('analysis_not_enabled');
+      expect(JSON.stringify(errorOf(r))).toContain('analysis_not_enabled');
       const fd = new FormData();
       fd.append('files[]', new Blob([new Uint8Array(astronaut())], { type: 'image/jpeg' }), 'a.jpg');
       fd.append('analysis', '["describe"]');
       const refused = await call(t, '/api/v1/batches', { method: 'POST', body: fd });
       expect(refused.status).toBe(400);
-      expect(JSON.stringify(refused.body)).toContain('analysis_unavailable');
+      expect(JSON.stringify(errorOf(refused))).toContain('analysis_unavailable');
       const bad = new FormData();
       bad.append('files[]', new Blob([new Uint8Array(astronaut())], { type: 'image/jpeg' }), 'a.jpg');
       bad.append('analysis', '["x-ray"]');

@@ -3,6 +3,7 @@
 // exports of a real batch parse back.
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
+import { dataOf, readData } from '../../gateway/test/support/envelope';
 
 type Auth = { Authorization: string };
 type ImageItem = { id: string; status: string; processed_at: string | null; error: { code: string } | null };
@@ -39,7 +40,7 @@ async function upload(n: number, fields: Record<string, string>): Promise<string
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   const res = await p.api('/api/v1/batches', { method: 'POST', auth: alice, body: fd });
   expect(res.status).toBe(201);
-  return ((await res.json()) as { batch_id: string }).batch_id;
+  return ((await readData(res)) as { batch_id: string }).batch_id;
 }
 
 async function call(method: string, path: string, body?: object, auth = alice) {
@@ -53,7 +54,7 @@ async function call(method: string, path: string, body?: object, auth = alice) {
 }
 
 async function images(batchId: string): Promise<ImageItem[]> {
-  return ((await call('GET', `/api/v1/batches/${batchId}/images?per_page=100`)).body as { items: ImageItem[] }).items;
+  return (dataOf(await call('GET', `/api/v1/batches/${batchId}/images?per_page=100`)) as { items: ImageItem[] }).items;
 }
 
 const countBy = (items: ImageItem[]) =>
@@ -72,7 +73,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 /** No resize message left anywhere: outbox published, queue empty, nothing being handled. */
 async function resizeQueueIdle(): Promise<void> {
   await waitFor('an idle resize queue', async () => {
-    const s = (await call('GET', '/api/v1/admin/queue/status', undefined, admin)).body as {
+    const s = dataOf(await call('GET', '/api/v1/admin/queue/status', undefined, admin)) as {
       queues: Record<string, { ready: number; unacked: number }>;
       outbox: { unpublished: number };
     };
@@ -87,7 +88,7 @@ describe('pause and resume', () => {
     expect((await call('POST', `/api/v1/batches/${id}/start`)).status).toBe(200);
     const paused = await call('POST', `/api/v1/batches/${id}/pause`);
     expect(paused.status).toBe(200);
-    expect(paused.body.status).toBe('paused');
+    expect(dataOf(paused).status).toBe('paused');
 
     // In-flight images finish; every queued message for the batch is taken and dropped.
     await waitFor('in-flight images to finish', async () =>
@@ -97,7 +98,7 @@ describe('pause and resume', () => {
     const during = countBy(await images(id));
     expect(during.pending).toBeGreaterThan(0);
     expect(during.processing).toBeUndefined();
-    const detail = (await call('GET', `/api/v1/batches/${id}`)).body;
+    const detail = dataOf(await call('GET', `/api/v1/batches/${id}`));
     expect(detail.status).toBe('paused');
     expect(detail.processed_images).toBe(8 - during.pending!);
 
@@ -107,7 +108,7 @@ describe('pause and resume', () => {
 
     const resumed = await call('POST', `/api/v1/batches/${id}/resume`);
     expect(resumed.status).toBe(200);
-    expect((resumed.body.enqueued as { images: number }).images).toBe(during.pending);
+    expect((dataOf(resumed).enqueued as { images: number }).images).toBe(during.pending);
     const done = await p.waitForBatch(alice, id, 120_000);
     expect(done).toMatchObject({ status: 'completed', processed_images: 8, successful_count: 8 });
     expect(countBy(await images(id))).toEqual({ succeeded: 8 });
@@ -119,7 +120,7 @@ describe('cancel', () => {
     const id = await upload(6, { recipe: JSON.stringify(slowRecipe) });
     const res = await call('POST', `/api/v1/batches/${id}/cancel`);
     expect(res.status).toBe(200);
-    expect(res.body.status).toBe('cancelled');
+    expect(dataOf(res).status).toBe('cancelled');
 
     await waitFor('in-flight images to finish', async () =>
       (await images(id)).some((i) => i.status === 'processing') ? undefined : true,
@@ -129,7 +130,7 @@ describe('cancel', () => {
     expect(counts.pending).toBeUndefined();
     expect(counts.processing).toBeUndefined();
     expect(counts.cancelled).toBeGreaterThan(0);
-    const b = (await call('GET', `/api/v1/batches/${id}`)).body as Record<string, number | string>;
+    const b = dataOf(await call('GET', `/api/v1/batches/${id}`)) as Record<string, number | string>;
     expect(b.status).toBe('cancelled');
     expect(b.processed_images).toBe((counts.succeeded ?? 0) + (counts.failed ?? 0));
     expect(b.total_images).toBe(6);
@@ -160,7 +161,7 @@ describe('retry-failed', () => {
     await store.put(victim.originalKey!, Buffer.concat(chunks), { contentType: 'image/jpeg' });
     const retry = await call('POST', `/api/v1/batches/${id}/retry-failed`);
     expect(retry.status).toBe(200);
-    expect(retry.body).toMatchObject({ retried_images: 1, processed_images: 2 });
+    expect(dataOf(retry)).toMatchObject({ retried_images: 1, processed_images: 2 });
     const second = await p.waitForBatch(alice, id);
     expect(second).toMatchObject({ status: 'completed', successful_count: 3, failed_count: 0, processed_images: 3 });
     const after = await images(id);

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { enqueue } from '@pixmill/queue';
 import { photo, pngBomb, sidewaysJpeg, truncatedJpeg } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
+import { dataOf, errorOf, readData, readError } from '../../gateway/test/support/envelope';
 
 type Auth = { Authorization: string };
 type ImageItem = {
@@ -42,7 +43,7 @@ async function upload(auth: Auth, fd: FormData, headers: Record<string, string> 
 async function images(auth: Auth, batchId: string): Promise<ImageItem[]> {
   const res = await p.api(`/api/v1/batches/${batchId}/images?per_page=100`, { auth });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { items: ImageItem[] }).items;
+  return ((await readData(res)) as { items: ImageItem[] }).items;
 }
 
 async function download(url: string): Promise<Buffer> {
@@ -77,8 +78,8 @@ describe('image batches end to end', () => {
     );
     const res = await upload(alice, fd);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ batch_name: 'five', total_images: 5 });
-    batchId = res.body.batch_id;
+    expect(dataOf(res)).toMatchObject({ batch_name: 'five', total_images: 5 });
+    batchId = dataOf(res).batch_id;
   });
 
   it('processes every image into every variant with the asked size and format, downloadable', async () => {
@@ -127,19 +128,19 @@ describe('image batches end to end', () => {
     for (const path of ['', '/progress', '/images', '/events']) {
       const res = await p.api(`/api/v1/batches/${batchId}${path}`, { auth: bob });
       expect(res.status).toBe(404);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      expect((await readError(res)).code).toBe('not_found');
     }
   });
 
   it('changes nothing when a resize message is delivered again', async () => {
     const before = await images(alice, batchId);
-    const detailBefore = await (await p.api(`/api/v1/batches/${batchId}`, { auth: alice })).json();
+    const detailBefore = await readData(await p.api(`/api/v1/batches/${batchId}`, { auth: alice }));
     await p.app.clients.prisma.$transaction((tx) =>
       enqueue(tx, 'resize.image', { v: 1, batchId, imageId: before[0]!.id }),
     );
     // Wait until the outbox relay published it and the worker consumed it.
     await new Promise((r) => setTimeout(r, 1500));
-    const detailAfter = (await (await p.api(`/api/v1/batches/${batchId}`, { auth: alice })).json()) as Record<
+    const detailAfter = (await readData(await p.api(`/api/v1/batches/${batchId}`, { auth: alice }))) as Record<
       string,
       unknown
     >;
@@ -166,11 +167,11 @@ describe('progress', () => {
       ),
     );
     expect(res.status).toBe(201);
-    expect(res.body.status).toBe('pending');
-    const id = res.body.batch_id;
+    expect(dataOf(res).status).toBe('pending');
+    const id = dataOf(res).batch_id;
     const first = await p.api(`/api/v1/batches/${id}/progress`, { auth: alice });
     expect(first.headers.get('x-polling-interval')).toMatch(/^\d+$/);
-    expect(await first.json()).toMatchObject({ progress: 0, processed_images: 0 });
+    expect(await readData(first)).toMatchObject({ progress: 0, processed_images: 0 });
 
     // Not started: start it through the database as the start route would (issue 6 adds the route), via the outbox.
     const { prisma } = p.app.clients;
@@ -214,7 +215,7 @@ describe('bad images', () => {
       ]),
     );
     expect(res.status).toBe(201);
-    const id = res.body.batch_id;
+    const id = dataOf(res).batch_id;
     // A text file renamed .jpg never gets past the gateway (see below); put one straight in front of the worker.
     const { prisma, store } = p.app.clients;
     await store.put(`originals/${id}/fake.jpg`, Buffer.from('just some text, not an image\n'.repeat(20)));
@@ -260,8 +261,8 @@ describe('bad images', () => {
       ]),
     );
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: { code: 'unsupported_file_type' } });
-    expect(JSON.stringify(res.body)).toContain('evil.jpg');
+    expect(errorOf(res).code).toBe('unsupported_file_type');
+    expect(JSON.stringify(errorOf(res))).toContain('evil.jpg');
     expect(await p.app.clients.prisma.batch.count()).toBe(batchesBefore);
   });
 
@@ -269,8 +270,9 @@ describe('bad images', () => {
     const big = Buffer.concat([await photo(64, 64), Buffer.alloc(p.settings.MAX_FILE_BYTES)]);
     const res = await upload(alice, form([{ name: 'huge.jpg', data: big }]));
     expect(res.status).toBe(413);
-    expect(res.body).toMatchObject({
-      error: { code: 'payload_too_large', details: { limit_bytes: p.settings.MAX_FILE_BYTES } },
+    expect(errorOf(res)).toMatchObject({
+      code: 'payload_too_large',
+      details: { limit_bytes: p.settings.MAX_FILE_BYTES },
     });
   });
 });
@@ -289,8 +291,11 @@ describe('max_bytes', () => {
       form([{ name: 'noisy.png', data: await photo(800, 600, 'png') }], { recipe: JSON.stringify({ variants }) }),
     );
     expect(res.status).toBe(201);
-    expect(await p.waitForBatch(alice, res.body.batch_id)).toMatchObject({ status: 'completed', successful_count: 1 });
-    const [img] = await images(alice, res.body.batch_id);
+    expect(await p.waitForBatch(alice, dataOf(res).batch_id)).toMatchObject({
+      status: 'completed',
+      successful_count: 1,
+    });
+    const [img] = await images(alice, dataOf(res).batch_id);
     for (const o of img!.outputs) {
       const bytes = await download(o.download_url);
       expect(bytes.length).toBe(o.bytes);
@@ -306,7 +311,7 @@ describe('idempotency', () => {
     const again = await upload(alice, form([{ name: 'x.jpg', data }]), { 'Idempotency-Key': 'order-42' });
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
-    expect(again.body.batch_id).toBe(first.body.batch_id);
+    expect(dataOf(again).batch_id).toBe(dataOf(first).batch_id);
     expect(await p.app.clients.prisma.batch.count({ where: { idempotencyKey: 'order-42' } })).toBe(1);
   });
 });
@@ -319,7 +324,7 @@ describe('POST /resize', () => {
     fd.append('format', 'webp');
     const res = await p.api('/api/v1/resize', { method: 'POST', auth: alice, body: fd });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { job_id: string; download_url: string };
+    const body = (await readData(res)) as { job_id: string; download_url: string };
     const meta = await sharp(await download(body.download_url)).metadata();
     expect(meta).toMatchObject({ format: 'webp', width: 300, height: 150 });
     expect((await p.api(`/api/v1/batches/${body.job_id}/progress`, { auth: bob })).status).toBe(404);

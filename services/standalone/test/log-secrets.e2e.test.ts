@@ -7,15 +7,12 @@ import { freePort } from '@pixmill/db/testing';
 import { startReceiver, type Receiver } from '../../notifier/test/support/webhook-receiver';
 import { ALL_IN_ONE, startProcess, type PixmillProcess } from './support/child-process';
 import { photo } from './support/images';
+import { readData } from '../../gateway/test/support/envelope';
 
 jest.setTimeout(180_000);
 
 const ADMIN_PASSWORD = 'log-test-admin-password-7';
 const WRONG_PASSWORD = 'log-test-wrong-password-8';
-
-/** The payload of a JSON answer, enveloped (`{ success, data }`) or flat. */
-const dataOf = <T>(body: unknown): T =>
-  (body && typeof body === 'object' && 'success' in body ? (body as unknown as { data: unknown }).data : body) as T;
 
 describe('the log of a running pixmill', () => {
   let p: PixmillProcess;
@@ -55,7 +52,7 @@ describe('the log of a running pixmill', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
     });
-    const jwt = dataOf<{ access_token: string }>(await login.json()).access_token;
+    const jwt = (await readData<{ access_token: string }>(login)).access_token;
     const bearer = { Authorization: `Bearer ${jwt}` };
 
     const keyRes = await post('/api/v1/api-keys', {
@@ -63,7 +60,7 @@ describe('the log of a running pixmill', () => {
       body: JSON.stringify({ name: 'log-test' }),
     });
     expect(keyRes.status).toBe(201);
-    const apiKey = dataOf<{ key: string }>(await keyRes.json()).key;
+    const apiKey = (await readData<{ key: string }>(keyRes)).key;
     expect((await fetch(`${base}/api/v1/me`, { headers: { 'X-API-Key': apiKey } })).status).toBe(200);
     expect((await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${apiKey}` } })).status).toBe(200);
 
@@ -73,9 +70,10 @@ describe('the log of a running pixmill', () => {
     fd.append('webhook_url', rx.url('/hook?token=receiver-token-in-url'));
     const created = await post('/api/v1/batches', { headers: bearer, body: fd });
     expect(created.status).toBe(201);
-    const { batch_id: batchId, webhook_secret: webhookSecret } = dataOf<{ batch_id: string; webhook_secret: string }>(
-      await created.json(),
-    );
+    const { batch_id: batchId, webhook_secret: webhookSecret } = await readData<{
+      batch_id: string;
+      webhook_secret: string;
+    }>(created);
     expect(webhookSecret).toMatch(/^whsec_/);
     const [hook] = await rx.waitFor('/hook', 1, 60_000);
     type Event = { results_csv_url?: string; data?: { results_csv_url?: string } };
@@ -86,7 +84,7 @@ describe('the log of a running pixmill', () => {
 
     const images = await fetch(`${base}/api/v1/batches/${batchId}/images`, { headers: bearer });
     type Items = { items: { outputs: { download_url: string }[] }[] };
-    const download = dataOf<Items>(await images.json()).items[0]!.outputs[0]!.download_url;
+    const download = (await readData<Items>(images)).items[0]!.outputs[0]!.download_url;
     const sig = new URL(download).searchParams.get('sig')!;
     expect((await fetch(download.replace('localhost', '127.0.0.1'))).status).toBe(200);
     // A forged link is refused, and logged as a warning with its URL.

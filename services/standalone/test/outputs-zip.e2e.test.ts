@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { landscape, sharpPhoto } from '../../../packages/analysis/test/support/test-images';
 import { startEmbeddedProcess, type EmbeddedProcess } from './support/embedded-process';
 import { unzip } from './support/unzip';
+import { readData, readError } from '../../gateway/test/support/envelope';
 
 type Auth = { Authorization: string };
 type Output = { variant: string; format: string; width: number; height: number; bytes: number };
@@ -25,9 +26,6 @@ const RECIPE = {
 /** Untrusted names: a path, a dot-dot path, and the same file name twice. */
 const NAMES = ['holiday/Dune.jpg', 'Dune.jpg', '../../etc/Elephants.jpg'];
 
-/** Answers under /api/v1 may or may not be wrapped in `{ success, data }`; the tests read either. */
-const data = (body: unknown) => ((body as { data?: unknown }).data ?? body) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 async function userAuth(admin: Auth, username: string): Promise<Auth> {
   const password = `pw-${randomBytes(6).toString('hex')}`;
   const created = await fetch(`${p.base}/api/v1/users`, {
@@ -41,7 +39,7 @@ async function userAuth(admin: Auth, username: string): Promise<Auth> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
-  return { Authorization: `Bearer ${data(await login.json()).access_token}` };
+  return { Authorization: `Bearer ${(await readData(login)).access_token}` };
 }
 
 const zipOf = (auth: Auth, query = '') =>
@@ -60,15 +58,13 @@ beforeAll(async () => {
   fd.append('recipe', JSON.stringify(RECIPE));
   const res = await fetch(`${p.base}/api/v1/batches`, { method: 'POST', headers: alice, body: fd });
   expect(res.status).toBe(201);
-  batchId = data(await res.json()).batch_id;
+  batchId = (await readData(res)).batch_id;
   for (;;) {
-    const progress = data(
-      await (await fetch(`${p.base}/api/v1/batches/${batchId}/progress`, { headers: alice })).json(),
-    );
+    const progress = await readData(await fetch(`${p.base}/api/v1/batches/${batchId}/progress`, { headers: alice }));
     if (['completed', 'failed', 'cancelled'].includes(progress.status)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  items = data(await (await fetch(`${p.base}/api/v1/batches/${batchId}/images`, { headers: alice })).json()).items;
+  items = (await readData(await fetch(`${p.base}/api/v1/batches/${batchId}/images`, { headers: alice }))).items;
 }, 180_000);
 afterAll(async () => {
   await p?.stop();
@@ -111,7 +107,7 @@ describe('GET /api/v1/batches/{id}/outputs.zip', () => {
 
     const bad = await zipOf(alice, '?variant=huge');
     expect(bad.status).toBe(400);
-    expect(JSON.stringify(await bad.json())).toContain('thumb, web');
+    expect(JSON.stringify(await readError(bad))).toContain('thumb, web');
   });
 
   it('is the owner’s only: another user gets the 404 of a batch that does not exist', async () => {

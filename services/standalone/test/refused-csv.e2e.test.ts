@@ -3,6 +3,7 @@
 // the row or the reason, through both the batch route and the short form, and the same process (same PID) goes on
 // answering, with nothing of the refused files left in storage.
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
+import { readError } from '../../gateway/test/support/envelope';
 
 const MAX_CSV_BYTES = 64 * 1024;
 const MAX_CSV_ROWS = 20;
@@ -17,17 +18,9 @@ describe.each(CONFIGURATIONS)('refused CSVs on the %s configuration', (config) =
   }, 240_000);
   afterAll(() => p?.close());
 
-  /** The error of an answer, wherever the envelope keeps it. */
   async function refusal(res: Response) {
-    const body = (await res.json()) as Record<string, unknown>;
-    const inner =
-      typeof body.error === 'object' && body.error !== null ? (body.error as Record<string, unknown>) : body;
-    return {
-      status: res.status,
-      code: String(inner.code),
-      message: String(inner.message ?? inner.error),
-      details: inner.details as Record<string, unknown> | null,
-    };
+    const e = await readError(res);
+    return { status: res.status, code: e.code, message: e.error, details: e.details as Record<string, unknown> | null };
   }
 
   function postCsv(route: string, csv: Buffer | string, field = 'file') {

@@ -4,6 +4,7 @@ import { createPrisma } from '@pixmill/db';
 import { startAllInOne } from '../src/all-in-one';
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
+import { readData } from '../../gateway/test/support/envelope';
 
 const IMAGES = 12;
 
@@ -30,7 +31,7 @@ describe('restarting the all-in-one process with the in-process queue', () => {
     fd.append('recipe', JSON.stringify({ variants: [{ name: 'w', width: 640, format: 'avif', quality: 60 }] }));
     const res = await first.api('/api/v1/batches', { method: 'POST', auth, body: fd });
     expect(res.status).toBe(201);
-    const { batch_id: batchId } = (await res.json()) as { batch_id: string };
+    const { batch_id: batchId } = (await readData(res)) as { batch_id: string };
 
     await first.app.stop();
     const db = createPrisma(first.settings.DATABASE_URL!, { max: 1 });
@@ -45,7 +46,7 @@ describe('restarting the all-in-one process with the in-process queue', () => {
     const deadline = Date.now() + 60_000;
     let body: Record<string, unknown> = {};
     while (Date.now() < deadline) {
-      body = (await (await fetch(`${url}/api/v1/batches/${batchId}`, { headers: auth })).json()) as Record<
+      body = (await readData(await fetch(`${url}/api/v1/batches/${batchId}`, { headers: auth }))) as Record<
         string,
         unknown
       >;

@@ -6,7 +6,8 @@
 import sharp from 'sharp';
 import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '../../notifier/test/support/webhook-receiver';
 import { parseCsv } from './support/csv';
-import { CONFIGURATIONS, dataOf, startTarget, type Target } from './support/target';
+import { readData } from '../../gateway/test/support/envelope';
+import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 import { startUrlServer, type UrlServer } from './support/url-server';
 
 type Auth = { Authorization: string };
@@ -73,7 +74,7 @@ describe.each(CONFIGURATIONS)('seed 004 on the %s configuration', (config) => {
       body: JSON.stringify({ url: rx.url('/seed-004') }),
     });
     expect(setup.status).toBe(201);
-    const { secret } = dataOf<{ secret: string }>(await setup.json());
+    const { secret } = await readData<{ secret: string }>(setup);
     expect(secret).toMatch(/^whsec_/);
 
     // Upload CSV in `csvFile`: { requestId }.

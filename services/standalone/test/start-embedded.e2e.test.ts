@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { startEmbeddedProcess } from './support/embedded-process';
+import { readData } from '../../gateway/test/support/envelope';
 
 /** Local addresses of the TCP sockets listening on `port`, from the kernel's table (no traffic sent). */
 function listenersOn(port: number): string[] {
@@ -31,7 +32,7 @@ describe('pnpm start with nothing configured', () => {
       expect(listenersOn(port)).toEqual(['127.0.0.1']);
 
       const health = await fetch(`${base}/api/v1/health`);
-      const report = (await health.json()) as { status: string; checks: Record<string, { status: string }> };
+      const report = (await readData(health)) as { status: string; checks: Record<string, { status: string }> };
       expect(health.status).toBe(200);
       expect(report.status).toBe('ok');
       expect(Object.keys(report.checks).sort()).toEqual(['database', 'queue', 'storage']);
@@ -42,7 +43,7 @@ describe('pnpm start with nothing configured', () => {
         body: JSON.stringify({ username: 'admin', password }),
       });
       expect(login.status).toBe(200);
-      const auth = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}` };
+      const auth = { Authorization: `Bearer ${((await readData(login)) as { access_token: string }).access_token}` };
 
       // The embedded defaults do real work: one image through the in-process queue to local storage and back.
       const fd = new FormData();
@@ -55,7 +56,7 @@ describe('pnpm start with nothing configured', () => {
       fd.append('wait', '30');
       const resized = await fetch(`${base}/api/v1/resize`, { method: 'POST', headers: auth, body: fd });
       expect(resized.status).toBe(200);
-      const { download_url } = (await resized.json()) as { download_url: string };
+      const { download_url } = (await readData(resized)) as { download_url: string };
       expect(download_url.startsWith(`http://localhost:${port}/files/`)).toBe(true);
       const file = await fetch(download_url.replace('localhost', '127.0.0.1'));
       expect(file.status).toBe(200);

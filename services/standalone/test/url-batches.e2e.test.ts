@@ -7,6 +7,7 @@ import { enqueue } from '@pixmill/queue';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 import { startTrap } from '@pixmill/safe-fetch/testing';
 import { startUrlServer, type UrlServer } from './support/url-server';
+import { dataOf, readData } from '../../gateway/test/support/envelope';
 
 type Auth = { Authorization: string };
 type ImageItem = {
@@ -70,7 +71,7 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
 
   async function images(auth: Auth, id: string): Promise<ImageItem[]> {
     const res = await p.api(`/api/v1/batches/${id}/images?per_page=100`, { auth });
-    return ((await res.json()) as { items: ImageItem[] }).items;
+    return ((await readData(res)) as { items: ImageItem[] }).items;
   }
 
   describe('a product sheet', () => {
@@ -86,8 +87,8 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
         fields: { recipe: JSON.stringify({ variants: [{ name: 'small', width: 160, format: 'webp' }] }) },
       });
       expect(res.status).toBe(202);
-      expect(res.body).toMatchObject({ total_images: 6, distinct_urls: 5, total_rows: 4, total_chunks: 2 });
-      const id = res.body.batch_id as string;
+      expect(dataOf(res)).toMatchObject({ total_images: 6, distinct_urls: 5, total_rows: 4, total_chunks: 2 });
+      const id = dataOf(res).batch_id as string;
       const done = await p.waitForBatch(alice, id);
       expect(done).toMatchObject({ status: 'completed', processed_images: 6, successful_count: 5, failed_count: 1 });
 
@@ -111,7 +112,7 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
       expect(srv.hits('/img/shirt-640x480.jpg')).toBe(1);
 
       // Chunks: every one done, by a worker, with its counts.
-      const chunks = (await (await p.api(`/api/v1/batches/${id}/chunks`, { auth: alice })).json()) as {
+      const chunks = (await readData(await p.api(`/api/v1/batches/${id}/chunks`, { auth: alice }))) as {
         items: { status: string; worker: string | null; fetched: number; failed: number; images: number }[];
       };
       expect(chunks.items.map((c) => c.status)).toEqual(['completed', 'completed']);
@@ -131,7 +132,7 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
       const csv = `\ufeffsku,url,note\r\nA-1,${u('/img/a-200x100.jpg')},"cotton, washed"\r\n\r\nA-2,${u('/text')},plain\r\n`;
       const res = await postCsv(alice, csv);
       expect(res.status).toBe(202);
-      const id = res.body.batch_id as string;
+      const id = dataOf(res).batch_id as string;
       expect(await p.waitForBatch(alice, id)).toMatchObject({
         status: 'completed',
         successful_count: 1,
@@ -154,7 +155,7 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
         body: JSON.stringify({ urls, batch_name: 'json list' }),
       });
       expect(res.status).toBe(202);
-      const id = ((await res.json()) as { batch_id: string }).batch_id;
+      const id = ((await readData(res)) as { batch_id: string }).batch_id;
       expect(await p.waitForBatch(alice, id)).toMatchObject({
         status: 'completed',
         successful_count: 2,
@@ -192,7 +193,7 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
       const csv = ['url', good[0], ...bad.map(([url]) => `"${url}"`), good[1]].join('\n');
       const res = await postCsv(alice, csv);
       expect(res.status).toBe(202);
-      const id = res.body.batch_id as string;
+      const id = dataOf(res).batch_id as string;
       expect(await p.waitForBatch(alice, id)).toMatchObject({
         status: 'completed',
         total_images: bad.length + 2,
@@ -212,6 +213,7 @@ describe.each(CONFIGURATIONS)('on the %s configuration', (config) => {
       const csv = `url\n${u('/img/s-90x60.jpg')}\n${u('/img/s-60x90.jpg')}\n`;
       const up = await postCsv(alice, csv, { path: '/api/upload', field: 'csvFile', fields: { auto_start: 'false' } });
       expect(up.status).toBe(202);
+      // Seed 003's short form answers flat, as its document shows.
       expect(up.body).toMatchObject({ status: 'pending', total_images: 2 });
       const id = up.body.request_id as string;
       expect(up.body.requestId).toBe(id);

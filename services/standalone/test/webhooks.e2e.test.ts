@@ -4,6 +4,7 @@ import { verifyResultsLink } from '@pixmill/batch-state';
 import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '../../notifier/test/support/webhook-receiver';
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
+import { dataOf, errorOf, readData } from '../../gateway/test/support/envelope';
 
 type Auth = { Authorization: string };
 type Delivery = {
@@ -62,7 +63,7 @@ async function createBatch(auth: Auth, webhookUrl: string, images = 2) {
 async function deliveries(auth: Auth, batchId: string): Promise<DeliveryList> {
   const res = await p.api(`/api/v1/batches/${batchId}/webhook-deliveries`, { auth });
   expect(res.status).toBe(200);
-  return (await res.json()) as DeliveryList;
+  return (await readData(res)) as DeliveryList;
 }
 
 async function until<T>(
@@ -83,10 +84,10 @@ describe('webhooks end to end', () => {
   it('delivers batch.completed signed with the secret returned at creation; the log shows it sent; redelivery resends it', async () => {
     const created = await createBatch(alice, rx.url('/done'));
     expect(created.status).toBe(201);
-    const secret = created.body.webhook_secret;
+    const secret = dataOf(created).webhook_secret;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
-    const batchId = created.body.batch_id;
+    const batchId = dataOf(created).batch_id;
 
     const [req] = await rx.waitFor('/done', 1, 60_000);
     expect(verifyStandard(secret, req!.body, req!.headers)).toBe(true);
@@ -145,7 +146,7 @@ describe('webhooks end to end', () => {
     rx.script('/retry', [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }]);
     const created = await createBatch(alice, rx.url('/retry'), 1);
     expect(created.status).toBe(201);
-    const batchId = created.body.batch_id;
+    const batchId = dataOf(created).batch_id;
 
     // Between attempts the batch says its webhook is pending.
     const during = await until(async () => {
@@ -159,7 +160,7 @@ describe('webhooks end to end', () => {
     expect(ids.size).toBe(1);
     const stamps = reqs.map((r) => Number(r.headers['webhook-timestamp']));
     for (let i = 1; i < stamps.length; i++) expect(stamps[i]).toBeGreaterThan(stamps[i - 1]!);
-    for (const r of reqs) expect(verifyStandard(created.body.webhook_secret, r.body, r.headers)).toBe(true);
+    for (const r of reqs) expect(verifyStandard(dataOf(created).webhook_secret, r.body, r.headers)).toBe(true);
 
     const log = await until(async () => {
       const l = await deliveries(alice, batchId);
@@ -177,7 +178,7 @@ describe('webhooks end to end', () => {
     rx.script('/gone', [{ status: 410 }]);
     const created = await createBatch(alice, rx.url('/gone'), 1);
     const log = await until(async () => {
-      const l = await deliveries(alice, created.body.batch_id);
+      const l = await deliveries(alice, dataOf(created).batch_id);
       return l.items[0]?.status === 'disabled' && l;
     }, 'the 410 recorded');
     expect(log).toMatchObject({ webhook_status: 'failed', webhook_disabled: true, total: 1 });
@@ -192,6 +193,6 @@ describe('webhooks end to end', () => {
   ])('refuses a webhook_url to %s at creation', async (_name, url) => {
     const res = await createBatch(alice, url(), 1);
     expect(res.status).toBe(400);
-    expect((res.body as unknown as { error: { code: string } }).error.code).toBe('invalid_webhook_url');
+    expect(errorOf(res).code).toBe('invalid_webhook_url');
   });
 });

@@ -28,23 +28,23 @@ export const whenSignedOut = (f: () => void) => {
 
 type Json = Record<string, unknown>;
 
-/** The data of an answer, with or without the envelope. */
+/**
+ * The data of an answer: every JSON success of /api/v1 comes as `{ success: true, data, message?, timestamp }`. An
+ * empty answer (204) is undefined; anything else is not an answer of this API.
+ */
 export function unwrap<T>(body: unknown): T {
-  if (body && typeof body === 'object' && 'success' in body && (body as Json).success === true && 'data' in body) {
+  if (body === undefined) return undefined as T;
+  if (body && typeof body === 'object' && (body as Json).success === true && 'data' in body) {
     return (body as { data: T }).data;
   }
-  return body as T;
+  throw new ApiError(0, 'unexpected_answer', 'the server answered something that is not an API answer', null);
 }
 
-/** The API's error body, in either shape (`{ success: false, error, code, details }` or `{ error: { … } }`). */
+/** The API's error body, `{ success: false, error, code, details, timestamp }`, as an ApiError. */
 export function toApiError(status: number, body: unknown): ApiError {
   const b = (body ?? {}) as Json;
   if (typeof b.error === 'string') {
     return new ApiError(status, String(b.code ?? 'error'), b.error, b.details ?? null);
-  }
-  if (b.error && typeof b.error === 'object') {
-    const e = b.error as Json;
-    return new ApiError(status, String(e.code ?? 'error'), String(e.message ?? 'request failed'), e.details ?? null);
   }
   return new ApiError(status, 'error', `request failed (HTTP ${status})`, null);
 }

@@ -2,7 +2,7 @@
 // can't be had (too many open already, a proxy that buffers, an error), polling /progress every two seconds. A
 // browser allows only a few connections to one host, so a page keeps at most MAX_STREAMS streams open and polls the rest.
 import { useEffect, useState } from 'preact/hooks';
-import { get, unwrap } from '../api/client';
+import { get } from '../api/client';
 import type { BatchSummary } from '../api/types';
 
 const MAX_STREAMS = 3;
@@ -55,7 +55,7 @@ export function useBatchLive<T extends BatchSummary>(initial: T, onFinal?: () =>
     if (typeof EventSource !== 'undefined' && openStreams < MAX_STREAMS) {
       openStreams++;
       stream = new EventSource(`/api/v1/batches/${encodeURIComponent(id)}/events`);
-      const onEvent = (e: MessageEvent<string>) => apply(unwrap<BatchSummary>(JSON.parse(e.data)));
+      const onEvent = (e: MessageEvent<string>) => apply(JSON.parse(e.data) as BatchSummary);
       stream.addEventListener('progress', onEvent);
       stream.addEventListener('end', (e) => {
         onEvent(e);

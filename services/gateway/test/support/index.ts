@@ -1,2 +1,3 @@
 export * from './start-gateway';
 export * from './tokens';
+export * from './envelope';

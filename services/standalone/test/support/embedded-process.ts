@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@pixmill/db/testing';
+import { readData } from '../../../gateway/test/support/envelope';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 
@@ -83,7 +84,7 @@ export async function startEmbeddedProcess(o: { env?: Record<string, string>; ti
         body: JSON.stringify({ username: 'admin', password: adminPassword }),
       });
       if (res.status !== 200) throw new Error(`admin login: ${res.status} ${await res.text()}`);
-      return { Authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}` };
+      return { Authorization: `Bearer ${((await readData(res)) as { access_token: string }).access_token}` };
     },
     async stop(graceMs = 20_000) {
       if (child.exitCode === null && child.signalCode === null) {

@@ -6,6 +6,7 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
+import { readData } from '../../../gateway/test/support/envelope';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password-1';
 
@@ -61,7 +62,7 @@ export async function startPipeline(extra: Record<string, string> = {}): Promise
       body: JSON.stringify({ username, password }),
     });
     if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
-    const { access_token } = (await res.json()) as { access_token: string };
+    const { access_token } = (await readData(res)) as { access_token: string };
     return { Authorization: `Bearer ${access_token}` };
   };
   const adminAuth = await login('admin', ADMIN_PASSWORD);
@@ -87,7 +88,7 @@ export async function startPipeline(extra: Record<string, string> = {}): Promise
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const res = await api(`/api/v1/batches/${batchId}`, { auth });
-        const body = (await res.json()) as Record<string, unknown>;
+        const body = (await readData(res)) as Record<string, unknown>;
         if (['completed', 'failed', 'cancelled'].includes(String(body.status))) return body;
         if (Date.now() > deadline)
           throw new Error(`batch ${batchId} not final after ${timeoutMs} ms: ${JSON.stringify(body)}`);

@@ -18,6 +18,7 @@ import { createStoreFromSettings, deriveDownloadSecret } from '@pixmill/runtime'
 import type { ObjectStore } from '@pixmill/storage';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
+import { readData } from '../../../gateway/test/support/envelope';
 import { ALL_IN_ONE, startProcess, type PixmillProcess } from './child-process';
 import { GUARD_DIR_ENV, guardDir } from '../abuse/support/net-guard';
 
@@ -58,10 +59,6 @@ export type Target = {
 
 const PRELOAD = path.join(__dirname, '../abuse/support/net-guard.preload.cjs');
 const SERVICES_ADMIN_PASSWORD = 'suite-admin-password-1';
-
-/** The payload of a JSON answer, enveloped (`{ success, data }`) or flat. */
-export const dataOf = <T>(body: unknown): T =>
-  (body && typeof body === 'object' && 'success' in body ? (body as unknown as { data: unknown }).data : body) as T;
 
 function countFiles(dir: string, suffix = ''): number {
   if (!existsSync(dir)) return 0;
@@ -160,7 +157,7 @@ export async function startTarget(config: Configuration, extra: Record<string, s
         body: JSON.stringify({ username, password }),
       });
       if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
-      return { Authorization: `Bearer ${dataOf<{ access_token: string }>(await res.json()).access_token}` };
+      return { Authorization: `Bearer ${(await readData<{ access_token: string }>(res)).access_token}` };
     };
     const adminAuth = await login('admin', adminPassword);
     const alive = () => proc.child.exitCode === null && proc.child.signalCode === null && proc.child.pid === proc.pid;
@@ -197,7 +194,7 @@ export async function startTarget(config: Configuration, extra: Record<string, s
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const res = await api(`/api/v1/batches/${batchId}`, { auth });
-          const body = dataOf<Record<string, unknown>>(await res.json());
+          const body = await readData<Record<string, unknown>>(res);
           if (['completed', 'failed', 'cancelled'].includes(String(body.status))) return body;
           if (!alive()) throw new Error(`pixmill exited while waiting for batch ${batchId}:\n${proc.output()}`);
           if (Date.now() > deadline)
