@@ -19,6 +19,10 @@ const Accepted = z.object({
   status: z.literal('pending'),
   total_images: z.number().int(),
   message: z.string(),
+  webhook_secret: z
+    .string()
+    .optional()
+    .describe('Signing secret of the webhooks of this request, when webhook_url was sent; shown only here'),
 });
 /** The batch upload's fields with its CSV only. */
 const csvUpload = { fields: batchUpload.fields, files: { file: batchUpload.files.file } } satisfies MultipartSpec;
@@ -76,7 +80,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
           total_images: result.batch.totalImages,
           message: `accepted ${result.batch.totalImages} image URLs; poll /api/status/${result.batch.id}`,
           ...(result.newWebhookSecret ? { webhook_secret: result.newWebhookSecret } : {}),
-        } satisfies z.input<typeof Accepted> & { webhook_secret?: string });
+        } satisfies z.input<typeof Accepted>);
     },
   );
 
