@@ -28,7 +28,7 @@ import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
 import { BENCH_RECIPES, benchRecipeNames, type BenchRecipeName } from './support/bench-recipes';
 import { startDeployed } from './support/bundles';
 import { login } from './support/login';
-import { findPhotos } from './support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import {
   cpuSeconds,
   peakRssMb,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { freePort } from '@pixmill/db/testing';
 import { login } from './support/login';
-import { findPhotos } from './support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import { startService, waitForHttp } from './support/processes';
 
 const BATCHES = 3;

@@ -10,7 +10,7 @@ import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/tes
 import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startS3rverProcess } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
-import { findPhotos } from './support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
 import { login } from './support/login';
 import { waitForHttp } from './support/processes';

@@ -11,7 +11,7 @@ import {
   photoWithContact,
   recompressed,
   sharpPhoto,
-} from '../../../packages/analysis/test/support/test-images';
+} from '@pixmill/analysis/testing';
 import { startEmbeddedProcess, type EmbeddedProcess } from './support/embedded-process';
 import { startPipeline, type Pipeline } from './support/pipeline';
 

@@ -3,7 +3,7 @@
 // go through the gateway's own signed /files/ route.
 import { gzipSync } from 'node:zlib';
 import { deriveDownloadSecret } from '@pixmill/runtime';
-import { signDownload } from '../../../../packages/storage/src/download-signature';
+import { signDownload } from '@pixmill/storage/testing';
 import { photo } from '../support/images';
 import { errorOf, jsonError } from './support/cases';
 import { rawRequest, startAbuse, type Abuse, type Auth, type RawAnswer } from './support/harness';

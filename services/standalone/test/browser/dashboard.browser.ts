@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadSettings } from '@pixmill/config';
 import { freePort } from '@pixmill/db/testing';
-import { findPhotos } from '../../../../bench/support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
 import { checkPage, launchChromium } from './support/browser';
 

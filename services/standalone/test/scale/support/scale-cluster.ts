@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createPrisma, migrate, type PrismaClient } from '@pixmill/db';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
-import { startReceiver, type Receiver } from '../../../../notifier/test/support/webhook-receiver';
+import { startReceiver, type Receiver } from '@pixmill/notifier/testing';
 import { startImageServer, type ImageServer } from '../../faults/support/image-server';
 import { READY } from '../../faults/support/fault-stack';
 import { ROOT, startServiceProcess, type ServiceName, type ServiceProcess } from '../../faults/support/service-process';
