@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { photo, truncatedJpeg } from './support/images';
 import { curlForm, errorOf, ISO, notAnImage, until, UUID, type Part } from './support/seed-requests';
-import { readData } from '../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 
 type Auth = { Authorization: string };
