@@ -4,7 +4,7 @@
 import { startTrap } from '@pixmill/safe-fetch/testing';
 import { stubDns, stubLookups, trippedConnections } from './abuse/support/net-guard';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
-import { dataIn } from '../../gateway/test/support/envelope';
+import { dataIn } from '@pixmill/gateway/testing';
 import { startUrlServer, type UrlServer } from './support/url-server';
 
 type Auth = { Authorization: string };

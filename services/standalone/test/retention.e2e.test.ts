@@ -4,7 +4,7 @@
 import { runHousekeeping } from '@pixmill/gateway';
 import { createLogger } from '@pixmill/observability';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
-import { dataIn } from '../../gateway/test/support/envelope';
+import { dataIn } from '@pixmill/gateway/testing';
 import { photo } from './support/images';
 
 type Auth = { Authorization: string };

@@ -992,6 +992,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your account's default webhook endpoint
+         * @description Batches created without a `webhook_url` of their own send their events here.
+         */
+        get: operations["getApiV1MeWebhook"];
+        /**
+         * Set your account's default webhook endpoint
+         * @description Every batch you create from now on without a `webhook_url` of its own takes this URL and signing secret (a batch keeps the endpoint it was created with). The URL is checked as a batch’s `webhook_url` is. Without `secret`, the current secret is kept, or a new one is made and shown once in the answer.
+         */
+        put: operations["putApiV1MeWebhook"];
+        post?: never;
+        /**
+         * Remove your account's default webhook endpoint
+         * @description Batches created from now on without a `webhook_url` send no webhooks; existing batches keep theirs.
+         */
+        delete: operations["deleteApiV1MeWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/resize": {
         parameters: {
             query?: never;
@@ -6862,7 +6890,7 @@ export interface operations {
                         status: "pending";
                         total_images: number;
                         message: string;
-                        /** @description Signing secret of the webhooks of this upload; shown only here */
+                        /** @description Signing secret of the webhooks of this request, when webhook_url was sent; shown only here */
                         webhook_secret?: string;
                     };
                 };
@@ -6950,18 +6978,29 @@ export interface operations {
                         request_id: string;
                         /** Format: uuid */
                         requestId: string;
+                        /**
+                         * @description The same as `status`
+                         * @enum {string}
+                         */
+                        request_status: "pending" | "processing" | "completed" | "failed";
                         /** @enum {string} */
-                        request_status: "pending" | "processing" | "paused" | "completed" | "failed" | "cancelled";
-                        /** @enum {string} */
-                        status: "pending" | "processing" | "paused" | "completed" | "failed" | "cancelled";
+                        status: "pending" | "processing" | "completed" | "failed";
+                        /**
+                         * @description pixmill's own status of the batch (`paused`, `cancelled`, ...)
+                         * @enum {string}
+                         */
+                        batch_status: "pending" | "queued" | "processing" | "paused" | "completed" | "failed" | "cancelled";
                         completion_percentage: number;
                         total_images: number;
                         processed_images: number;
                         successful_images: number;
                         failed_images: number;
-                        webhook_status: string;
+                        /** @enum {string} */
+                        webhook_status: "not_sent" | "sent" | "failed";
                         /** Format: date-time */
                         created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
                         completed_at: string | null;
                     };
                 };
@@ -6988,7 +7027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such request of yours */
+            /** @description Request not found (unknown, or not yours) */
             404: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -8237,6 +8276,304 @@ export interface operations {
             };
         };
     };
+    getApiV1MeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint (the secret is not shown) */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            url: string;
+                            /** @description The end of the signing secret, to tell which one is set (never the secret) */
+                            secret_hint: string;
+                            /** @description The signing secret, only in the answer of the PUT that made it: store it now */
+                            secret?: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description None is set */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiV1MeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uri */
+                    url: string;
+                    /** @description Your own signing secret (`whsec_` + base64 of 24-64 bytes); without it the current one is kept */
+                    secret?: string;
+                    /** @description Make a new signing secret (shown once in the answer) instead of keeping the current one */
+                    rotate_secret?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            url: string;
+                            /** @description The end of the signing secret, to tell which one is set (never the secret) */
+                            secret_hint: string;
+                            /** @description The signing secret, only in the answer of the PUT that made it: store it now */
+                            secret?: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Set */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            url: string;
+                            /** @description The end of the signing secret, to tell which one is set (never the secret) */
+                            secret_hint: string;
+                            /** @description The signing secret, only in the answer of the PUT that made it: store it now */
+                            secret?: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        /** @description A note for a person, when the operation has one */
+                        message?: string;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The URL may not receive webhooks, the secret is not whsec_ + base64, or both secret and rotate_secret */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiV1MeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a parameter, field or body it does not take, or a malformed one */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description None was set */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postApiV1Resize: {
         parameters: {
             query?: never;
@@ -8804,7 +9141,7 @@ export interface operations {
                             width: number;
                             height: number;
                             bytes: number;
-                            /** @description null once the retention of outputs deleted it */
+                            /** @description A presigned URL of the resized image (null once the retention of outputs deleted it) */
                             download_url: string | null;
                         } | null;
                         /** @description Why the image failed, once failed */
@@ -8846,7 +9183,7 @@ export interface operations {
                             width: number;
                             height: number;
                             bytes: number;
-                            /** @description null once the retention of outputs deleted it */
+                            /** @description A presigned URL of the resized image (null once the retention of outputs deleted it) */
                             download_url: string | null;
                         } | null;
                         /** @description Why the image failed, once failed */
@@ -9012,7 +9349,7 @@ export interface operations {
                                 width: number;
                                 height: number;
                                 bytes: number;
-                                /** @description null once the retention of outputs deleted it */
+                                /** @description A presigned URL of the resized image (null once the retention of outputs deleted it) */
                                 download_url: string | null;
                             } | null;
                             /** @description Why the image failed, once failed */
@@ -9067,7 +9404,7 @@ export interface operations {
                                 width: number;
                                 height: number;
                                 bytes: number;
-                                /** @description null once the retention of outputs deleted it */
+                                /** @description A presigned URL of the resized image (null once the retention of outputs deleted it) */
                                 download_url: string | null;
                             } | null;
                             /** @description Why the image failed, once failed */

@@ -15,12 +15,13 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startTarget, type Target } from '../../../services/standalone/test/support/target';
-import { dataIn } from '../../../services/gateway/test/support/envelope';
-import { photo } from '../../../services/standalone/test/support/images';
-import { startUrlServer, type UrlServer } from '../../../services/standalone/test/support/url-server';
+import { startTarget, type Target } from './support/target';
+import { dataIn } from '@pixmill/gateway/testing';
+import { photo } from './support/images';
+import { startUrlServer, type UrlServer } from './support/url-server';
 
-const BIN = path.join(__dirname, '../bin/pixmill.cjs');
+// The bin as the package publishes it.
+const BIN = path.join(path.dirname(require.resolve('@pixmill/client/package.json')), 'bin/pixmill.cjs');
 
 type Run = { code: number; out: string; err: string };
 
