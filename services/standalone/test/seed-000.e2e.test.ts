@@ -248,6 +248,28 @@ describe.each(CONFIGURATIONS)('seed 000 on the %s configuration', (config) => {
       }
     });
 
+    it('answers a form post asking for HTML with a redirect: to the batch page, or to sign in first', async () => {
+      const form = async () => curlForm([await jpg('html.jpg')]);
+      const res = await p.api('/upload', {
+        method: 'POST',
+        auth: alice,
+        headers: { Accept: HTML },
+        body: await form(),
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(303);
+      const id = /^\/batch\/([0-9a-f-]{36})$/.exec(res.headers.get('location') ?? '')![1]!;
+      expect(await getJson<Batch>(`/batch/${id}`)).toMatchObject({ batch_id: id, total_images: 1 });
+      const anon = await p.api('/upload', {
+        method: 'POST',
+        headers: { Accept: HTML },
+        body: await form(),
+        redirect: 'manual',
+      });
+      expect(anon.status).toBe(303);
+      expect(anon.headers.get('location')).toBe('/signin?next=%2Fnew');
+    });
+
     it("shows a page's 404 for a batch that is not the browser's", async () => {
       const { batch_id } = (await (await upload([await jpg('alice.jpg')])).json()) as { batch_id: string };
       const page = await p.api(`/batch/${batch_id}`, { headers: { Cookie: cookie, Accept: HTML } });
