@@ -43,6 +43,7 @@ import {
 } from './support/proc-stats';
 import { ROOT, startService, waitForHttp, type ServiceProcess } from './support/processes';
 import { benchServiceEnv } from './support/service-env';
+import { dataIn, readData } from '../services/gateway/test/support/envelope';
 
 const IMAGES = 52;
 const CONCURRENCY = 2; // one image per core: more adds nothing but memory (TOOLCHAIN.md)
@@ -393,12 +394,12 @@ async function runBatch(d: Deployment, auth: Record<string, string>, body: Buffe
   // No image is taken before the upload's answer (yet): what pixmill spends until then is the upload's.
   const uploaded = cpuSnapshot(d);
   if (res.status !== 201) throw new Error(`upload (${d.config}): ${res.status} ${res.text}`);
-  const { batch_id } = JSON.parse(res.text) as { batch_id: string };
+  const { batch_id } = dataIn<{ batch_id: string }>(JSON.parse(res.text));
   let batch: Record<string, unknown> = {};
   while (!['completed', 'failed', 'cancelled'].includes(String(batch.status))) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     const r = await fetch(`${d.base}/api/v1/batches/${batch_id}/progress`, { headers: auth });
-    batch = (await r.json()) as Record<string, unknown>;
+    batch = (await readData(r)) as Record<string, unknown>;
   }
   if (batch.successful_count !== images) throw new Error(`batch (${d.config}): ${JSON.stringify(batch)}`);
   if (sampler) clearInterval(sampler);

@@ -13,6 +13,7 @@ import { freePort } from '@pixmill/db/testing';
 import { login } from './support/login';
 import { findPhotos } from './support/photos';
 import { startService, waitForHttp } from './support/processes';
+import { readData } from '../services/gateway/test/support/envelope';
 
 const BATCHES = 3;
 const PER_BATCH = 8;
@@ -64,15 +65,13 @@ async function imageWorkload(base: string, auth: Record<string, string>, data: B
         res = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
       }
       if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
-      const body = (await res.json()) as { batch_id?: string; data?: { batch_id: string } };
-      return body.batch_id ?? body.data!.batch_id;
+      return (await readData<{ batch_id: string }>(res)).batch_id;
     }),
   );
   for (const id of ids) {
     for (;;) {
       const res = await fetch(`${base}/api/v1/batches/${id}/progress`, { headers: auth });
-      const body = (await res.json()) as { status?: string; data?: { status: string } };
-      const status = body.status ?? body.data?.status;
+      const { status } = await readData<{ status: string }>(res);
       if (status === 'completed') break;
       if (status === 'failed' || status === 'cancelled') throw new Error(`batch ${id} ${status}`);
       await new Promise((r) => setTimeout(r, 100));

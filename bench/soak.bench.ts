@@ -23,6 +23,7 @@ import { startDeployed } from './support/bundles';
 import { login } from './support/login';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';
 import { benchServiceEnv } from './support/service-env';
+import { readData } from '../services/gateway/test/support/envelope';
 
 const CLIENTS = 50;
 const IMAGES_PER_BATCH = 3;
@@ -188,7 +189,7 @@ async function load(
           await new Promise((r) => setTimeout(r, POLL_MS));
           continue;
         }
-        const { batch_id } = (await up.json()) as { batch_id: string };
+        const { batch_id } = (await readData(up)) as { batch_id: string };
         for (;;) {
           await new Promise((r) => setTimeout(r, POLL_MS));
           const res = await timed('poll', `${base}/api/v1/batches/${batch_id}/progress`, { headers: auth });
@@ -196,7 +197,7 @@ async function load(
             await res?.arrayBuffer();
             continue;
           }
-          const p = (await res.json()) as { status: string; successful_count: number; failed_count: number };
+          const p = (await readData(res)) as { status: string; successful_count: number; failed_count: number };
           if (!['completed', 'failed', 'cancelled'].includes(p.status)) continue;
           batches++;
           imagesDone += p.successful_count + p.failed_count;

@@ -16,6 +16,7 @@ import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
+import { readData } from '../services/gateway/test/support/envelope';
 
 const URL_COUNT = 10_000;
 const INTAKE_ROWS = 100_000;
@@ -129,7 +130,10 @@ export async function runUrlBench(o: { urls?: number; intakeRows?: number } = {}
       const res = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
       const seconds = (performance.now() - started) / 1000;
       if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
-      return { seconds, body: (await res.json()) as { batch_id: string; total_images: number; total_chunks: number } };
+      return {
+        seconds,
+        body: (await readData(res)) as { batch_id: string; total_images: number; total_chunks: number },
+      };
     };
 
     // Intake alone, on a fresh gateway: 100,000 rows, not started (so nothing else runs meanwhile).
@@ -152,7 +156,7 @@ export async function runUrlBench(o: { urls?: number; intakeRows?: number } = {}
     while (!['completed', 'failed', 'cancelled'].includes(String(body.status))) {
       await new Promise((r) => setTimeout(r, 250));
       const res = await fetch(`${base}/api/v1/batches/${run.body.batch_id}/progress`, { headers: auth });
-      body = (await res.json()) as Record<string, unknown>;
+      body = (await readData(res)) as Record<string, unknown>;
     }
     const pipelineSeconds = (performance.now() - started) / 1000;
     const transactions = (await databaseTransactions(db.prisma)) - transactionsBefore;

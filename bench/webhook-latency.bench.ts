@@ -11,6 +11,7 @@ import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
+import { readData } from '../services/gateway/test/support/envelope';
 
 const BATCHES = 20;
 
@@ -52,7 +53,7 @@ export async function runWebhookLatencyBench(): Promise<Record<string, unknown>>
       form.append('webhook_url', `http://${rxHost}${path}`);
       const res = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
       if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { batch_id: string }).batch_id;
+      return ((await readData(res)) as { batch_id: string }).batch_id;
     };
     const arrival = async (path: string) => {
       const deadline = Date.now() + 60_000;

@@ -4,6 +4,7 @@ import { createAuthMiddleware } from './auth/auth.middleware';
 import { createPasswordWork } from './auth/password-work';
 import { sessionTimes } from './auth/sessions';
 import type { GatewayDeps } from './deps';
+import { API_BUDGET_PATHS } from './http/api-budget';
 import { ApiRouter } from './http/api-router';
 import { corsMiddleware } from './http/cors.middleware';
 import { errorMiddleware, notFoundMiddleware } from './http/error.middleware';
@@ -53,12 +54,12 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
     sessions: sessionTimes(deps.settings),
   });
   // Identify the caller first, so the API budget is per user or key rather than per address.
-  app.use('/api', auth.authenticate, apiRateLimit(deps));
+  app.use([...API_BUDGET_PATHS], auth.authenticate, apiRateLimit(deps));
 
   const api = new ApiRouter(new OpenApiRegistry(), auth);
   for (const mount of options.routes ?? routeModules) mount({ deps, api });
   app.use(api.router);
-  app.use(pagesRouter(deps, auth, options.dashboard ?? dashboardAssets(), api.openapi));
+  app.use(pagesRouter(deps, auth, options.dashboard ?? dashboardAssets(), api));
 
   app.use(notFoundMiddleware());
   app.use(errorMiddleware());

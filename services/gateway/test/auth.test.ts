@@ -33,7 +33,7 @@ describe('login and tokens', () => {
         token_type: 'Bearer',
         expires_in: gw.deps.settings.JWT_TTL_SECONDS,
       });
-      const who = await me(login.access_token).expect(200);
+      const who = await me(login.token).expect(200);
       expect(dataOf(who)).toMatchObject({ id: alice.id, username: 'alice', role: 'user', authenticated_via: 'jwt' });
     },
   );

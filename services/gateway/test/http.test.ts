@@ -1,6 +1,7 @@
 import request from 'supertest';
+import { z } from 'zod';
 import { routeModules, type RouteModule } from '../src';
-import { errorOf, startGateway, type TestGateway } from './support';
+import { dataOf, errorOf, startGateway, type TestGateway } from './support';
 
 // A route that fails the way a bug would, to see what a client gets.
 const explode: RouteModule = ({ api }) =>
@@ -8,11 +9,41 @@ const explode: RouteModule = ({ api }) =>
     throw new Error('connection string postgres://secret@db is wrong');
   });
 
+// A route with a note for the client, and one outside /api/v1.
+const noted: RouteModule = ({ api }) => {
+  const spec = (status: number, schema: z.ZodType) => ({
+    summary: 'test',
+    tags: ['test'],
+    access: 'public' as const,
+    responses: { [status]: { description: 'test', schema } },
+  });
+  api.post('/api/v1/test-noted', spec(201, z.object({ made: z.number() })), (_req, res) => {
+    res.locals.message = 'done, with a note';
+    res.status(201).json({ made: 1 });
+  });
+  api.get('/test-flat', spec(200, z.object({ flat: z.boolean() })), (_req, res) => {
+    res.json({ flat: true });
+  });
+};
+
 describe('HTTP behaviour', () => {
   let gw: TestGateway;
 
   beforeAll(async () => {
-    gw = await startGateway({ app: { routes: [...routeModules, explode] } });
+    gw = await startGateway({ app: { routes: [...routeModules, explode, noted] } });
+  });
+
+  it('wraps /api/v1 answers in the envelope, with the message a handler set, and nothing else', async () => {
+    const res = await request(gw.app).post('/api/v1/test-noted').expect(201).expect('Content-Type', /json/);
+    expect(res.body).toEqual({
+      success: true,
+      data: { made: 1 },
+      message: 'done, with a note',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(Math.abs(Date.parse(res.body.timestamp) - Date.now())).toBeLessThan(60_000);
+    expect(dataOf(res)).toEqual({ made: 1 });
+    expect((await request(gw.app).get('/test-flat').expect(200)).body).toEqual({ flat: true });
   });
   afterAll(() => gw?.close());
 

@@ -143,6 +143,16 @@ describe('OpenAPI document', () => {
     expect(login.requestBody.content['application/json'].schema.required).toEqual(['username', 'password']);
   });
 
+  it('documents a path the API and a web page share as one operation with both answers', () => {
+    type Op = { responses: Record<string, { content?: Record<string, unknown> }> };
+    const batch = doc.paths['/batch/{id}']?.get as unknown as Op;
+    expect(Object.keys(batch.responses['200']!.content!).sort()).toEqual(['application/json', 'text/html']);
+    expect(Object.keys(batch.responses['404']!.content!).sort()).toEqual(['application/json', 'text/html']);
+    const upload = doc.paths['/upload']?.post as unknown as Op;
+    expect(Object.keys(upload.responses).sort()).toEqual(expect.arrayContaining(['201', '303', '400', '401', '413']));
+    expect(Object.keys(upload.responses['400']!.content!).sort()).toEqual(['application/json', 'text/html']);
+  });
+
   it('serves a readable docs page without scripts', async () => {
     const res = await request(gw.app).get('/docs').expect(200).expect('Content-Type', /html/);
     expect(res.text).toContain('/api/v1/api-keys/{id}');

@@ -3,7 +3,13 @@
 // request (params, query, body) is parsed before the handlers, which get it typed in `req.valid`; what they answer
 // with `res.json` under /api/v1 is wrapped in the success envelope here (http/envelope.middleware.ts).
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { isEnveloped, type HttpMethod, type OpenApiRegistry, type OperationSpec } from '../openapi/registry';
+import {
+  isEnveloped,
+  type HttpMethod,
+  type OpenApiRegistry,
+  type OperationSpec,
+  type ResponseSpec,
+} from '../openapi/registry';
 import { envelopeJson } from './envelope.middleware';
 import { jsonBody } from './json-body.middleware';
 import { takesNoBody, validateRequest, type Valid } from './request-validation';
@@ -31,6 +37,9 @@ export class ApiRouter {
   readonly patch: Register;
   readonly delete: Register;
 
+  /** Web pages at API routes' paths, by `METHOD path` (see `page`). */
+  private readonly pages = new Map<string, Router>();
+
   constructor(
     readonly openapi: OpenApiRegistry,
     private readonly guards: Guards,
@@ -40,6 +49,24 @@ export class ApiRouter {
     this.put = this.method('put');
     this.patch = this.method('patch');
     this.delete = this.method('delete');
+  }
+
+  /**
+   * A web page at the path of an API route registered already, for the seeds that give one path to both (content
+   * negotiation). Its handlers run first, before the route's auth guard (a page signs browsers in its own way): they
+   * answer the requests that are the page's and call `next()` (or `next('route')`) for the rest, which the API
+   * route answers. The page's answers are added to the route's OpenAPI operation.
+   */
+  page(
+    method: HttpMethod,
+    path: string,
+    doc: { description: string; responses: Record<number, ResponseSpec> },
+    ...handlers: RequestHandler[]
+  ): void {
+    this.openapi.addPage(method, path, doc);
+    const page = Router();
+    page[method](path, ...handlers);
+    this.pages.set(`${method} ${path}`, page);
   }
 
   private method(method: HttpMethod): Register {
@@ -55,8 +82,13 @@ export class ApiRouter {
       const guard = spec.access === 'admin' ? [requireAuth, requireAdmin] : spec.access === 'user' ? [userGuard] : [];
       // A route that takes no body still reads a JSON one, to refuse any field in it.
       const body = spec.body || takesNoBody(method, spec) ? jsonBody(spec.jsonLimit) : [];
+      const page: RequestHandler = (req, res, next) => {
+        const handle = this.pages.get(`${method} ${path}`);
+        return handle ? handle(req, res, next) : next();
+      };
       this.router[method](
         path,
+        page,
         ...(isEnveloped(path, spec) ? [envelopeJson()] : []),
         ...guard,
         ...body,

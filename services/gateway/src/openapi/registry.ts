@@ -2,6 +2,7 @@
 // OpenAPI 3.1 document. JSON schemas come from the same zod schemas the handlers parse with, so they can't drift.
 import { z } from 'zod';
 import { ErrorBodySchema, successEnvelopeSchema } from '@pixmill/contracts';
+import { spendsApiBudget } from '../http/api-budget';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -126,6 +127,37 @@ export class OpenApiRegistry {
     this.ops.push({ method, path, spec });
   }
 
+  /**
+   * Adds the answers of a web page served at an operation's path by content negotiation (http/api-router.ts `page`)
+   * to that operation: one operation per path, each status listing the JSON and the HTML it may be.
+   */
+  addPage(method: HttpMethod, path: string, page: { description: string; responses: Record<number, ResponseSpec> }) {
+    const op = this.ops.find((o) => o.method === method && o.path === path);
+    if (!op) throw new Error(`page for ${method.toUpperCase()} ${path}: register its API route first`);
+    const responses: Record<number, ResponseSpec> = { ...op.spec.responses };
+    for (const [key, p] of Object.entries(page.responses)) {
+      const status = Number(key);
+      const r = responses[status];
+      // An API error answer without a body of its own is the shared error shape; it stays beside the page's.
+      const apiError: Record<string, JsonObject> =
+        r && status >= 400 && !r.schema && !r.content
+          ? { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
+          : {};
+      responses[status] = r
+        ? {
+            ...r,
+            description: `${r.description}. A page: ${p.description}`,
+            content: { ...apiError, ...r.content, ...p.content },
+          }
+        : p;
+    }
+    op.spec = {
+      ...op.spec,
+      description: `${op.spec.description ?? ''}\n\n${page.description}`.trim(),
+      responses,
+    };
+  }
+
   get operations(): readonly RegisteredOperation[] {
     return this.ops;
   }
@@ -199,7 +231,7 @@ export class OpenApiRegistry {
     if (spec.access !== 'public') responses['401'] ??= errorResponse('Missing, invalid or expired credentials');
     if (spec.access === 'admin') responses['403'] ??= errorResponse('Only for admins');
     if (spec.body) responses['413'] ??= errorResponse('Request body too large');
-    if (path.startsWith('/api/')) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
+    if (spendsApiBudget(path)) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
 
     const content: JsonObject = {
       ...(spec.multipart ? { 'multipart/form-data': { schema: multipartSchema(spec.multipart) } } : {}),

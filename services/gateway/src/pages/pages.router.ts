@@ -7,32 +7,28 @@ import type { AuthMiddleware } from '../auth/auth.middleware';
 import { findOwnedBatch } from '../batches/owned-batch';
 import type { GatewayDeps } from '../deps';
 import { NotFoundError } from '../errors';
-import type { OpenApiRegistry, OperationSpec } from '../openapi/registry';
+import type { OperationSpec } from '../openapi/registry';
+import type { ApiRouter } from '../http/api-router';
 import type { DashboardAssets } from './dashboard-assets';
 import { safeNext } from './safe-next';
 import { uploadForm } from './upload-form';
-
-/** Pages answer browsers; an API client asking for JSON at the same path gets the JSON 404 (or its own route). */
-const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
+import { wantsHtml } from './wants-html';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const PAGE =
+  'A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads ' +
+  'the API. Without a session cookie: a redirect to `/signin?next=<this page>`.';
 const pageSpec = (summary: string, extra: OperationSpec['responses'] = {}): OperationSpec => ({
   summary,
-  description:
-    'A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads ' +
-    'the API. Without a session cookie: a redirect to `/signin?next=<this page>`.',
+  description: PAGE,
   tags: ['web pages'],
   access: 'public',
   responses: { 200: html('The page'), 303: { description: 'Sign in first' }, ...extra },
 });
 
-export function pagesRouter(
-  deps: GatewayDeps,
-  auth: AuthMiddleware,
-  assets: DashboardAssets,
-  openapi: OpenApiRegistry,
-): Router {
+export function pagesRouter(deps: GatewayDeps, auth: AuthMiddleware, assets: DashboardAssets, api: ApiRouter): Router {
   const router = Router();
+  const { openapi } = api;
   // Documented like every API route (a route can't exist undocumented), though mounted here: pages answer HTML.
   const get = (path: string, spec: OperationSpec, ...handlers: RequestHandler[]) => {
     openapi.add('get', path, spec);
@@ -51,6 +47,7 @@ export function pagesRouter(
     res.status(status).type('html').send(html);
   };
 
+  // Pages answer browsers; an API client asking for JSON at the same path gets the JSON 404 (or its own route).
   const htmlOnly: RequestHandler = (req, _res, next) => (wantsHtml(req) ? next() : next('route'));
   const signedIn: RequestHandler = (req, res, next) => {
     if (req.auth?.session) return next();
@@ -84,15 +81,29 @@ export function pagesRouter(
   get('/admin', pageSpec('Administration page', { 403: html('Not an admin') }), ...browser, (req, res) =>
     page(res, req.auth?.role === 'admin' ? 200 : 403),
   );
-  get('/batch/:id', pageSpec('Batch page', { 404: html('No such batch of yours') }), ...browser, async (req, res) => {
-    try {
-      await findOwnedBatch(deps.prisma, req.auth!, String(req.params.id));
-      page(res);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-      page(res, 404);
-    }
-  });
+  // Seed 000's JSON routes share these paths: their pages are added to those routes (content negotiation).
+  api.page(
+    'get',
+    '/batch/:id',
+    {
+      description: PAGE,
+      responses: {
+        200: html('The batch page (`Accept: text/html`)'),
+        303: { description: 'A browser without a session: sign in first' },
+        404: html('No such batch of yours'),
+      },
+    },
+    ...browser,
+    async (req, res) => {
+      try {
+        await findOwnedBatch(deps.prisma, req.auth!, String(req.params.id));
+        page(res);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        page(res, 404);
+      }
+    },
+  );
 
   // Downloads by plain links: the same exports as the API's, which the session cookie authenticates.
   const toApi = (target: string) => (req: Request, res: Response) => {
@@ -117,22 +128,23 @@ export function pagesRouter(
     toApi('/api/v1/export/template'),
   );
 
-  openapi.add('post', '/upload', {
-    summary: 'The new-batch form, posted by a browser',
-    description:
-      'Multipart like POST /api/v1/batches (`files[]` images or a `file` CSV, `batch_name`, `recipe`, `webhook_url`, ' +
-      '`auto_start`), signed in by the session cookie, with its CSRF token in the `_csrf` query parameter. Answers ' +
-      'with a redirect to the batch page, or a page with the refusal.',
-    tags: ['web pages'],
-    access: 'public',
-    requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } },
-    responses: {
-      303: { description: 'Created: to /batch/{id}' },
-      400: html('Refused, with the reason'),
-      403: html('No or wrong CSRF token'),
-      413: html('Too large'),
+  api.page(
+    'post',
+    '/upload',
+    {
+      description:
+        'From a browser (signed in by the session cookie, or asking for `text/html`) this is the new-batch form ' +
+        'posted as a plain HTML form, its CSRF token in the `_csrf` query parameter; it answers with a redirect to ' +
+        'the batch page, or a page with the refusal.',
+      responses: {
+        303: { description: 'The form: created, on to /batch/{id} (or to sign in)' },
+        400: html('The form: refused, with the reason'),
+        403: html('The form: no or wrong CSRF token'),
+        413: html('The form: too large'),
+      },
     },
-  });
-  router.post('/upload', auth.authenticate, uploadForm(deps));
+    auth.authenticate,
+    uploadForm(deps),
+  );
   return router;
 }

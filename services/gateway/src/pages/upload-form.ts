@@ -1,8 +1,9 @@
 // POST /upload from a browser: the new-batch form posted as a plain HTML form (multipart: `files[]` images or a `file`
 // CSV, `batch_name`, `recipe`, `webhook_url`, `auto_start`), signed in by the session cookie with the CSRF token in
 // `_csrf` (a form can't set headers). Creates the batch exactly as POST /api/v1/batches does and answers with a
-// redirect to its page; a refusal answers a small page with the API's message. Requests without a session are
-// not ours (API clients of the seed's upload route).
+// redirect to its page; a refusal answers a small page with the API's message. A request is the form's when it comes
+// with the session cookie (unless it asks for JSON) or asks for HTML; the rest are API clients of seed 000's upload
+// route, which answers them JSON.
 import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { checkCsrf } from '../auth/csrf';
@@ -11,6 +12,7 @@ import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import type { GatewayDeps } from '../deps';
 import { HttpError } from '../errors';
 import { escapeHtml } from './escape-html';
+import { asksForJson, wantsHtml } from './wants-html';
 
 function refusal(res: Response, status: number, message: string) {
   res
@@ -27,9 +29,10 @@ function refusal(res: Response, status: number, message: string) {
 export function uploadForm(deps: GatewayDeps): RequestHandler {
   return async (req, res, next) => {
     const session = req.auth?.session;
-    if (!session) return next();
+    if (session ? asksForJson(req) : !wantsHtml(req)) return next();
+    if (!req.auth) return res.redirect(303, `/signin?next=${encodeURIComponent('/new')}`);
     try {
-      checkCsrf(req, session.csrfToken);
+      if (session) checkCsrf(req, session.csrfToken);
       if (!req.is('multipart/form-data')) return refusal(res, 400, 'send the form as multipart/form-data');
       const result = await createFromMultipart(deps, req, res, {
         ownerId: req.auth!.userId,

@@ -15,6 +15,8 @@ import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
 import { openapiRoutes } from './openapi.routes';
 import { resizeRoutes } from './resize.routes';
+import { seed000Routes } from './seed-000.routes';
+import { seed001Routes } from './seed-001.routes';
 import { shortRoutes } from './short-routes.routes';
 import { systemRoutes } from './system.routes';
 import { urlBatchesRoutes } from './url-batches.routes';
@@ -40,6 +42,8 @@ export const routeModules: RouteModule[] = [
   webhooksRoutes,
   accountWebhookRoutes,
   resizeRoutes,
+  seed000Routes,
+  seed001Routes,
   filesRoutes,
   systemRoutes,
   adminRoutes,

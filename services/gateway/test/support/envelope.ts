@@ -13,6 +13,13 @@ const StrictErrorBody = ErrorBodySchema.strict();
 const show = (body: unknown, status?: number) =>
   `${status === undefined ? '' : `HTTP ${status} `}${JSON.stringify(body)?.slice(0, 800)}`;
 
+/** Whether a body is exactly the success envelope. */
+export const isSuccessBody = (body: unknown): boolean => SuccessBody.safeParse(body).success;
+
+/** Whether a body is exactly the error shape (with a non-empty message). */
+export const isErrorBody = (body: unknown): body is ErrorBody =>
+  StrictErrorBody.safeParse(body).success && (body as ErrorBody).error.length > 0;
+
 /** The `data` of a body that must be `{ success: true, data, message?, timestamp }`. */
 export function dataIn<T = any>(body: unknown, status?: number): T {
   if (!SuccessBody.safeParse(body).success) throw new Error(`expected a success envelope, got ${show(body, status)}`);

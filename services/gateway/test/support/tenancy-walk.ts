@@ -19,7 +19,7 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'get /signin': 'public sign-in page',
   'get /export/batch/{id}': 'a redirect to GET /api/v1/export/batch/{id}, which is walked',
   'get /export/template': 'a redirect to the static CSV template',
-  'post /upload': "creates a batch of the caller's (a browser form; a bearer caller is not a browser)",
+  'post /upload': "creates a batch of the caller's (seed 000, and the browser form)",
   'post /api/v1/auth/login': 'public: login',
   'post /api/auth/login': 'public: login (short form)',
   'post /api/v1/auth/session': 'public: browser sign-in',
@@ -35,6 +35,8 @@ export const TENANCY_EXEMPT: Readonly<Record<string, string>> = {
   'get /api/v1/batches': "lists the caller's batches (the walk checks the victim's batch is not in it)",
   'post /api/upload': "creates a batch of the caller's (short form)",
   'post /api/v1/resize': "creates a job of the caller's",
+  'post /api/resize': "creates a job of the caller's (seed 001)",
+  'post /api/batch': "creates a job of the caller's (seed 001)",
   'get /api/v1/export/formats': 'static description',
   'get /api/v1/export/template': 'static CSV template',
   'get /api/v1/export/statistics': "the caller's own export log (checked in exports.test.ts)",
@@ -68,7 +70,11 @@ export function tenancyWalk(routes: string[], victim: { batchId: string; apiKeyI
       const method = route.slice(0, route.indexOf(' ')) as Method;
       const template = route.slice(route.indexOf(' ') + 1);
       const id = template.startsWith('/api/v1/api-keys/') ? victim.apiKeyId : victim.batchId;
-      const path = template.replace('{id}', id).replace(/\{[A-Za-z_]+\}/g, () => randomUUID());
+      // A job id (seed 001) is a batch id too.
+      const path = template
+        .replace('{id}', id)
+        .replace('{jobID}', victim.batchId)
+        .replace(/\{[A-Za-z_]+\}/g, () => randomUUID());
       const sendsBody = method !== 'get' && method !== 'delete';
       return { route, method, path, ...(sendsBody ? { body: bodies[route] ?? {} } : {}) };
     });

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../../gateway/src/auth/jwt';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
+import { readData } from '../../../gateway/test/support/envelope';
 
 const fromGateway = createRequire(require.resolve('@pixmill/gateway/package.json'));
 // jsonwebtoken is the gateway's dependency, not this package's: borrowed, with the one call used here typed.
@@ -48,7 +49,7 @@ const bearer = (token: string) => me({ Authorization: `Bearer ${token}` });
 async function createUser(username: string, password: string): Promise<string> {
   const res = await a.postJson('/api/v1/users', { username, password, role: 'user' }, await a.p.userAuth('admin'));
   if (res.status !== 201) throw new Error(`create ${username}: ${res.status}`);
-  return ((await res.json()) as { id: string }).id;
+  return ((await readData(res)) as { id: string }).id;
 }
 
 async function login(username: string, password: string): Promise<Response> {
@@ -57,7 +58,7 @@ async function login(username: string, password: string): Promise<Response> {
 
 async function apiKey(auth: Auth): Promise<{ id: string; key: string }> {
   const res = await a.postJson('/api/v1/api-keys', { name: 'abuse' }, auth);
-  return (await res.json()) as { id: string; key: string };
+  return (await readData(res)) as { id: string; key: string };
 }
 
 beforeAll(async () => {
@@ -68,7 +69,7 @@ beforeAll(async () => {
   });
   secret = a.p.settings.JWT_SECRET!;
   alice = await a.p.userAuth('alice');
-  aliceId = ((await (await a.p.api('/api/v1/me', { auth: alice })).json()) as { id: string }).id;
+  aliceId = ((await readData(await a.p.api('/api/v1/me', { auth: alice }))) as { id: string }).id;
 });
 afterAll(() => a?.close());
 
@@ -118,7 +119,7 @@ describe('login tokens', () => {
   it('a token of a deleted user', async () => {
     await a.cases.check('token of a user deleted since it was issued', '401 unauthorized', async () => {
       const id = await createUser('dora', 'dora-password-1');
-      const token = ((await (await login('dora', 'dora-password-1')).json()) as { access_token: string }).access_token;
+      const token = ((await readData(await login('dora', 'dora-password-1'))) as { access_token: string }).access_token;
       await a.p.db.user.update({ where: { id }, data: { deletedAt: new Date() } });
       return bearer(token);
     });
@@ -146,7 +147,7 @@ describe('API keys', () => {
   it('a key of a deleted user', async () => {
     await a.cases.check('API key of a deleted user', '401 unauthorized', async () => {
       const id = await createUser('erin', 'erin-password-1');
-      const token = ((await (await login('erin', 'erin-password-1')).json()) as { access_token: string }).access_token;
+      const token = ((await readData(await login('erin', 'erin-password-1'))) as { access_token: string }).access_token;
       const { key } = await apiKey({ Authorization: `Bearer ${token}` });
       await a.p.db.user.update({ where: { id }, data: { deletedAt: new Date() } });
       return bearer(key);

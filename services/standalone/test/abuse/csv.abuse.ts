@@ -7,6 +7,7 @@ import { parseCsv } from '../support/csv';
 import { startUrlServer, type UrlServer } from '../support/url-server';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
+import { readData } from '../../../gateway/test/support/envelope';
 
 const fromGateway = createRequire(require.resolve('@pixmill/gateway/package.json'));
 // exceljs is the gateway's dependency, not this package's: borrowed, with the few calls used here typed.
@@ -125,7 +126,7 @@ describe('formula cells', () => {
     const csv = ['url,product,n', `${srv.origin}/img/f-32x32.jpg,"=1+1",9`, ...rows].join('\n');
     const res = await a.postCsv(alice, csv, { batch_name: "=cmd|'/C calc'!A0" });
     if (res.status !== 202) throw new Error(`formula batch: ${res.status} ${await res.text()}`);
-    batchId = ((await res.json()) as { batch_id: string }).batch_id;
+    batchId = ((await readData(res)) as { batch_id: string }).batch_id;
     await a.p.waitForBatch(alice, batchId);
   });
 

@@ -8,6 +8,7 @@ import { photo } from '../support/images';
 import { errorOf, jsonError } from './support/cases';
 import { rawRequest, startAbuse, type Abuse, type Auth, type RawAnswer } from './support/harness';
 import { freePort } from '@pixmill/db/testing';
+import { dataIn, readData } from '../../../gateway/test/support/envelope';
 
 let a: Abuse;
 let alice: Auth;
@@ -31,7 +32,7 @@ beforeAll(async () => {
   });
   alice = await a.p.userAuth('alice');
   const res = await a.upload(alice, [{ name: 'plain.jpg', data: await photo(80, 60), type: 'image/jpeg' }]);
-  batchId = ((await res.json()) as { batch_id: string }).batch_id;
+  batchId = ((await readData(res)) as { batch_id: string }).batch_id;
   await a.p.waitForBatch(alice, batchId);
   const [img] = await a.images(alice, batchId);
   link = new URL(img!.outputs[0]!.download_url);
@@ -238,7 +239,7 @@ describe('path traversal', () => {
       async () => {
         const res = await a.upload(alice, [{ name: '../../../../etc/passwd.jpg', data: await photo(16, 16) }]);
         if (res.status !== 201) return jsonError(res);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         const row = await a.p.db.image.findFirstOrThrow({ where: { batchId: batch_id } });
         await a.p.waitForBatch(alice, batch_id);
         const [img] = await a.images(alice, batch_id);
@@ -294,7 +295,7 @@ describe('header injection through names', () => {
           body,
         });
         if (up.status !== 201) return rawError(up);
-        const { batch_id } = JSON.parse(up.body) as { batch_id: string };
+        const { batch_id } = dataIn<{ batch_id: string }>(JSON.parse(up.body));
         await a.p.waitForBatch(alice, batch_id);
         const [img] = await a.images(alice, batch_id);
         const u = new URL(img!.outputs[0]!.download_url);
@@ -316,7 +317,7 @@ describe('header injection through names', () => {
           body,
         });
         if (up.status !== 201) return rawError(up);
-        const { batch_id } = JSON.parse(up.body) as { batch_id: string };
+        const { batch_id } = dataIn<{ batch_id: string }>(JSON.parse(up.body));
         await a.p.waitForBatch(alice, batch_id);
         const [img] = await a.images(alice, batch_id);
         const u = new URL(img!.outputs[0]!.download_url);
@@ -336,7 +337,7 @@ describe('header injection through names', () => {
           batch_name: 'r\r\nSet-Cookie: sid=evil\r\nX-Injected: 1',
         });
         if (res.status !== 201) return jsonError(res);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         await a.p.waitForBatch(alice, batch_id);
         return `${res.status}, ${headerVerdict(await raw(`/api/v1/batches/${batch_id}/results.csv`, { path: '', headers: alice }))}`;
       },

@@ -19,6 +19,7 @@ import {
   svgReferencing,
   truncatedPng,
 } from './support/payloads';
+import { readData } from '../../../gateway/test/support/envelope';
 
 const MAX_FILES = 5;
 
@@ -55,7 +56,7 @@ afterAll(async () => {
 async function imageOutcome(name: string, data: Buffer, type = 'application/octet-stream'): Promise<string> {
   const res = await a.upload(alice, [{ name, data, type }]);
   if (res.status !== 201) return jsonError(res);
-  const { batch_id } = (await res.json()) as { batch_id: string };
+  const { batch_id } = (await readData(res)) as { batch_id: string };
   await a.p.waitForBatch(alice, batch_id, 120_000);
   const [img] = await a.images(alice, batch_id);
   return img ? `image ${img.status}${img.error ? `: ${img.error.code}` : ''}` : 'no image';
@@ -94,7 +95,7 @@ describe('image bombs and lies about size', () => {
       async () => {
         const res = await a.upload(alice, [{ name: 'frames.gif', data: manyFrameGif(5000), type: 'image/gif' }]);
         if (res.status !== 201) return jsonError(res);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         await a.p.waitForBatch(alice, batch_id, 120_000);
         const [img] = await a.images(alice, batch_id);
         if (img?.status !== 'succeeded') return `image ${img?.status}: ${img?.error?.code}`;
@@ -138,7 +139,7 @@ describe('broken and disguised images', () => {
       async () => {
         const res = await a.upload(alice, [{ name: 'tail.jpg', data: await jpegWithScript(), type: 'image/jpeg' }]);
         if (res.status !== 201) return jsonError(res);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         await a.p.waitForBatch(alice, batch_id);
         const [img] = await a.images(alice, batch_id);
         if (img?.status !== 'succeeded') return `image ${img?.status}: ${img?.error?.code}`;
@@ -217,7 +218,7 @@ describe('SVG that references an external URL', () => {
       async () => {
         const res = await a.postJson('/api/v1/batches', { urls: [`${svgOrigin}/drawing.svg`] }, alice);
         if (res.status !== 202) return jsonError(res);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         await a.p.waitForBatch(alice, batch_id);
         const [img] = await a.images(alice, batch_id);
         return `image ${img?.status}: ${img?.error?.code}, trap ${trap.connections()}`;

@@ -5,6 +5,7 @@ import { startTrap } from '@pixmill/safe-fetch/testing';
 import { startUrlServer, type UrlServer } from '../support/url-server';
 import { startAbuse, type Abuse, type Auth, type ImageItem } from './support/harness';
 import { stubDns, stubLookups, trippedConnections } from './support/net-guard';
+import { readData } from '../../../gateway/test/support/envelope';
 
 let a: Abuse;
 let srv: UrlServer;
@@ -91,7 +92,7 @@ beforeAll(async () => {
   const csv = ['url', good[0], ...bad.map((u) => `"${u}"`), good[1]].join('\n');
   const res = await a.postCsv(alice, csv);
   if (res.status !== 202) throw new Error(`SSRF batch: ${res.status} ${await res.text()}`);
-  const id = ((await res.json()) as { batch_id: string }).batch_id;
+  const id = ((await readData(res)) as { batch_id: string }).batch_id;
   batch = await a.p.waitForBatch(alice, id, 120_000);
   byUrl = new Map((await a.images(alice, id)).map((i) => [i.source_url ?? '', i]));
 });

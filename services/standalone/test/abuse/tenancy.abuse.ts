@@ -12,6 +12,7 @@ import {
 import { photo } from '../support/images';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
+import { readData } from '../../../gateway/test/support/envelope';
 
 let a: Abuse;
 let victim: Auth;
@@ -37,13 +38,13 @@ beforeAll(async () => {
   a = await startAbuse('tenancy');
   victim = await a.p.userAuth('victim');
   mallory = await a.p.userAuth('mallory');
-  malloryKey = ((await (await a.postJson('/api/v1/api-keys', { name: 'm' }, mallory)).json()) as { key: string }).key;
-  victimKeyId = ((await (await a.postJson('/api/v1/api-keys', { name: 'v' }, victim)).json()) as { id: string }).id;
+  malloryKey = ((await readData(await a.postJson('/api/v1/api-keys', { name: 'm' }, mallory))) as { key: string }).key;
+  victimKeyId = ((await readData(await a.postJson('/api/v1/api-keys', { name: 'v' }, victim))) as { id: string }).id;
   const up = await a.upload(victim, [
     { name: 'a.jpg', data: await photo(64, 48), type: 'image/jpeg' },
     { name: 'b.jpg', data: await photo(48, 64), type: 'image/jpeg' },
   ]);
-  victimBatch = ((await up.json()) as { batch_id: string }).batch_id;
+  victimBatch = ((await readData(up)) as { batch_id: string }).batch_id;
   await a.p.waitForBatch(victim, victimBatch);
   routes = routesOf((await (await a.p.api('/api/v1/openapi.json')).json()) as OpenApiDoc);
   for (const step of tenancyWalk(routes, { batchId: victimBatch, apiKeyId: victimKeyId })) {
@@ -122,7 +123,7 @@ describe("another user's token and API key on every route", () => {
         const totals: number[] = [];
         for (const q of ['', '?include_soft_deleted=true']) {
           totals.push(
-            ((await (await a.p.api(`/api/v1/batches${q}`, { auth: mallory })).json()) as { total: number }).total,
+            ((await readData(await a.p.api(`/api/v1/batches${q}`, { auth: mallory }))) as { total: number }).total,
           );
         }
         return `total ${totals.join(', ')}`;

@@ -5,6 +5,7 @@ import { startTrap } from '@pixmill/safe-fetch/testing';
 import { startUrlServer, type UrlServer } from '../support/url-server';
 import { startAbuse, waitFor, type Abuse, type Auth } from './support/harness';
 import { stubDns, trippedConnections } from './support/net-guard';
+import { readData, readError } from '../../../gateway/test/support/envelope';
 
 let a: Abuse;
 let srv: UrlServer;
@@ -72,7 +73,7 @@ async function deliveriesWhenDone(batchId: string): Promise<Deliveries> {
   await a.p.waitForBatch(alice, batchId);
   return waitFor('a final webhook delivery', async () => {
     const res = await a.p.api(`/api/v1/batches/${batchId}/webhook-deliveries`, { auth: alice });
-    const body = (await res.json()) as Deliveries;
+    const body = (await readData(res)) as Deliveries;
     return body.items.length > 0 && body.items.every((d) => d.status !== 'pending') ? body : undefined;
   });
 }
@@ -81,8 +82,8 @@ describe('webhook URLs at batch creation', () => {
   it.each(AT_CREATION)('%s', async (name, template, reason) => {
     await a.cases.check(`webhook_url ${name}`, `400 invalid_webhook_url (${reason})`, async () => {
       const res = await createWith(hookOf(template));
-      const body = (await res.json()) as { error?: { code: string; details?: { reason?: string } } };
-      return `${res.status} ${body.error?.code} (${body.error?.details?.reason})`;
+      const e = await readError(res);
+      return `${res.status} ${e.code} (${e.details?.reason})`;
     });
   });
 });
@@ -94,7 +95,7 @@ describe('webhook URLs at delivery', () => {
       '202, delivery failed: blocked address, not retried',
       async () => {
         const res = await createWith(`http://hook-rebind.abuse.test:${trap.port}/hook`);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         const d = await deliveriesWhenDone(batch_id);
         const first = d.items[0]!;
         const blocked = /not allowed|blocked|private|loopback/i.test(first.error ?? '');
@@ -110,7 +111,7 @@ describe('webhook URLs at delivery', () => {
       async () => {
         const to = encodeURIComponent(`http://127.0.0.1:${trap.port}/hook`);
         const res = await createWith(`${srv.origin}/redirect?to=${to}`);
-        const { batch_id } = (await res.json()) as { batch_id: string };
+        const { batch_id } = (await readData(res)) as { batch_id: string };
         const d = await deliveriesWhenDone(batch_id);
         const first = d.items[0]!;
         return `${res.status}, delivery ${first.status} with ${first.status_code}, ${trap.connections() === 0 ? 'not followed' : 'FOLLOWED'}`;

@@ -14,16 +14,12 @@ import { loadSettings } from '@pixmill/config';
 import { freePort } from '@pixmill/db/testing';
 import { findPhotos } from '../../../../bench/support/photos';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
+import { dataIn, errorIn } from '../../../gateway/test/support/envelope';
 import { checkPage, launchChromium } from './support/browser';
 
 const ADMIN_PASSWORD = 'browser-admin-password-1';
 
 type Json = Record<string, unknown>;
-/** The data of an answer, inside seed 002's envelope or not. */
-const data = (body: unknown): Json => {
-  const b = body as Json;
-  return (b && b.success === true && 'data' in b ? b.data : b) as Json;
-};
 
 let app: AllInOne;
 let base: string;
@@ -42,7 +38,9 @@ async function api(pathname: string, init: RequestInit & { auth?: { Authorizatio
   const { auth, headers, ...rest } = init;
   const res = await fetch(`${base}${pathname}`, { ...rest, headers: { ...auth, ...(headers as Json) } as HeadersInit });
   const text = await res.text();
-  return { status: res.status, body: text ? data(JSON.parse(text)) : {} };
+  // Every answer of /api/v1 read here is JSON: the data of the envelope, or the error body, each checked whole.
+  const body: Json = res.status < 400 ? dataIn(JSON.parse(text)) : errorIn(JSON.parse(text));
+  return { status: res.status, body };
 }
 
 async function login(username: string, password: string) {

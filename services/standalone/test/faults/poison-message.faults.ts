@@ -11,6 +11,7 @@ import { submitUploadBatch, submitUrlBatch, type SubmittedBatch } from './suppor
 import { peekDeadLetters } from './support/dead-letters';
 import { expectNothingLost, finishScenario, until } from './support/scenario';
 import { checkBatch, firstImageEndedAfter, waitForQuiet } from './support/verify';
+import { readData } from '../../../gateway/test/support/envelope';
 
 const MAX_ATTEMPTS = 5;
 
@@ -44,7 +45,7 @@ it('poison message: dead-lettered after the limit while 250 other images complet
   expect(started.status).toBe(200);
   const poisonStartedAt = Date.now();
 
-  const queueStatus = async () => (await (await s.api('/api/v1/admin/queue/status')).json()) as QueueStatus;
+  const queueStatus = async () => (await readData(await s.api('/api/v1/admin/queue/status'))) as QueueStatus;
   await until(
     'the poison message in the dead-letter queue',
     async () => (await queueStatus()).queues['resize.image']?.dead_lettered === 1,
@@ -76,7 +77,7 @@ it('poison message: dead-lettered after the limit while 250 other images complet
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ purge_dead_letters: ['resize.image'] }),
   });
-  const purged = ((await cleanup.json()) as { dead_letters_purged: Record<string, number> }).dead_letters_purged;
+  const purged = ((await readData(cleanup)) as { dead_letters_purged: Record<string, number> }).dead_letters_purged;
 
   const result = await finishScenario(s, {
     n: 7,

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import sharp from 'sharp';
+import { isSuccessBody } from '../../../gateway/test/support/envelope';
 import { errorOf } from '../abuse/support/cases';
 import { installNetGuard } from '../abuse/support/net-guard';
 import { abuseConfig, startTarget, type Target } from '../support/target';
@@ -118,6 +119,14 @@ async function settlesTo(before: Footprint): Promise<Footprint> {
   return now;
 }
 
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /** The property every answer must have. Throws (with what was wrong) so fast-check records the case. */
 async function judge(what: string, a: Answer, before: Footprint): Promise<void> {
   const problems: string[] = [];
@@ -130,6 +139,9 @@ async function judge(what: string, a: Answer, before: Footprint): Promise<void> 
     if (JSON.stringify(after) !== JSON.stringify(before))
       problems.push(`refused (${e}) but left ${JSON.stringify({ before, after })}`);
   } else if (a.status < 200 || a.status >= 300) problems.push(`status ${a.status}`);
+  // A success under /api/v1 is in the envelope; the seed 003 short form answers flat.
+  else if (!what.includes('/api/upload') && !isSuccessBody(parsed(a.body)))
+    problems.push(`not the success envelope: ${a.body.slice(0, 200)}`);
   if (!t.alive()) problems.push(`the process is gone (exit ${t.output().slice(-2000)})`);
   else if (
     (await fetch(`${t.url}/api/v1/health`).then(

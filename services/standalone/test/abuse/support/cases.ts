@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isErrorBody } from '../../../../gateway/test/support/envelope';
 
 export type CaseRow = {
   /** embedded (pnpm start with nothing configured) or services (PostgreSQL + RabbitMQ + S3). */
@@ -75,24 +76,8 @@ export function category(
   };
 }
 
-type ErrorBody = {
-  success?: unknown;
-  error?: { code?: unknown; message?: unknown; details?: unknown } | string;
-  code?: unknown;
-  details?: unknown;
-};
-
-/** The code of a pixmill error body, in either shape it has had, or undefined when it is not one. */
-function errorCode(body: ErrorBody | undefined): string | undefined {
-  const e = body?.error;
-  // { success: false, error: "<message>", code, details, timestamp }
-  if (body?.success === false && typeof e === 'string' && e.length > 0 && typeof body.code === 'string')
-    return 'details' in body ? body.code : undefined;
-  // { error: { code, message, details } }
-  if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.message === 'string')
-    return e.message.length > 0 && 'details' in e ? e.code : undefined;
-  return undefined;
-}
+/** The code of a pixmill error body (`{ success: false, error, code, details, timestamp }`), else undefined. */
+const errorCode = (body: unknown): string | undefined => (isErrorBody(body) ? body.code : undefined);
 
 /**
  * `<status> <code>` of an answer that must be a pixmill JSON error (a JSON content type, a non-empty message, a code
@@ -104,9 +89,9 @@ export async function jsonError(res: Response): Promise<string> {
 }
 
 export function errorOf(status: number, contentType: string | null | undefined, text: string): string {
-  let body: ErrorBody | undefined;
+  let body: unknown;
   try {
-    body = JSON.parse(text) as ErrorBody;
+    body = JSON.parse(text);
   } catch {
     body = undefined;
   }

@@ -3,6 +3,7 @@
 // needs — a health and PID probe, users, uploads, raw HTTP for request targets that fetch() would normalise.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { readData } from '../../../../gateway/test/support/envelope';
 import { category, type Category } from './cases';
 import { installNetGuard } from './net-guard';
 import { abuseConfig, startTarget, type Target } from '../../support/target';
@@ -70,7 +71,7 @@ export async function startAbuse(categoryName: string, extra: Record<string, str
     async images(auth, batchId) {
       const res = await p.api(`/api/v1/batches/${batchId}/images?per_page=100`, { auth });
       if (res.status !== 200) throw new Error(`images of ${batchId}: ${res.status}`);
-      return ((await res.json()) as { items: ImageItem[] }).items;
+      return (await readData<{ items: ImageItem[] }>(res)).items;
     },
     close: () => p.close(),
   };

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { photo, truncatedJpeg } from '../../support/images';
 import type { FaultStack } from './fault-stack';
+import { dataIn } from '../../../../gateway/test/support/envelope';
 
 /** Where batches are submitted: a gateway (`api`), with the receiver and image server the batches name. */
 export type Submitter = Pick<FaultStack, 'api' | 'receiver' | 'images'>;
@@ -60,7 +61,7 @@ type Created = { batch_id: string; webhook_secret?: string; total_images: number
 async function created(res: Response, what: string): Promise<Created> {
   const text = await res.text();
   if (res.status !== 201 && res.status !== 202 && res.status !== 200) throw new Error(`${what}: ${res.status} ${text}`);
-  const body = JSON.parse(text) as Created;
+  const body = dataIn<Created>(JSON.parse(text));
   if (!body.webhook_secret) throw new Error(`${what}: no webhook_secret in ${text}`);
   return body;
 }

@@ -10,6 +10,7 @@ import { startReceiver, type Receiver } from '../../../../notifier/test/support/
 import { startImageServer, type ImageServer } from './image-server';
 import { sparePort, startPrivatePostgres, startPrivateRabbitMq, type PrivateService } from './private-infra';
 import { startServiceProcess, type ServiceName, type ServiceProcess } from './service-process';
+import { readData } from '../../../../gateway/test/support/envelope';
 
 export type StackOptions = {
   /** `private`: a RabbitMQ node of the scenario's own, which it may stop (default: the machine's, own queue names). */
@@ -141,7 +142,7 @@ export async function startFaultStack(o: StackOptions = {}): Promise<FaultStack>
         body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
       });
       if (res.status !== 200) throw new Error(`admin login: ${res.status} ${await res.text()}`);
-      token = ((await res.json()) as { access_token: string }).access_token;
+      token = ((await readData(res)) as { access_token: string }).access_token;
     };
 
     const start: FaultStack['start'] = async (label, service, env = {}) => {

@@ -8,6 +8,7 @@ export type CheckedPipeline = Pick<FaultStack, 'prisma' | 's3' | 'receiver' | 'a
 import { VARIANTS, type SubmittedBatch } from './fault-batches';
 import { listObjects } from './s3-listing';
 import { verifyStandard } from '../../../../notifier/test/support/webhook-receiver';
+import { readData } from '../../../../gateway/test/support/envelope';
 
 export type BatchFigures = {
   name: string;
@@ -117,7 +118,7 @@ export async function checkBatch(stack: CheckedPipeline, b: SubmittedBatch): Pro
 
   // And the API tells the client the same.
   const res = await stack.api(`/api/v1/batches/${b.batchId}`);
-  const view = (await res.json()) as Record<string, unknown>;
+  const view = (await readData(res)) as Record<string, unknown>;
   if (
     view.status !== batch.status ||
     view.successful_count !== truth.succeeded ||

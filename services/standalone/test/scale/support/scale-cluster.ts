@@ -17,6 +17,7 @@ import { ROOT, startServiceProcess, type ServiceName, type ServiceProcess } from
 import type { CheckedPipeline } from '../../faults/support/verify';
 import type { Submitter } from '../../faults/support/fault-batches';
 import { createTestHosts, RUNNER_IP, SUBNET, type TestHosts } from './test-hosts';
+import { readData } from '../../../../gateway/test/support/envelope';
 
 const run = promisify(execFile);
 
@@ -260,7 +261,7 @@ export async function startScaleCluster(o: { env?: Record<string, string> } = {}
       body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
     });
     if (login.status !== 200) throw new Error(`admin login: ${login.status} ${await login.text()}`);
-    const token = ((await login.json()) as { access_token: string }).access_token;
+    const token = ((await readData(login)) as { access_token: string }).access_token;
     const auth = () => ({ authorization: `Bearer ${token}` });
 
     const brokers = Object.fromEntries(
