@@ -440,21 +440,31 @@ describe('short forms', () => {
     const id = up.body.request_id as string;
 
     const status = await request(gw.app).get(`/api/status/${id}`).set(auth(alice)).expect(200);
-    expect(status.body).toMatchObject({
+    expect(status.body).toEqual({
       request_id: id,
+      requestId: id,
       request_status: 'pending',
       status: 'pending',
+      batch_status: 'queued',
       completion_percentage: 0,
       total_images: 2,
       processed_images: 0,
+      successful_images: 0,
+      failed_images: 0,
       webhook_status: 'not_sent',
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      completed_at: null,
     });
+    expect(Date.parse(status.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(status.body.created_at));
     const early = await request(gw.app).get(`/api/download/${id}`).set(auth(alice)).expect(404);
     expect(errorOf(early).details).toMatchObject({ status: 'queued' });
 
     await finishAsWorkers(id, {});
     const done = await request(gw.app).get(`/api/status/${id}`).set(auth(alice)).expect(200);
     expect(done.body).toMatchObject({ status: 'completed', completion_percentage: 100, processed_images: 2 });
+    expect(Date.parse(done.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(status.body.updated_at));
+    expect(Date.parse(done.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(done.body.completed_at));
     const csv = await request(gw.app).get(`/api/download/${id}`).set(auth(alice)).expect(200);
     const rows = parse(csv.text) as string[][];
     expect(rows.map((r) => r[2])).toEqual(['Status', 'succeeded', 'succeeded']);
@@ -468,6 +478,22 @@ describe('short forms', () => {
     expect(up.status).toBe(202);
     const status = await request(gw.app).get(`/api/status/${up.body.request_id}`).set(auth(alice)).expect(200);
     expect(status.body.webhook_status).toBe('not_sent');
+    // Ended, its event waiting for the notifier: still not sent (the document knows no `pending`).
+    await finishAsWorkers(up.body.request_id, {});
+    const ended = await request(gw.app).get(`/api/status/${up.body.request_id}`).set(auth(alice)).expect(200);
+    expect(ended.body).toMatchObject({ status: 'completed', webhook_status: 'not_sent' });
+  });
+
+  it('answers only the documented status values: paused is still on its way, cancelled is failed', async () => {
+    const id = (await postCsv(alice, 'url\nhttp://img.test/p.jpg\n', { path: '/api/upload' }).expect(202)).body
+      .request_id as string;
+    const status = async () => (await request(gw.app).get(`/api/status/${id}`).set(auth(alice)).expect(200)).body;
+    await gw.deps.prisma.batch.update({ where: { id }, data: { status: 'paused' } });
+    expect(await status()).toMatchObject({ status: 'pending', request_status: 'pending', batch_status: 'paused' });
+    await gw.deps.prisma.batch.update({ where: { id }, data: { status: 'paused', startedAt: new Date() } });
+    expect(await status()).toMatchObject({ status: 'processing', batch_status: 'paused' });
+    await gw.deps.prisma.batch.update({ where: { id }, data: { status: 'cancelled', completedAt: new Date() } });
+    expect(await status()).toMatchObject({ status: 'failed', request_status: 'failed', batch_status: 'cancelled' });
   });
 
   it('serves results.csv without credentials to a signed link for that batch only', async () => {
@@ -498,7 +524,7 @@ describe('short forms', () => {
   });
 
   it('answers 404 "Request not found" for an unknown, malformed or someone else\'s request', async () => {
-    const theirs = (await postCsv(bob, 'url\nhttp://img.test/b.jpg\n').expect(202)).body.batch_id as string;
+    const theirs = dataOf(await postCsv(bob, 'url\nhttp://img.test/b.jpg\n').expect(202)).batch_id as string;
     for (const id of [theirs, '00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
       for (const path of [`/api/status/${id}`, `/api/download/${id}`]) {
         const res = await request(gw.app).get(path).set(auth(alice)).expect(404);

@@ -151,7 +151,39 @@ describe('webhook payload', () => {
     const reused = reusePayload(shuffled, link, new Date(now.getTime() + 3600_000));
     expect(reused).toBeDefined();
     expect(renderBody(reused!)).toBe(renderBody(p));
-    expect(Object.keys(JSON.parse(renderBody(p)))).toEqual(['type', 'timestamp', 'data']);
+    expect(Object.keys(JSON.parse(renderBody(p)))).toEqual([
+      'type',
+      'timestamp',
+      'request_id',
+      'status',
+      'total_images',
+      'processed_images',
+      'completion_time',
+      'results_csv_url',
+      'data',
+    ]);
+  });
+
+  it("carries the CSV upload document's fields at the top level, made from data (also for a payload stored before them)", () => {
+    const p = buildPayload('batch.completed', batch, link, now);
+    const flat = {
+      request_id: batchId,
+      status: 'completed',
+      total_images: 5,
+      processed_images: 5,
+      completion_time: '2030-01-02T03:04:05.000Z',
+      results_csv_url: p.data.results_csv_url,
+    };
+    expect(JSON.parse(renderBody(p))).toMatchObject(flat);
+    const older = { type: p.type, timestamp: p.timestamp, data: p.data };
+    expect(JSON.parse(renderBody(reusePayload(older, link, now)!))).toMatchObject(flat);
+    // A link re-signed on a later attempt is the one at the top too.
+    const later = reusePayload(older, link, new Date(now.getTime() + 6.5 * 24 * 3600_000))!;
+    expect(later.results_csv_url).toBe(later.data.results_csv_url);
+    expect(JSON.parse(renderBody(later)).results_csv_url).not.toBe(p.data.results_csv_url);
+    // A cancelled batch is `failed` in that document's terms; data keeps pixmill's status.
+    const cancelled = JSON.parse(renderBody(buildPayload('batch.cancelled', batch, link, now)));
+    expect([cancelled.status, cancelled.data.status]).toEqual(['failed', 'cancelled']);
   });
 
   it('re-signs the results link only when it is about to expire', () => {

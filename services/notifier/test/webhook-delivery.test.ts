@@ -73,6 +73,14 @@ describe('webhook delivery', () => {
     });
     expect(Date.parse(body.timestamp)).not.toBeNaN();
     expect(Date.parse(body.data.completion_time)).not.toBeNaN();
+    expect(body).toMatchObject({
+      request_id: batchId,
+      status: 'completed',
+      total_images: 2,
+      processed_images: 2,
+      completion_time: body.data.completion_time,
+      results_csv_url: body.data.results_csv_url,
+    });
     const link = new URL(body.data.results_csv_url);
     expect(`${link.origin}${link.pathname}`).toBe(`https://pixmill.test/api/v1/batches/${batchId}/results.csv`);
     expect(verifyResultsLink(JWT_SECRET, batchId, link.searchParams.get('token')!)).toBe(true);

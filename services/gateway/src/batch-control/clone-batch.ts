@@ -12,11 +12,12 @@ import { batchPrefixes, chunkManifestKey, rebaseKey } from '@pixmill/contracts';
 import type { Batch, Image, Output, Prisma, PrismaClient } from '@pixmill/db';
 import type { Logger } from '@pixmill/observability';
 import type { ObjectStore } from '@pixmill/storage';
+import { withAccountWebhook } from '../batches/account-webhook';
 import { copyObject, copyObjects, type CopyPlan } from './copy-objects';
 
 export type CloneOptions = { ownerId: string; name: string; copyResults: boolean; autoStart: boolean };
 export type CloneDeps = {
-  prisma: Pick<PrismaClient, '$transaction' | 'image' | 'chunk'>;
+  prisma: Pick<PrismaClient, '$transaction' | 'image' | 'chunk' | 'accountWebhook'>;
   store: Pick<ObjectStore, 'get' | 'put' | 'head' | 'deletePrefix'>;
   log: Logger;
 };
@@ -111,6 +112,12 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
     }
     for (const c of chunks) await copyManifest(d.store, source.id, id, c.seq);
 
+    // The source's webhook, or (when it had none) the cloner's default, as for any new batch.
+    const webhook = await withAccountWebhook(d.prisma, {
+      ownerId: o.ownerId,
+      webhookUrl: source.webhookUrl ?? undefined,
+      webhookSecret: source.webhookSecret ?? undefined,
+    });
     return await createClone(d.prisma, {
       batch: {
         id,
@@ -122,8 +129,8 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
         sourceColumns: (source.sourceColumns ?? undefined) as Prisma.InputJsonValue | undefined,
         chunkSize: source.chunkSize,
         totalImages: source.totalImages,
-        webhookUrl: source.webhookUrl,
-        webhookSecret: source.webhookSecret,
+        webhookUrl: webhook.webhookUrl ?? null,
+        webhookSecret: webhook.webhookSecret ?? null,
         clonedFromId: source.id,
       },
       chunks: chunks.map((c) => ({

@@ -1,12 +1,11 @@
 // The optional fields every batch creation accepts (multipart fields or JSON), validated the same way.
-import { randomBytes } from 'node:crypto';
 import type { Settings } from '@pixmill/config';
 import { AnalysisKind, AnalysisRequest } from '@pixmill/contracts';
 import { defaultRecipe, parseRecipe, type Recipe } from '@pixmill/imaging';
-import { assertFetchableUrl, FetchError } from '@pixmill/safe-fetch';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { fileFieldNames, type MultipartSpec } from '../openapi/registry';
+import { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH, newWebhookSecret as makeWebhookSecret } from './webhook-endpoint';
 
 export type BatchOptions = {
   name?: string;
@@ -22,9 +21,6 @@ export type BatchOptions = {
 
 /** Longest batch_name taken: longer is refused (400), not cut. */
 export const MAX_BATCH_NAME_LENGTH = 200;
-
-/** Longest webhook_url taken (as sent and as normalised): what browsers and proxies reliably carry. */
-export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /**
  * The `analysis` option: `true`/`false`, a list of kinds, or either as a JSON string (multipart fields are text).
@@ -133,28 +129,9 @@ export async function parseBatchOptions(
   let webhookSecret: string | undefined;
   let newWebhookSecret: string | undefined;
   if (raw.webhook_url !== undefined && raw.webhook_url !== '') {
-    const given = String(raw.webhook_url);
-    const tooLong = (length: number) =>
-      new ValidationError(
-        `webhook_url: longer than ${MAX_WEBHOOK_URL_LENGTH} characters`,
-        { field: 'webhook_url', reason: 'too_long', length, limit: MAX_WEBHOOK_URL_LENGTH },
-        'invalid_webhook_url',
-      );
-    if (given.length > MAX_WEBHOOK_URL_LENGTH) throw tooLong(given.length);
-    try {
-      webhookUrl = (await assertFetchableUrl(given, { allowHosts: settings.FETCH_ALLOW_HOSTS })).toString();
-    } catch (err) {
-      if (err instanceof FetchError)
-        throw new ValidationError(
-          `webhook_url: ${err.message}`,
-          { field: 'webhook_url', reason: err.code },
-          'invalid_webhook_url',
-        );
-      throw err;
-    }
-    if (webhookUrl.length > MAX_WEBHOOK_URL_LENGTH) throw tooLong(webhookUrl.length);
+    webhookUrl = await checkWebhookUrl(String(raw.webhook_url), settings, 'webhook_url');
     webhookSecret = settings.WEBHOOK_DEFAULT_SECRET;
-    if (!webhookSecret) newWebhookSecret = webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    if (!webhookSecret) newWebhookSecret = webhookSecret = makeWebhookSecret();
   }
   return { name, recipe, analysis, autoStart, webhookUrl, webhookSecret, newWebhookSecret };
 }

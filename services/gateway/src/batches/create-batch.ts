@@ -4,6 +4,7 @@ import type { Prisma, PrismaClient, SourceKind } from '@pixmill/db';
 import type { AnalysisKind } from '@pixmill/contracts';
 import type { Recipe } from '@pixmill/imaging';
 import { enqueueMany } from '@pixmill/queue';
+import { withAccountWebhook } from './account-webhook';
 
 export type NewImage = {
   id: string;
@@ -47,7 +48,7 @@ export const newBatchRow = (b: NewBatchFields, totalImages: number): Prisma.Batc
 
 export async function createUploadBatch(prisma: Pick<PrismaClient, '$transaction'>, b: NewBatch) {
   return prisma.$transaction(async (tx) => {
-    const batch = await tx.batch.create({ data: newBatchRow(b, b.images.length) });
+    const batch = await tx.batch.create({ data: newBatchRow(await withAccountWebhook(tx, b), b.images.length) });
     await tx.image.createMany({
       data: b.images.map((img, i) => ({
         id: img.id,

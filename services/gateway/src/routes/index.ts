@@ -1,4 +1,5 @@
 // Every router of the gateway, in mount order. Adding an area is one file in this folder and one line here.
+import { accountWebhookRoutes } from './account-webhook.routes';
 import { adminRoutes } from './admin.routes';
 import { apiKeysRoutes } from './api-keys.routes';
 import { batchControlRoutes } from './batch-control.routes';
@@ -39,6 +40,7 @@ export const routeModules: RouteModule[] = [
   exportTemplateRoutes,
   exportsRoutes,
   webhooksRoutes,
+  accountWebhookRoutes,
   resizeRoutes,
   seed000Routes,
   seed001Routes,

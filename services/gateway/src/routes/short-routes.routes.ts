@@ -19,7 +19,10 @@ const Accepted = z.object({
   status: z.literal('pending'),
   total_images: z.number().int(),
   message: z.string(),
-  webhook_secret: z.string().optional().describe('Signing secret of the webhooks of this upload; shown only here'),
+  webhook_secret: z
+    .string()
+    .optional()
+    .describe('Signing secret of the webhooks of this request, when webhook_url was sent; shown only here'),
 });
 /** The batch upload's fields with its CSV only. */
 const csvUpload = { fields: batchUpload.fields, files: { file: batchUpload.files.file } } satisfies MultipartSpec;
@@ -87,7 +90,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
           total_images: result.batch.totalImages,
           message: `accepted ${result.batch.totalImages} image URLs; poll /api/status/${result.batch.id}`,
           ...(result.newWebhookSecret ? { webhook_secret: result.newWebhookSecret } : {}),
-        } satisfies z.input<typeof Accepted> & { webhook_secret?: string });
+        } satisfies z.input<typeof Accepted>);
     },
   );
 
@@ -100,7 +103,7 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       params: Params,
       responses: {
         200: { description: 'Status, completion and webhook state', schema: ShortStatus },
-        404: { description: 'No such request of yours' },
+        404: { description: 'Request not found (unknown, or not yours)' },
       },
     },
     async (req, res) => {

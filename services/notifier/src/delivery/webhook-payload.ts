@@ -1,27 +1,63 @@
 // The body of a webhook: built once per event from the ended batch, kept on the delivery rows, and rendered with a
 // fixed key order so every attempt of one event sends the same bytes (the database's jsonb does not keep key order).
+// Standard Webhooks' `type`, `timestamp` and `data`, and beside them the flat fields receivers written for the CSV
+// upload document read (`request_id`, `status`, ..., `results_csv_url`): made from `data`'s, so they never disagree.
 import { z } from 'zod';
 import { resultsLinkExpiry, resultsLinkUrl } from '@pixmill/batch-state';
 import type { WebhookEvent } from '@pixmill/contracts';
 import type { Batch } from '@pixmill/db';
 
-export const WebhookPayload = z.object({
+const EventData = z.object({
+  batch_id: z.string(),
+  request_id: z.string(),
+  batch_name: z.string().nullable(),
+  status: z.enum(['completed', 'failed', 'cancelled']),
+  total_images: z.number().int(),
+  processed_images: z.number().int(),
+  successful_count: z.number().int(),
+  failed_count: z.number().int(),
+  completion_time: z.string().nullable(),
+  results_csv_url: z.string(),
+});
+
+/** What every attempt of an event is made from (and what the delivery rows keep). */
+const StoredPayload = z.object({
   type: z.enum(['batch.completed', 'batch.failed', 'batch.cancelled']),
   timestamp: z.string(),
-  data: z.object({
-    batch_id: z.string(),
-    request_id: z.string(),
-    batch_name: z.string().nullable(),
-    status: z.enum(['completed', 'failed', 'cancelled']),
-    total_images: z.number().int(),
-    processed_images: z.number().int(),
-    successful_count: z.number().int(),
-    failed_count: z.number().int(),
-    completion_time: z.string().nullable(),
-    results_csv_url: z.string(),
-  }),
+  data: EventData,
 });
+
+/**
+ * The fields of `data` that also sit at the top level, under the CSV upload document's names. Its `status` is one of
+ * that document's values: a cancelled batch ended without its results, which is `failed` there (as in
+ * `GET /api/status/{id}`); `data.status` keeps `cancelled`.
+ */
+const FlatFields = EventData.pick({
+  request_id: true,
+  total_images: true,
+  processed_images: true,
+  completion_time: true,
+  results_csv_url: true,
+}).extend({ status: z.enum(['completed', 'failed']) });
+
+export const WebhookPayload = StoredPayload.extend(FlatFields.shape);
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
+
+const withFlatFields = (p: z.infer<typeof StoredPayload>): WebhookPayload => ({
+  type: p.type,
+  timestamp: p.timestamp,
+  ...flatFields(p.data),
+  data: p.data,
+});
+
+const flatFields = (d: WebhookPayload['data']): z.infer<typeof FlatFields> => ({
+  request_id: d.request_id,
+  status: d.status === 'cancelled' ? 'failed' : d.status,
+  total_images: d.total_images,
+  processed_images: d.processed_images,
+  completion_time: d.completion_time,
+  results_csv_url: d.results_csv_url,
+});
 
 export type LinkSettings = {
   /** Base URL receivers reach the gateway at (PUBLIC_URL). */
@@ -49,7 +85,7 @@ export function buildPayload(
   now: Date,
 ): WebhookPayload {
   const completed = batch.completedAt?.toISOString() ?? null;
-  return {
+  return withFlatFields({
     type: event,
     timestamp: completed ?? now.toISOString(),
     data: {
@@ -64,16 +100,17 @@ export function buildPayload(
       completion_time: completed,
       results_csv_url: resultsCsvUrl(batch.id, link, now),
     },
-  };
+  });
 }
 
 /**
  * The payload of an earlier attempt of the event, reused so retries carry the same body; undefined when it is
  * missing or not in the current shape (then the caller builds a fresh one). Its results link is re-signed only when
- * it is about to expire (a manual redelivery days later).
+ * it is about to expire (a manual redelivery days later). The flat fields are made again from `data` (a payload
+ * stored before they existed has none).
  */
 export function reusePayload(stored: unknown, link: LinkSettings, now: Date): WebhookPayload | undefined {
-  const parsed = WebhookPayload.safeParse(stored);
+  const parsed = StoredPayload.safeParse(stored);
   if (!parsed.success) return undefined;
   const payload = parsed.data;
   if (link.resultsLinkSecret) {
@@ -83,7 +120,7 @@ export function reusePayload(stored: unknown, link: LinkSettings, now: Date): We
       payload.data.results_csv_url = resultsCsvUrl(payload.data.batch_id, link, now);
     }
   }
-  return payload;
+  return withFlatFields(payload);
 }
 
 /** JSON with the keys always in the order of WebhookPayload, whatever order the object came in. */
@@ -92,6 +129,7 @@ export function renderBody(p: WebhookPayload): string {
   return JSON.stringify({
     type: p.type,
     timestamp: p.timestamp,
+    ...flatFields(d),
     data: {
       batch_id: d.batch_id,
       request_id: d.request_id,

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@pixmill/db';
 import { enqueueMany } from '@pixmill/queue';
+import { withAccountWebhook } from '../account-webhook';
 import { newBatchRow, type NewBatchFields } from '../create-batch';
 import type { CsvIntakeResult } from './receive-csv';
 
@@ -17,7 +18,7 @@ export async function createUrlBatch(prisma: Pick<PrismaClient, '$transaction'>,
     async (tx) => {
       const batch = await tx.batch.create({
         data: {
-          ...newBatchRow(b, b.intake.urls),
+          ...newBatchRow(await withAccountWebhook(tx, b), b.intake.urls),
           sourceKey: b.intake.sourceKey,
           sourceColumns: b.intake.columns,
           chunkSize: b.chunkSize,

@@ -1,8 +1,9 @@
 // How the API shows URL batches: the 202 answer of intake, chunks, and the short-form status of simpler clients.
 import { z } from 'zod';
 import { CHUNK_STATUSES } from '@pixmill/batch-state';
-import type { Batch, Chunk } from '@pixmill/db';
+import { BatchStatus, type Batch, type Chunk } from '@pixmill/db';
 import { batchProgress, CreatedBatchInfo, createdBatchInfo } from '../batch-view';
+import type { WebhookStatus } from '../webhook-status';
 import type { CsvIntakeResult } from './receive-csv';
 
 export const CreatedUrlBatch = z.object({
@@ -108,46 +109,67 @@ export function chunkView(c: Chunk, img: ChunkImages, now = new Date()): z.outpu
   };
 }
 
-const shortStatus: Record<Batch['status'], string> = {
-  pending: 'pending',
-  queued: 'pending',
-  processing: 'processing',
-  paused: 'paused',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
+/** The status values of the short-form documents; pixmill's own status rides beside them as `batch_status`. */
+export const ShortStatusValue = z.enum(['pending', 'processing', 'completed', 'failed']);
+type ShortStatusValue = z.infer<typeof ShortStatusValue>;
+
+// A paused batch is still on its way (it resumes), so a client polling for an end keeps polling; a cancelled one
+// ended without its results, which those clients know as `failed`.
+const shortStatus = (b: Pick<Batch, 'status' | 'startedAt'>): ShortStatusValue => {
+  switch (b.status) {
+    case 'pending':
+    case 'queued':
+      return 'pending';
+    case 'paused':
+      return b.startedAt ? 'processing' : 'pending';
+    case 'processing':
+      return 'processing';
+    case 'completed':
+      return 'completed';
+    case 'failed':
+    case 'cancelled':
+      return 'failed';
+  }
 };
+
+/** `webhook_status` as the short-form documents define it: an event queued or being retried is not sent yet. */
+export const ShortWebhookStatus = z.enum(['not_sent', 'sent', 'failed']);
+const shortWebhookStatus = (s: WebhookStatus): z.infer<typeof ShortWebhookStatus> => (s === 'pending' ? 'not_sent' : s);
 
 export const ShortStatus = z.object({
   request_id: z.uuid(),
   requestId: z.uuid(),
-  request_status: z.enum(['pending', 'processing', 'paused', 'completed', 'failed', 'cancelled']),
-  status: z.enum(['pending', 'processing', 'paused', 'completed', 'failed', 'cancelled']),
-  completion_percentage: z.number(),
+  request_status: ShortStatusValue.describe('The same as `status`'),
+  status: ShortStatusValue,
+  batch_status: z.enum(BatchStatus).describe("pixmill's own status of the batch (`paused`, `cancelled`, ...)"),
+  completion_percentage: z.number().min(0).max(100),
   total_images: z.number().int(),
   processed_images: z.number().int(),
   successful_images: z.number().int(),
   failed_images: z.number().int(),
-  webhook_status: z.string(),
+  webhook_status: ShortWebhookStatus,
   created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
   completed_at: z.iso.datetime().nullable(),
 });
 
 /** `GET /api/status/{id}` for clients of simpler services. */
-export function shortStatusView(b: Batch, webhookStatus: string) {
-  const status = shortStatus[b.status];
+export function shortStatusView(b: Batch, webhookStatus: WebhookStatus): z.input<typeof ShortStatus> {
+  const status = shortStatus(b);
   return {
     request_id: b.id,
     requestId: b.id,
     request_status: status,
     status,
+    batch_status: b.status,
     completion_percentage: batchProgress(b),
     total_images: b.totalImages,
     processed_images: b.processedImages,
     successful_images: b.succeededImages,
     failed_images: b.failedImages,
-    webhook_status: webhookStatus,
+    webhook_status: shortWebhookStatus(webhookStatus),
     created_at: b.createdAt.toISOString(),
+    updated_at: b.updatedAt.toISOString(),
     completed_at: b.completedAt?.toISOString() ?? null,
   };
 }

@@ -7,7 +7,8 @@ import { PayloadTooLargeError } from '../../errors';
 import { inputCsvKey } from '@pixmill/contracts';
 import type { CsvIntakeResult } from './receive-csv';
 import { UrlIntake, type IntakeLimits } from './url-intake';
-import { MAX_BATCH_NAME_LENGTH, MAX_WEBHOOK_URL_LENGTH } from '../batch-options';
+import { MAX_BATCH_NAME_LENGTH } from '../batch-options';
+import { MAX_WEBHOOK_URL_LENGTH } from '../webhook-endpoint';
 
 export const UrlListBody = z.object({
   urls: z.array(z.string().max(16_384)).min(1).describe('Image URLs, one image each (http or https)'),
