@@ -18,6 +18,7 @@ const project = (config) => ({
 });
 
 module.exports = {
+  reporters: base.reporters,
   projects: [project('embedded'), project('services')],
   globalSetup: '<rootDir>/services/standalone/test/abuse/support/global-setup.ts',
   globalTeardown: '<rootDir>/services/standalone/test/abuse/support/global-teardown.ts',

@@ -8,6 +8,7 @@ module.exports = {
   testPathIgnorePatterns: base.testPathIgnorePatterns,
   transformIgnorePatterns: base.transformIgnorePatterns,
   setupFiles: base.setupFiles,
+  reporters: base.reporters,
   testMatch: ['<rootDir>/services/standalone/test/browser/**/*.browser.ts'],
   testTimeout: 120_000,
   // One pixmill and one browser at a time: the suite shares them across its tests.

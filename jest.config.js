@@ -18,6 +18,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(thumbhash)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/infra/jest/loopback-only.ts'],
+  // Every answer a gateway gives in the run is checked against its OpenAPI document; a mismatch fails the run.
+  reporters: ['default', '<rootDir>/infra/jest/response-check.reporter.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

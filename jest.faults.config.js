@@ -13,6 +13,7 @@ module.exports = {
   transformIgnorePatterns: base.transformIgnorePatterns,
   // Loopback only, as every test: the services it starts are told only loopback addresses too.
   setupFiles: base.setupFiles,
+  reporters: base.reporters,
   testMatch: ['<rootDir>/services/standalone/test/faults/**/*.faults.ts'],
   testTimeout: 240_000,
   maxWorkers: 1,

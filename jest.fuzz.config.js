@@ -16,4 +16,4 @@ const project = (config) => ({
   testMatch: ['<rootDir>/services/standalone/test/fuzz/**/*.fuzz.ts'],
 });
 
-module.exports = { projects: [project('embedded'), project('services')], maxWorkers: 2 };
+module.exports = { reporters: base.reporters, projects: [project('embedded'), project('services')], maxWorkers: 2 };

@@ -14,6 +14,7 @@ module.exports = {
   transformIgnorePatterns: base.transformIgnorePatterns,
   // The guard lets this suite reach loopback and its own test hosts only.
   setupFiles: ['<rootDir>/infra/jest/scale-hosts-only.ts'],
+  reporters: base.reporters,
   testMatch: ['<rootDir>/services/standalone/test/scale/**/*.scale.ts'],
   testTimeout: 300_000,
   maxWorkers: 1,

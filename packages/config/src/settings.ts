@@ -141,6 +141,9 @@ export const settingsShape = {
   FETCH_ALLOW_HOSTS: list.describe(
     'Comma-separated host or host:port that URL fetching and webhooks may reach although private or loopback.',
   ),
+  RESPONSE_CHECK_DIR: optionalString.describe(
+    'Test runs only: a folder where the gateway records every answer that differs from its OpenAPI document (unset: off).',
+  ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

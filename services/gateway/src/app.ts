@@ -13,6 +13,7 @@ import { apiRateLimit } from './http/rate-limit.middleware';
 import { requestLogger } from './http/request-logger.middleware';
 import { securityHeaders } from './http/security-headers';
 import { OpenApiRegistry } from './openapi/registry';
+import { responseCheck } from './openapi/response-check';
 import { dashboardAssets, type DashboardAssets } from './pages/dashboard-assets';
 import { pagesRouter } from './pages/pages.router';
 import { routeModules, type RouteModule } from './routes';
@@ -42,6 +43,10 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? deps.settings.TRUST_PROXY);
 
+  const openapi = new OpenApiRegistry();
+  // First, so it sees every answer, whichever middleware sends it.
+  if (deps.settings.RESPONSE_CHECK_DIR) app.use(responseCheck(openapi, deps.settings.RESPONSE_CHECK_DIR));
+
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.registry));
   app.use(securityHeaders(deps.settings));
@@ -56,7 +61,7 @@ export function createApp(given: GatewayDeps, options: GatewayOptions = {}): exp
   // Identify the caller first, so the API budget is per user or key rather than per address.
   app.use([...API_BUDGET_PATHS], auth.authenticate, apiRateLimit(deps));
 
-  const api = new ApiRouter(new OpenApiRegistry(), auth);
+  const api = new ApiRouter(openapi, auth);
   for (const mount of options.routes ?? routeModules) mount({ deps, api });
   app.use(api.router);
   app.use(pagesRouter(deps, auth, options.dashboard ?? dashboardAssets(), api));

@@ -5,9 +5,13 @@ import { dataOf, errorOf, startGateway, type TestGateway } from './support';
 
 // A route that fails the way a bug would, to see what a client gets.
 const explode: RouteModule = ({ api }) =>
-  api.get('/api/v1/test-explode', { summary: 'test', tags: ['test'], access: 'public', responses: {} }, () => {
-    throw new Error('connection string postgres://secret@db is wrong');
-  });
+  api.get(
+    '/api/v1/test-explode',
+    { summary: 'test', tags: ['test'], access: 'public', responses: { 500: { description: 'The bug' } } },
+    () => {
+      throw new Error('connection string postgres://secret@db is wrong');
+    },
+  );
 
 // A route with a note for the client, and one outside /api/v1.
 const noted: RouteModule = ({ api }) => {

@@ -90,7 +90,7 @@ describe('image batches end to end', () => {
       processed_images: 5,
       successful_count: 5,
       failed_count: 0,
-      progress: 100,
+      progress_percentage: 100,
     });
     const items = await images(alice, batchId);
     expect(items).toHaveLength(5);

@@ -34,7 +34,7 @@ describe('pnpm start with nothing configured', () => {
       const health = await fetch(`${base}/api/v1/health`);
       const report = (await readData(health)) as { status: string; checks: Record<string, { status: string }> };
       expect(health.status).toBe(200);
-      expect(report.status).toBe('ok');
+      expect(report.status).toBe('healthy');
       expect(Object.keys(report.checks).sort()).toEqual(['database', 'queue', 'storage']);
 
       const login = await fetch(`${base}/api/v1/auth/login`, {

@@ -31,7 +31,8 @@ export type BatchSummary = {
   processed_images: number;
   successful_count: number;
   failed_count: number;
-  progress: number;
+  /** Percent done. (`progress` is that number in summaries, but an object in the batch detail: not read.) */
+  progress_percentage: number;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;

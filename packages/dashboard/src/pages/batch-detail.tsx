@@ -63,7 +63,7 @@ function Batch({ initial, reload }: { initial: BatchDetail; reload: () => void }
       </div>
       {b.deleted_at && <p class="note">This batch is in the trash since {dateTime(b.deleted_at)}.</p>}
       <div class="card">
-        <ProgressBar value={b.progress} label={`Progress of ${name}`} />
+        <ProgressBar value={b.progress_percentage} label={`Progress of ${name}`} />
         <dl class="facts">
           <div>
             <dt>Images</dt>

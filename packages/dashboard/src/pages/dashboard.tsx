@@ -55,7 +55,7 @@ function BatchRow({ initial }: { initial: BatchListItem }) {
         </Link>
         <StatusBadge status={b.status} />
       </div>
-      <ProgressBar value={b.progress} label={`Progress of ${name}`} />
+      <ProgressBar value={b.progress_percentage} label={`Progress of ${name}`} />
       <p class="batch-facts">
         <span>
           {b.processed_images} of {b.total_images} processed

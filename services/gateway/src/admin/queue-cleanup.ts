@@ -11,10 +11,15 @@ export type CleanupRequest = {
   deadLetters: JobKind[];
   publishedOlderThanDays?: number;
   purgeDeletedBatches: boolean;
+  /**
+   * Finished jobs (published outbox rows) of these kinds older than `olderThanHours`: counted, and deleted from the
+   * database when `clean` is set (seed 002's job_types, max_age_hours, clean_database).
+   */
+  finishedJobs?: { kinds: JobKind[]; olderThanHours: number; clean: boolean };
 };
 
 export type CleanupDeps = {
-  prisma: Pick<PrismaClient, '$executeRaw' | '$transaction' | 'batch'>;
+  prisma: Pick<PrismaClient, '$executeRaw' | '$queryRaw' | '$transaction' | 'batch'>;
   transport: Pick<Transport, 'purgeDeadLetters'>;
   store: Pick<ObjectStore, 'deletePrefix'>;
   log: Logger;
@@ -31,9 +36,34 @@ export async function cleanup(d: CleanupDeps, r: CleanupRequest, now = new Date(
     publishedJobs = await d.prisma.$executeRaw`
       DELETE FROM outbox_messages WHERE published_at IS NOT NULL AND published_at < ${before}`;
   }
+  let finished: { matched: number; deleted: number } | undefined;
+  if (r.finishedJobs) {
+    const before = new Date(now.getTime() - r.finishedJobs.olderThanHours * 3_600_000);
+    const kinds = r.finishedJobs.kinds;
+    if (r.finishedJobs.clean) {
+      const deleted = await d.prisma.$executeRaw`
+        DELETE FROM outbox_messages
+         WHERE published_at IS NOT NULL AND published_at < ${before} AND queue = ANY(${kinds}::text[])`;
+      finished = { matched: deleted, deleted };
+    } else {
+      const [row] = await d.prisma.$queryRaw<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM outbox_messages
+         WHERE published_at IS NOT NULL AND published_at < ${before} AND queue = ANY(${kinds}::text[])`;
+      finished = { matched: Number(row?.n ?? 0), deleted: 0 };
+    }
+  }
   const purged = r.purgeDeletedBatches ? await purgeExpiredBatches(d, now) : { batches: 0, objects: 0 };
-  d.log.info({ deadLetters, publishedJobs, purged }, 'admin cleanup');
+  d.log.info({ deadLetters, publishedJobs, finished, purged }, 'admin cleanup');
   return {
+    ...(r.finishedJobs && finished
+      ? {
+          job_types: r.finishedJobs.kinds,
+          max_age_hours: r.finishedJobs.olderThanHours,
+          clean_database: r.finishedJobs.clean,
+          finished_jobs_matched: finished.matched,
+          finished_jobs_deleted: finished.deleted,
+        }
+      : {}),
     dead_letters_purged: deadLetters,
     published_jobs_deleted: publishedJobs,
     deleted_batches_purged: purged.batches,

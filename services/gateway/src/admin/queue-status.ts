@@ -63,3 +63,23 @@ export async function stuckImages(prisma: Pick<PrismaClient, '$queryRaw'>, befor
     })),
   };
 }
+
+/** The stuck images themselves, oldest first: each is a job a worker took and never finished. */
+export async function stuckJobs(prisma: Pick<PrismaClient, '$queryRaw'>, before: Date, limit = 50) {
+  const rows = await prisma.$queryRaw<{ id: string; batch_id: string; status: string; started_at: Date }[]>`
+    SELECT id::text AS id, batch_id::text AS batch_id, status::text AS status, started_at
+      FROM images
+     WHERE status IN ('processing', 'fetching') AND started_at < ${before}
+     ORDER BY started_at LIMIT ${limit}`;
+  const now = Date.now();
+  return rows.map((r) => ({
+    job_id: r.id,
+    // An image is fetched by its chunk's ingest job, then processed by its own resize job.
+    job_type: (r.status === 'fetching' ? 'ingest.chunk' : 'resize.image') satisfies JobKind,
+    batch_id: r.batch_id,
+    image_id: r.id,
+    status: r.status,
+    started_at: r.started_at.toISOString(),
+    stuck_minutes: Math.floor((now - r.started_at.getTime()) / 60_000),
+  }));
+}

@@ -22,6 +22,18 @@ const ADVICE: Record<ErrorCategory, string> = {
   other: 'Some images failed for other reasons: see top_errors for the messages.',
 };
 
+/** Seed 002's `error_categories` keys: its own three names, and `<category>_errors` for pixmill's other categories. */
+export const ERROR_CATEGORY_KEYS = {
+  network: 'network_errors',
+  http: 'http_errors',
+  invalid_url: 'invalid_urls',
+  blocked: 'blocked_urls',
+  not_an_image: 'not_an_image_errors',
+  too_large: 'too_large_errors',
+  processing: 'processing_errors',
+  other: 'other_errors',
+} as const satisfies Record<ErrorCategory, string>;
+
 type FailureRow = { code: string | null; fetched: boolean; count: number };
 type TopRow = { code: string | null; message: string | null; count: number; example: string | null };
 
@@ -78,15 +90,24 @@ export function analyzeBatch(b: Batch, f: BatchFailures) {
       percentage: pct(e.count, failed),
       codes: Object.fromEntries([...e.codes].sort((a, b) => b[1] - a[1])),
     }));
+  const errorCategories = Object.fromEntries(
+    (Object.keys(ERROR_CATEGORY_KEYS) as ErrorCategory[]).map((c) => [
+      ERROR_CATEGORY_KEYS[c],
+      byCategory.get(c)?.count ?? 0,
+    ]),
+  ) as Record<(typeof ERROR_CATEGORY_KEYS)[ErrorCategory], number>;
   return {
     batch_id: b.id,
     status: b.status,
     total_images: b.totalImages,
     processed_images: b.processedImages,
+    total_errors: failed,
     failed_images: failed,
     failure_rate: pct(failed, b.processedImages),
+    error_categories: errorCategories,
     categories,
     top_errors: f.top.map((t) => ({
+      error_type: t.code ?? 'unknown',
       code: t.code,
       message: t.message,
       count: t.count,
@@ -155,6 +176,11 @@ export function batchHealth(b: Batch, f: BatchFailures, now = new Date()) {
     status: b.status,
     health_score: score,
     health_status: score >= 80 ? 'healthy' : score >= 50 ? 'degraded' : 'unhealthy',
+    factors: {
+      success_rate: Math.round((success / 60) * 1000) / 10,
+      processing_speed: Math.round((speed / 20) * 1000) / 10,
+      error_patterns: Math.round((patterns / 20) * 1000) / 10,
+    },
     components: {
       success_rate: { score: success, max: 60, value: successRate === null ? null : pct(b.succeededImages, processed) },
       speed: { score: speed, max: 20, processing_rate_per_minute: rate === null ? null : Math.round(rate * 100) / 100 },

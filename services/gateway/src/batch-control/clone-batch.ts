@@ -138,6 +138,7 @@ export async function cloneBatch(d: CloneDeps, source: Batch, o: CloneOptions): 
         seq: c.seq,
         firstRow: c.firstRow,
         rowCount: c.rowCount,
+        urlCount: c.urlCount,
         open: openChunks.has(c.id),
       })),
       images,

@@ -1,5 +1,34 @@
+import { z } from 'zod';
+import { IMAGE_STATUSES } from '@pixmill/batch-state';
 import type { Image, Output } from '@pixmill/db';
 import type { ObjectStore } from '@pixmill/storage';
+
+export const OutputView = z.object({
+  variant: z.string(),
+  format: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+  download_url: z.string().describe('Signed, expiring download URL'),
+});
+
+export const ImageView = z.object({
+  id: z.uuid(),
+  original_name: z.string().nullable(),
+  source_url: z.string().nullable(),
+  row_number: z.number().int().nullable(),
+  status: z.enum(IMAGE_STATUSES),
+  error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+  created_at: z.iso.datetime(),
+  processed_at: z.iso.datetime().nullable(),
+  original_url: z.string().nullable().describe('Signed download URL of the input as stored'),
+  analysis_status: z.enum(['pending', 'done']).nullable(),
+  analysis: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('What the analyses found; null when none was asked for'),
+  outputs: z.array(OutputView),
+});
 
 /** An image as the API shows it, with a fresh signed download URL for each output. */
 export async function imageView(

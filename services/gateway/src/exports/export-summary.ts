@@ -68,7 +68,48 @@ export async function exportSummary(
     const perRow = sampleRows > 0 ? (sampled[format] - fixed) / sampleRows : 0;
     estimates[format] = Math.round(fixed + perRow * rows);
   }
+  const count = (status: string) => byStatus.find((g) => g.status === status)?._count._all ?? 0;
+  const successful = count('succeeded');
+  const failed = count('failed');
+  const asked = Array.isArray(batch.analysis) ? (batch.analysis as string[]) : [];
+  // What each filter would leave, over the whole batch (the filters of this request aside).
+  const [allSucceeded, allFailed, withStoreName, withContact] = await Promise.all([
+    src.prisma.image.count({ where: { batchId: batch.id, status: 'succeeded' } }),
+    src.prisma.image.count({ where: { batchId: batch.id, status: 'failed' } }),
+    asked.includes('describe')
+      ? src.prisma.image.count({ where: { batchId: batch.id, hasStoreName: true } })
+      : undefined,
+    asked.includes('text') ? src.prisma.image.count({ where: { batchId: batch.id, hasContact: true } }) : undefined,
+  ]);
+  const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
   return {
+    batch_info: {
+      batch_id: batch.id,
+      batch_name: batch.name,
+      status: batch.status,
+      created_at: batch.createdAt.toISOString(),
+    },
+    export_summary: {
+      total_results: images,
+      successful_results: successful,
+      failed_results: failed,
+      success_rate: images > 0 ? Math.round((successful / images) * 10000) / 100 : 0,
+    },
+    estimated_sizes_mb: Object.fromEntries(
+      Object.entries(estimates).map(([format, bytes]) => [format, Math.round((bytes / (1024 * 1024)) * 100) / 100]),
+    ),
+    available_filters: {
+      success_only: records(allSucceeded),
+      failed_only: records(allFailed),
+      has_store_name:
+        withStoreName === undefined
+          ? 'Records with store names (needs the describe analysis, which this batch did not ask for)'
+          : `Records with store names: ${records(withStoreName)}`,
+      has_contact:
+        withContact === undefined
+          ? 'Records with business contacts (needs the text analysis, which this batch did not ask for)'
+          : `Records with business contacts: ${records(withContact)}`,
+    },
     batch_id: batch.id,
     batch_name: batch.name,
     batch_status: batch.status,

@@ -10,16 +10,22 @@ import { XlsxWorkbookWriter } from './xlsx-workbook-writer';
 
 export const EXPORT_FORMATS = {
   csv: {
+    name: 'Comma Separated Values',
+    purpose: 'Standard CSV format for spreadsheet applications',
     contentType: 'text/csv; charset=utf-8',
     extension: 'csv',
     description: 'Comma-separated, UTF-8 with BOM, header row; formula-like cells neutralised',
   },
   json: {
+    name: 'JavaScript Object Notation',
+    purpose: 'JSON format for API integrations',
     contentType: 'application/json; charset=utf-8',
     extension: 'json',
     description: '{ "export": {...}, "rows": [...], "row_count": n }',
   },
   xlsx: {
+    name: 'Microsoft Excel',
+    purpose: 'Excel format with multiple sheets',
     contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
     extension: 'xlsx',
     description: 'Excel workbook: sheets "results" and "summary"; formula-like cells neutralised',

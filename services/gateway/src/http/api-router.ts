@@ -72,7 +72,7 @@ export class ApiRouter {
   private method(method: HttpMethod): Register {
     return (path, spec, ...handlers) => {
       if (handlers.length === 0) throw new Error(`route ${method.toUpperCase()} ${path} has no handler`);
-      this.openapi.add(method, path, spec);
+      this.openapi.add(method, path, spec, { validated: true });
       // Auth before body parsing, so an anonymous client can't make us parse large bodies.
       const { requireAuth, requireAdmin } = this.guards;
       const signedLink = spec.signedLink;

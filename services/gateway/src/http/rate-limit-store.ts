@@ -9,6 +9,8 @@ import type { Logger } from '@pixmill/observability';
 export type RateLimitStores = {
   /** A fresh store for one limiter (express-rate-limit refuses to share one); undefined means in memory. */
   forLimiter(name: string): Store | undefined;
+  /** Where the counters are: Redis answering, Redis away (counting per replica meanwhile), or no Redis set. */
+  state?(): 'connected' | 'disconnected' | 'not_configured';
   close(): Promise<void>;
 };
 
@@ -65,7 +67,7 @@ export function createRateLimitStores(
   log: Logger,
 ): RateLimitStores {
   const url = settings.REDIS_URL;
-  if (!url) return { forLimiter: () => undefined, close: async () => undefined };
+  if (!url) return { forLimiter: () => undefined, state: () => 'not_configured', close: async () => undefined };
 
   const redis = new Redis(url, {
     // During the first connect attempt (at most 2 s) commands wait for it, so the first requests after start count
@@ -104,6 +106,7 @@ export function createRateLimitStores(
       stores.push(store);
       return store;
     },
+    state: () => (redis.status === 'ready' ? 'connected' : 'disconnected'),
     close: async () => {
       for (const s of stores) s.shutdown();
       redis.disconnect();

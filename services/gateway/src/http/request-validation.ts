@@ -81,6 +81,8 @@ export const takesNoBody = (method: HttpMethod, spec: OperationSpec): boolean =>
 export type Valid<S extends OperationSpec> = {
   params: S extends { params: infer P extends z.ZodType } ? z.output<P> : Record<string, string>;
   query: S extends { query: infer Q extends z.ZodType } ? z.output<Q> : Record<string, never>;
+  /** The request headers the route declares, parsed (absent ones undefined). */
+  headers: S extends { headers: infer H extends z.ZodType } ? z.output<H> : Record<string, never>;
   /** The parsed JSON body; undefined when a route that also takes multipart was sent multipart. */
   body: S extends { body: infer B extends z.ZodType }
     ? S extends { multipart: object }
@@ -118,6 +120,10 @@ export function validateRequest(method: HttpMethod, path: string, spec: Operatio
     }
     // The query first: a JSON route sent no body and an unknown parameter hears about the parameter.
     const parsedQuery = parseDeclared('query', query, req.query, route);
+    // Only the headers the route declares are read; any other header is allowed (browsers and proxies add many).
+    const headers = spec.headers
+      ? spec.headers.parse(Object.fromEntries(Object.keys(spec.headers.shape).map((h) => [h, req.get(h)])))
+      : {};
     let body: unknown;
     if (bodySchema) {
       if (req.is('application/json')) body = parseDeclared('body', bodySchema, req.body, route);
@@ -133,6 +139,7 @@ export function validateRequest(method: HttpMethod, path: string, spec: Operatio
     req.valid = {
       params: params ? params.data : req.params,
       query: parsedQuery,
+      headers,
       body: spec.body ? body : undefined,
     };
     next();

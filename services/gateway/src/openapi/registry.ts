@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ErrorBodySchema, successEnvelopeSchema } from '@pixmill/contracts';
 import { spendsApiBudget } from '../http/api-budget';
+import { commonHeaders, headerComponents } from './common-headers';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -37,6 +38,8 @@ export type OperationSpec = {
   /** Any other request body, documented as given; the route brings its own parser. */
   requestBody?: JsonObject;
   query?: z.ZodObject;
+  /** Request headers the route reads (e.g. `Idempotency-Key`), by their names; others are the app's business. */
+  headers?: z.ZodObject;
   /** Schemas of path parameters; parameters without one are documented as strings. */
   params?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
@@ -92,13 +95,20 @@ function multipartSchema(m: MultipartSpec): JsonObject {
   };
 }
 
-export type RegisteredOperation = { method: HttpMethod; path: string; spec: OperationSpec };
+export type RegisteredOperation = {
+  method: HttpMethod;
+  path: string;
+  spec: OperationSpec;
+  /** Registered by the ApiRouter, which parses the request with the spec: any undeclared parameter is a 400. */
+  validated: boolean;
+};
 
-/** `/api/v1/api-keys/:id` → `/api/v1/api-keys/{id}`. */
-export const toOpenApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+/** `/api/v1/api-keys/:id` → `/api/v1/api-keys/{id}`; a wildcard `/files/*key` → `/files/{key}`. */
+export const toOpenApiPath = (expressPath: string): string =>
+  expressPath.replace(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 
 const pathParams = (expressPath: string): string[] =>
-  [...expressPath.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+  [...expressPath.matchAll(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
 
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
@@ -112,6 +122,12 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObjec
 /** Whether a route's JSON successes are sent in the envelope (see OperationSpec.envelope). */
 export const isEnveloped = (path: string, spec: OperationSpec): boolean => spec.envelope ?? path.startsWith('/api/v1/');
 
+const isRedirect = (status: number) => status >= 300 && status < 400 && status !== 304;
+const redirectContent = {
+  'text/plain': { schema: { type: 'string' } },
+  'text/html': { schema: { type: 'string' } },
+};
+
 const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -120,11 +136,11 @@ const errorResponse = (description: string) => ({
 export class OpenApiRegistry {
   private readonly ops: RegisteredOperation[] = [];
 
-  add(method: HttpMethod, path: string, spec: OperationSpec): void {
-    if (this.ops.some((o) => o.method === method && o.path === path)) {
+  add(method: HttpMethod, path: string, spec: OperationSpec, o: { validated?: boolean } = {}): void {
+    if (this.ops.some((op) => op.method === method && op.path === path)) {
       throw new Error(`route ${method.toUpperCase()} ${path} registered twice`);
     }
-    this.ops.push({ method, path, spec });
+    this.ops.push({ method, path, spec, validated: o.validated ?? false });
   }
 
   /**
@@ -162,10 +178,16 @@ export class OpenApiRegistry {
     return this.ops;
   }
 
-  document(info: { title: string; version: string; description?: string; serverUrl?: string }): JsonObject {
+  document(info: {
+    title: string;
+    version: string;
+    description?: string;
+    serverUrl?: string;
+    license?: { name: string; identifier: string };
+  }): JsonObject {
     const paths: Record<string, Record<string, JsonObject>> = {};
-    for (const { method, path, spec } of this.ops) {
-      (paths[toOpenApiPath(path)] ??= {})[method] = this.operation(method, path, spec);
+    for (const op of this.ops) {
+      (paths[toOpenApiPath(op.path)] ??= {})[op.method] = this.operation(op);
     }
     return {
       openapi: '3.1.0',
@@ -173,11 +195,13 @@ export class OpenApiRegistry {
         title: info.title,
         version: info.version,
         ...(info.description ? { description: info.description } : {}),
+        ...(info.license ? { license: info.license } : {}),
       },
       ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
       paths,
       components: {
         schemas: { Error: jsonSchema(ErrorBodySchema, 'output') },
+        headers: headerComponents,
         securitySchemes: {
           bearer: {
             type: 'http',
@@ -190,7 +214,7 @@ export class OpenApiRegistry {
     };
   }
 
-  private operation(method: HttpMethod, path: string, spec: OperationSpec): JsonObject {
+  private operation({ method, path, spec, validated }: RegisteredOperation): JsonObject {
     const paramShape = spec.params?.shape ?? {};
     const parameters: JsonObject[] = pathParams(path).map((name) => {
       const schema = paramShape[name] as z.ZodType | undefined;
@@ -201,6 +225,17 @@ export class OpenApiRegistry {
       parameters.push({
         name,
         in: 'query',
+        required: !schema.safeParse(undefined).success,
+        schema: jsonSchema(schema, 'input'),
+        ...(schema.description ? { description: schema.description } : {}),
+      });
+    }
+
+    for (const [name, field] of Object.entries(spec.headers?.shape ?? {})) {
+      const schema = field as z.ZodType;
+      parameters.push({
+        name,
+        in: 'header',
         required: !schema.safeParse(undefined).success,
         schema: jsonSchema(schema, 'input'),
         ...(schema.description ? { description: schema.description } : {}),
@@ -219,19 +254,31 @@ export class OpenApiRegistry {
         };
       // Error answers all share one shape (http/error.middleware.ts).
       else if (error && !r.content) content['application/json'] = { schema: { $ref: '#/components/schemas/Error' } };
-      responses[status] = {
-        description: r.description,
-        ...(Object.keys(content).length ? { content } : {}),
-        ...(r.headers ? { headers: r.headers } : {}),
-      };
+      // A redirect carries the short note Express writes (text or HTML, as the client accepts).
+      if (isRedirect(Number(status)) && !r.content) Object.assign(content, redirectContent);
+      responses[status] = { description: r.description, ...(Object.keys(content).length ? { content } : {}) };
+      if (r.headers) responses[status].headers = r.headers;
     }
     // The answers every route of a kind can give, so each route need not repeat them.
-    if (spec.body || spec.query || spec.params || spec.requestBody || spec.multipart)
-      responses['400'] ??= errorResponse('Invalid request');
+    if (validated || spec.body || spec.query || spec.params || spec.headers || spec.requestBody || spec.multipart)
+      responses['400'] ??= errorResponse(
+        'Invalid request: a parameter, field or body it does not take, or a malformed one',
+      );
     if (spec.access !== 'public') responses['401'] ??= errorResponse('Missing, invalid or expired credentials');
     if (spec.access === 'admin') responses['403'] ??= errorResponse('Only for admins');
+    if (spec.access !== 'public' && method !== 'get')
+      responses['403'] ??= errorResponse(
+        'Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours',
+      );
     if (spec.body) responses['413'] ??= errorResponse('Request body too large');
     if (spendsApiBudget(path)) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
+    for (const [status, r] of Object.entries(responses)) {
+      const headers = {
+        ...commonHeaders(method, path, Number(status), r.content !== undefined),
+        ...(r.headers as object),
+      };
+      if (Object.keys(headers).length) r.headers = headers;
+    }
 
     const content: JsonObject = {
       ...(spec.multipart ? { 'multipart/form-data': { schema: multipartSchema(spec.multipart) } } : {}),

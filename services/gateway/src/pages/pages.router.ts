@@ -15,6 +15,11 @@ import { uploadForm } from './upload-form';
 import { wantsHtml } from './wants-html';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+/** What a page path answers a client that does not ask for HTML (see wantsHtml): the JSON 404 of no route. */
+const notAPage = {
+  description: 'Not a request for a page (no `Accept: text/html`): no such route',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
 const PAGE =
   'A page of the web dashboard, for browsers (`Accept: text/html`): the app’s HTML shell, whose script then reads ' +
   'the API. Without a session cookie: a redirect to `/signin?next=<this page>`.';
@@ -23,7 +28,7 @@ const pageSpec = (summary: string, extra: OperationSpec['responses'] = {}): Oper
   description: PAGE,
   tags: ['web pages'],
   access: 'public',
-  responses: { 200: html('The page'), 303: { description: 'Sign in first' }, ...extra },
+  responses: { 200: html('The page'), 303: { description: 'Sign in first' }, 404: notAPage, ...extra },
 });
 
 export function pagesRouter(deps: GatewayDeps, auth: AuthMiddleware, assets: DashboardAssets, api: ApiRouter): Router {
@@ -66,7 +71,7 @@ export function pagesRouter(deps: GatewayDeps, auth: AuthMiddleware, assets: Das
       ...pageSpec('Sign-in page'),
       description:
         'The sign-in form. A browser already signed in is sent on to `next` when it is a path of this site, else to `/`.',
-      responses: { 200: html('The page'), 303: { description: 'Signed in already: on to `next`' } },
+      responses: { 200: html('The page'), 303: { description: 'Signed in already: on to `next`' }, 404: notAPage },
     },
     htmlOnly,
     auth.authenticate,

@@ -84,7 +84,10 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
       200: { description: 'A bearer token for the Authorization header', schema: TokenSchema },
       401: { description: 'Unknown user or wrong password (indistinguishable)' },
       429: { description: 'Too many attempts from this address (or for this username from it)' },
-      503: { description: 'Too many logins being checked at once; retry after Retry-After seconds' },
+      503: {
+        description: 'Too many logins being checked at once; retry after Retry-After seconds',
+        headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+      },
     },
   });
   api.post('/api/v1/auth/login', loginSpec('Log in with username and password'), ...limits, login);
@@ -106,11 +109,17 @@ export const authRoutes: RouteModule = ({ deps, api }) => {
         201: { description: 'Signed in; `Set-Cookie` carries the session', schema: SessionSchema },
         403: { description: 'Sent from another site' },
       },
+      headers: z.object({
+        'Sec-Fetch-Site': z
+          .string()
+          .optional()
+          .describe('Set by browsers; anything but `same-origin` or `none` is refused (login CSRF)'),
+      }),
     },
     ...limits,
     async (req, res) => {
       // Login CSRF: another site must not sign the browser in to an account of its choosing.
-      const site = req.get('Sec-Fetch-Site');
+      const site = req.valid.headers['Sec-Fetch-Site'];
       if (site !== undefined && site !== 'same-origin' && site !== 'none') {
         throw new ForbiddenError('sign in from pixmill’s own page');
       }

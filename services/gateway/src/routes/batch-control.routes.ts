@@ -1,6 +1,6 @@
 // Control of a batch as a state machine: start, force-start, pause, resume, cancel, retry-failed, clone, soft-delete,
 // restore, DELETE. An action the current state does not allow answers 409 `batch_state_error` naming both.
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import {
   actionAllowed,
@@ -19,7 +19,7 @@ import { asHttp, toBatchStateHttp } from '../batch-control/batch-state-http';
 import { cloneBatch } from '../batch-control/clone-batch';
 import { deleteBatch, restoreBatch, softDeleteBatch } from '../batch-control/delete-batch';
 import { assertStartable } from '../batch-control/validate-batch';
-import { batchSummary } from '../batches/batch-view';
+import { BatchSummary, batchSummary } from '../batches/batch-view';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
@@ -45,27 +45,61 @@ const DeleteQuery = z.object({
     .describe('Cancel and delete a batch that is still queued or processing'),
 });
 
-const ActionResult = z.object({
-  action: z.string(),
-  batch_id: z.uuid(),
-  status: z.string(),
-  total_images: z.number().int(),
-  processed_images: z.number().int(),
-  successful_count: z.number().int(),
-  failed_count: z.number().int(),
-});
+/** What each action answers `true` under (seed 002: `{ batch_id, started: true }`), and the envelope's message. */
+const DONE = {
+  start: ['started', 'Batch processing started'],
+  'force-start': ['started', 'Batch processing started'],
+  pause: ['paused', 'Batch paused'],
+  resume: ['resumed', 'Batch processing resumed'],
+  cancel: ['cancelled', 'Batch cancelled'],
+  'retry-failed': ['retried', 'Failed images queued again'],
+  clone: ['cloned', 'Batch cloned'],
+  'soft-delete': ['soft_deleted', 'Batch moved to the trash'],
+  restore: ['restored', 'Batch restored'],
+  delete: ['deleted', 'Batch deleted'],
+} as const satisfies Record<ControlAction, readonly [string, string]>;
+
+/** The actions of this file (`reset` is the admin's, in admin.routes.ts). */
+type ControlAction = Exclude<BatchAction, 'reset'> | 'clone';
+
+const enqueued = z
+  .object({ images: z.number().int(), chunks: z.number().int() })
+  .describe('Jobs queued for its workers: resize jobs of images, ingest jobs of URL chunks');
+/** What each action tells beside the batch. */
+const EXTRAS: Record<ControlAction, z.ZodRawShape> = {
+  start: { enqueued },
+  'force-start': { enqueued, validated: z.boolean().describe('The pre-start checks ran (skip_validation false)') },
+  pause: {},
+  resume: { enqueued },
+  cancel: {
+    cancelled_images: z.number().int().describe('Images this cancel stopped'),
+    cancelled_count: z.number().int().describe('Images of the batch not processed: total_images - processed_images'),
+  },
+  'retry-failed': { retried_images: z.number().int(), enqueued },
+  clone: { cloned_from: z.uuid(), copy_results: z.boolean() },
+  'soft-delete': { deleted_at: z.iso.datetime(), purge_after: z.iso.datetime() },
+  restore: {},
+  delete: {},
+};
+
+const ActionResult = (action: ControlAction) =>
+  BatchSummary.extend({
+    action: z.literal(action),
+    [DONE[action][0]]: z.literal(true).describe('The action was done'),
+    ...EXTRAS[action],
+  });
 
 const refusals = (action: BatchAction) =>
   `Not allowed in the batch's current state (allowed from: ${BATCH_ACTIONS[action].join(', ')}); \`code\` is \`batch_state_error\`, \`details\` name \`current_state\` and \`action\``;
 
-const spec = (action: BatchAction, summary: string, description: string) => ({
+const spec = (action: Exclude<BatchAction, 'reset'>, summary: string, description: string) => ({
   summary,
   description,
   tags: ['batch control'],
   access: 'user' as const,
   params: BatchParams,
   responses: {
-    200: { description: 'Done; the batch as it is now', schema: ActionResult },
+    200: { description: 'Done; the batch as it is now', schema: ActionResult(action) },
     404: { description: 'No such batch of yours' },
     409: { description: refusals(action) },
   },
@@ -77,11 +111,10 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
   const owned = (req: Request & { valid: { params: { id: string } } }) =>
     findOwnedBatch(prisma, authOf(req), req.valid.params.id);
   const reread = (id: string) => prisma.batch.findUniqueOrThrow({ where: { id } });
-  const answer = (action: string, b: Batch, extra: Record<string, unknown> = {}) => ({
-    action,
-    ...batchSummary(b),
-    ...extra,
-  });
+  const answer = (res: Response, action: ControlAction, b: Batch, extra: Record<string, unknown> = {}) => {
+    res.locals.message = DONE[action][1];
+    return { action, ...batchSummary(b), [DONE[action][0]]: true, ...extra };
+  };
 
   api.post(
     '/api/v1/batches/:id/start',
@@ -101,7 +134,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       if (!actionAllowed('start', batch.status)) throw toBatchStateHttp(new BatchStateError('start', batch.status));
       await assertStartable(prisma, store, batch);
       const r = await asHttp(() => startBatch(prisma, batch.id, 'start'));
-      res.json(answer('start', await reread(batch.id), { enqueued: r.enqueued }));
+      res.json(answer(res, 'start', await reread(batch.id), { enqueued: r.enqueued }));
     },
   );
 
@@ -127,7 +160,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       if (!body.skip_validation) await assertStartable(prisma, store, batch);
       const r = await asHttp(() => startBatch(prisma, batch.id, 'force-start'));
       res.json(
-        answer('force-start', await reread(batch.id), { enqueued: r.enqueued, validated: !body.skip_validation }),
+        answer(res, 'force-start', await reread(batch.id), { enqueued: r.enqueued, validated: !body.skip_validation }),
       );
     },
   );
@@ -142,7 +175,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const batch = await owned(req);
       await asHttp(() => pauseBatch(prisma, batch.id));
-      res.json(answer('pause', await reread(batch.id)));
+      res.json(answer(res, 'pause', await reread(batch.id)));
     },
   );
 
@@ -152,7 +185,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const batch = await owned(req);
       const r = await asHttp(() => resumeBatch(prisma, batch.id));
-      res.json(answer('resume', await reread(batch.id), { enqueued: r.enqueued }));
+      res.json(answer(res, 'resume', await reread(batch.id), { enqueued: r.enqueued }));
     },
   );
 
@@ -170,7 +203,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       const r = await asHttp(() => cancelBatch(prisma, batch.id));
       const after = await reread(batch.id);
       res.json(
-        answer('cancel', after, {
+        answer(res, 'cancel', after, {
           cancelled_images: r.cancelledImages,
           cancelled_count: after.totalImages - after.processedImages,
         }),
@@ -189,7 +222,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       const batch = await owned(req);
       const r = await asHttp(() => retryFailedImages(prisma, batch.id));
       res.json(
-        answer('retry-failed', await reread(batch.id), { retried_images: r.retriedImages, enqueued: r.enqueued }),
+        answer(res, 'retry-failed', await reread(batch.id), { retried_images: r.retriedImages, enqueued: r.enqueued }),
       );
     },
   );
@@ -206,7 +239,10 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       body: CloneBody,
       responses: {
-        201: { description: 'The new batch', schema: ActionResult.extend({ cloned_from: z.uuid() }) },
+        201: {
+          description: 'The new batch (`batch_id` is the clone’s)',
+          schema: ActionResult('clone'),
+        },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -220,7 +256,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
         copyResults: body.copy_results,
         autoStart: body.auto_start,
       });
-      res.status(201).json(answer('clone', clone, { cloned_from: batch.id, copy_results: body.copy_results }));
+      res.status(201).json(answer(res, 'clone', clone, { cloned_from: batch.id, copy_results: body.copy_results }));
     },
   );
 
@@ -240,7 +276,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       const body = req.valid.body;
       const r = await asHttp(() => softDeleteBatch(prisma, batch, body.retention_days));
       res.json(
-        answer('soft-delete', await reread(batch.id), {
+        answer(res, 'soft-delete', await reread(batch.id), {
           deleted_at: r.deletedAt.toISOString(),
           purge_after: r.purgeAfter.toISOString(),
         }),
@@ -254,7 +290,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const batch = await owned(req);
       await asHttp(() => restoreBatch(prisma, batch));
-      res.json(answer('restore', await reread(batch.id)));
+      res.json(answer(res, 'restore', await reread(batch.id)));
     },
   );
 
@@ -282,6 +318,7 @@ export const batchControlRoutes: RouteModule = ({ deps, api }) => {
       const batch = await owned(req);
       const q = req.valid.query;
       const r = await asHttp(() => deleteBatch({ prisma, store, log }, batch, { force: q.force }));
+      res.locals.message = DONE.delete[1];
       res.json({ batch_id: batch.id, deleted: true, objects_deleted: r.objects });
     },
   );

@@ -1,7 +1,7 @@
 // A batch's health score and its failure analysis.
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
-import { analyzeBatch, batchHealth, readFailures } from '../batch-control/batch-insights';
+import { analyzeBatch, batchHealth, ERROR_CATEGORY_KEYS, readFailures } from '../batch-control/batch-insights';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import type { RouteModule } from './route-module';
 
@@ -21,6 +21,13 @@ const Health = z.object({
   status: z.string(),
   health_score: z.number().int().min(0).max(100),
   health_status: z.enum(['healthy', 'degraded', 'unhealthy']),
+  factors: z
+    .object({
+      success_rate: z.number().min(0).max(100),
+      processing_speed: z.number().min(0).max(100),
+      error_patterns: z.number().min(0).max(100),
+    })
+    .describe('Each part of the score out of 100 (components holds the points each adds to health_score)'),
   components: z.object({ success_rate: Component, speed: Component, error_patterns: Component }),
   stuck_images: z.number().int(),
   last_activity_at: z.iso.datetime().nullable(),
@@ -32,8 +39,21 @@ const Analysis = z.object({
   status: z.string(),
   total_images: z.number().int(),
   processed_images: z.number().int(),
+  total_errors: z.number().int().describe('Failed images (the same as failed_images)'),
   failed_images: z.number().int(),
   failure_rate: z.number(),
+  error_categories: z
+    .object(
+      Object.fromEntries(Object.values(ERROR_CATEGORY_KEYS).map((k) => [k, z.number().int()])) as Record<
+        (typeof ERROR_CATEGORY_KEYS)[keyof typeof ERROR_CATEGORY_KEYS],
+        z.ZodNumber
+      >,
+    )
+    .describe(
+      'Failed images per category, every category present: network_errors, invalid_urls and processing_errors as seed 002 ' +
+        'names them, http_errors (the host answered 4xx/5xx), blocked_urls (private or non-http(s) addresses), ' +
+        'not_an_image_errors, too_large_errors, other_errors',
+    ),
   categories: z.array(
     z.object({
       category: z.enum([
@@ -53,6 +73,7 @@ const Analysis = z.object({
   ),
   top_errors: z.array(
     z.object({
+      error_type: z.string().describe('The failure code (`timeout`, `http_404`, `not_an_image`…), `unknown` when none'),
       code: z.string().nullable(),
       message: z.string().nullable(),
       count: z.number().int(),

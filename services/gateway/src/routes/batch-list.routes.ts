@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { BATCH_STATUSES as STATUSES } from '@pixmill/batch-state';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
-import { batchSummary } from '../batches/batch-view';
+import { BatchSummary, batchSummary } from '../batches/batch-view';
 import { webhookStatuses, type WebhookStatus } from '../batches/webhook-status';
 import { ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 import { likeLiteral } from '../http/like-literal';
+
+const DEFAULT_PAGE = 50;
 
 const flag = z
   .enum(['true', 'false', '1', '0'])
@@ -18,35 +20,34 @@ export const BatchListQuery = z.object({
   status: z
     .string()
     .optional()
-    .describe(`One status or several, comma-separated: ${STATUSES.join(', ')}`),
+    .describe(`One status or several, comma-separated, in any case: ${STATUSES.join(', ')}`),
   include_soft_deleted: flag.describe('Also list soft-deleted batches (they carry `deleted_at`)'),
   q: z.string().trim().max(200).optional().describe('Only batches whose name contains this (any case)'),
   start_date: z.coerce.date().optional().describe('Created at or after (ISO 8601)'),
   end_date: z.coerce.date().optional().describe('Created at or before (ISO 8601)'),
   page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(100).default(20),
+  per_page: z.coerce.number().int().min(1).max(100).optional().describe(`Batches per page (default ${DEFAULT_PAGE})`),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(`Batches to return, the same as per_page (seed 002 name; default ${DEFAULT_PAGE})`),
 });
 
-const BatchListItem = z.object({
-  batch_id: z.uuid(),
-  batch_name: z.string().nullable(),
-  status: z.enum(STATUSES),
+const BatchListItem = BatchSummary.extend({
   source: z.string(),
-  total_images: z.number().int(),
-  processed_images: z.number().int(),
-  successful_count: z.number().int(),
-  failed_count: z.number().int(),
   cancelled_count: z.number().int(),
-  progress: z.number(),
   is_active: z.boolean(),
-  created_at: z.iso.datetime(),
-  started_at: z.iso.datetime().nullable(),
-  completed_at: z.iso.datetime().nullable(),
   deleted_at: z.iso.datetime().nullable(),
   purge_after: z.iso.datetime().nullable(),
   cloned_from: z.uuid().nullable(),
+  webhook_status: BatchSummary.shape.webhook_status,
 });
 const BatchList = z.object({
+  batches: z.array(BatchListItem).describe('This page of batches (seed 002 name; the same list as items)'),
+  count: z.number().int().describe('Batches in this page (`total` counts every batch that matches)'),
   page: z.number().int(),
   per_page: z.number().int(),
   total: z.number().int(),
@@ -56,7 +57,7 @@ const BatchList = z.object({
 
 export function parseStatuses(raw: string | undefined): BatchStatus[] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  const list = raw.split(',').map((s) => s.trim());
+  const list = raw.split(',').map((s) => s.trim().toLowerCase());
   const bad = list.filter((s) => !(STATUSES as readonly string[]).includes(s));
   if (bad.length) throw new ValidationError(`unknown status ${bad.join(', ')}`, { allowed: STATUSES });
   return list as BatchStatus[];
@@ -92,6 +93,12 @@ export const batchListRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const auth = authOf(req);
       const q = req.valid.query;
+      if (q.limit !== undefined && q.per_page !== undefined && q.limit !== q.per_page)
+        throw new ValidationError('limit and per_page both say how many batches a page holds: send one of them', {
+          limit: q.limit,
+          per_page: q.per_page,
+        });
+      const perPage = q.per_page ?? q.limit ?? DEFAULT_PAGE;
       const statuses = parseStatuses(q.status);
       const where: Prisma.BatchWhereInput = {
         ...(auth.role === 'admin' ? {} : { ownerId: auth.userId }),
@@ -109,16 +116,19 @@ export const batchListRoutes: RouteModule = ({ deps, api }) => {
         prisma.batch.findMany({
           where,
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          skip: (q.page - 1) * q.per_page,
-          take: q.per_page,
+          skip: (q.page - 1) * perPage,
+          take: perPage,
         }),
       ]);
+      const items = await withWebhookStatuses(prisma, rows);
       res.set('Cache-Control', 'no-store').json({
+        batches: items,
+        count: items.length,
         page: q.page,
-        per_page: q.per_page,
+        per_page: perPage,
         total,
-        total_pages: Math.ceil(total / q.per_page),
-        items: await withWebhookStatuses(prisma, rows),
+        total_pages: Math.ceil(total / perPage),
+        items,
       });
     },
   );

@@ -43,8 +43,8 @@ export const batchOutputsRoutes: RouteModule = ({ deps, api }) => {
       },
     },
     async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), String(req.params.id));
-      const q = OutputsZipQuery.parse(req.query);
+      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+      const q = req.valid.query;
       const variants = variantsOf(batch.recipe);
       if (q.variant !== undefined && !variants.includes(q.variant)) {
         throw new ValidationError(

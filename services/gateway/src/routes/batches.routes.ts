@@ -1,12 +1,24 @@
 // Batches: create (uploaded images, a CSV or a JSON list of URLs), read (detail, light progress, SSE events), list images with download URLs.
 import { z } from 'zod';
 import { IMAGE_STATUSES } from '@pixmill/batch-state';
-import { Prisma } from '@pixmill/db';
+import { Prisma, type Batch } from '@pixmill/db';
+import type { Response } from 'express';
+import type { ValidRequest } from '../http/api-router';
 import { authOf } from '../auth/auth-context';
-import { BatchDetail, batchDetail, batchSummary } from '../batches/batch-view';
+import {
+  BatchDetail,
+  batchDetail,
+  BatchProgress,
+  batchProgressView,
+  batchSummary,
+  CreatedBatchInfo,
+  createdBatchInfo,
+  pollingInterval,
+  POLLING_INTERVAL_HEADER,
+} from '../batches/batch-view';
 import { chunkProgressOf } from '../batches/chunk-progress';
 import { webhookStatusOf } from '../batches/webhook-status';
-import { imageView } from '../batches/image-view';
+import { ImageView, imageView } from '../batches/image-view';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { streamBatchEvents } from '../batches/batch-events';
 import { createFromMultipart, createFromUrlList, type CreatedBatch } from '../batches/url-intake/receive-batch';
@@ -16,7 +28,18 @@ import { ValidationError } from '../errors';
 import { batchUpload, batchUploadFields } from '../batches/batch-options';
 import type { RouteModule } from './route-module';
 
-const IdempotencyKey = z.string().trim().min(1).max(200);
+const BatchHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Makes retries safe: a second request with the same key answers the batch the first one created'),
+});
+const createdHeaders = {
+  Location: { description: 'The new batch', required: true, schema: { type: 'string', format: 'uri-reference' } },
+};
 const CreatedBatch = z.object({
   batch_id: z.uuid(),
   batch_name: z.string().nullable(),
@@ -24,6 +47,7 @@ const CreatedBatch = z.object({
   total_images: z.number().int(),
   created_at: z.iso.datetime(),
   webhook_secret: z.string().optional().describe('Signing secret of the webhooks of this batch; shown only here'),
+  batch_info: CreatedBatchInfo,
 });
 const ImagesQuery = z.object({
   status: z.enum(IMAGE_STATUSES).optional(),
@@ -47,12 +71,23 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       tags: ['batches'],
       access: 'user',
       body: UrlListBody,
+      headers: BatchHeaders,
       jsonLimit: settings.MAX_CSV_BYTES,
       multipart: batchUpload,
       responses: {
-        201: { description: 'Image batch created', schema: CreatedBatch },
-        202: { description: 'URL batch accepted; its URLs are fetched in the background', schema: CreatedUrlBatch },
-        200: { description: 'The batch created earlier with the same Idempotency-Key', schema: CreatedBatch },
+        201: { description: 'Image batch created', schema: CreatedBatch, headers: createdHeaders },
+        202: {
+          description: 'URL batch accepted; its URLs are fetched in the background',
+          schema: CreatedUrlBatch,
+          headers: createdHeaders,
+        },
+        200: {
+          description: 'The batch created earlier with the same Idempotency-Key',
+          schema: CreatedBatch,
+          headers: {
+            'Idempotent-Replayed': { description: 'Always `true`: this is a replay', schema: { const: 'true' } },
+          },
+        },
         400: {
           description:
             'A file is not a supported image, the CSV is malformed (with its row) or has no URL column, or a field is invalid',
@@ -62,15 +97,16 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const rawKey = req.get('Idempotency-Key');
-      const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKey.parse(rawKey);
+      const idempotencyKey = req.valid.headers['Idempotency-Key'];
       const replay = async () => {
         if (!idempotencyKey) return false;
         const earlier = await prisma.batch.findUnique({
           where: { ownerId_idempotencyKey: { ownerId: auth.userId, idempotencyKey } },
         });
         if (!earlier) return false;
-        res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier));
+        const chunks = await prisma.chunk.count({ where: { batchId: earlier.id } });
+        res.locals.message = createdMessage(earlier);
+        res.status(200).set('Idempotent-Replayed', 'true').json(created(earlier, chunks));
         return true;
       };
       if (await replay()) return;
@@ -105,20 +141,64 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       }
       const secret = result.newWebhookSecret ? { webhook_secret: result.newWebhookSecret } : {};
       res.set('Location', `/api/v1/batches/${result.batch.id}`);
-      if (result.kind === 'images') return void res.status(201).json({ ...created(result.batch), ...secret });
+      res.locals.message = createdMessage(result.batch);
+      if (result.kind === 'images') return void res.status(201).json({ ...created(result.batch, 0), ...secret });
       res.status(202).json({ ...createdUrlBatch(result.batch, result.intake), ...secret });
     },
   );
 
+  const detail = async (req: ValidRequest<ReturnType<typeof detailSpec>>, res: Response) => {
+    const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
+    const [webhookStatus, chunks] = await Promise.all([webhookStatusOf(prisma, batch), chunkProgressOf(prisma, batch)]);
+    res
+      .set(POLLING_INTERVAL_HEADER, pollingInterval(batch))
+      .set('Cache-Control', 'no-store')
+      .json(batchDetail({ ...batch, webhookStatus }, chunks));
+  };
+  const pollingHeaders = {
+    [POLLING_INTERVAL_HEADER]: {
+      description: 'Seconds to wait before asking again: short while the batch runs, long once it waits or is over',
+      schema: { type: 'integer' },
+    },
+  };
+  const detailSpec = (summary: string, description?: string) => ({
+    summary,
+    ...(description ? { description } : {}),
+    tags: ['batches'],
+    access: 'user' as const,
+    params: BatchParams,
+    responses: {
+      200: { description: 'The batch', schema: BatchDetail, headers: pollingHeaders },
+      404: { description: 'No such batch of yours' },
+    },
+  });
+  api.get('/api/v1/batches/:id', detailSpec('A batch: progress, chunks, timing and performance'), detail);
   api.get(
-    '/api/v1/batches/:id',
+    '/api/v1/batch/:id',
+    detailSpec('A batch (seed 002 path)', 'The same answer as `GET /api/v1/batches/{id}`.'),
+    detail,
+  );
+  api.get(
+    '/api/v1/batches/:id/status',
+    detailSpec(
+      'Status of a batch, for polling and monitoring',
+      'The same answer as `GET /api/v1/batches/{id}`; `X-Polling-Interval` says how many seconds to wait before asking again.',
+    ),
+    detail,
+  );
+
+  api.get(
+    '/api/v1/batches/:id/progress',
     {
-      summary: 'A batch: progress, chunks, timing and performance',
+      summary: 'Light progress of a batch, for polling',
+      description:
+        '`X-Polling-Interval` says how many seconds to wait before asking again; `is_active` turns false when the ' +
+        'batch is over (or waits: pending, paused).',
       tags: ['batches'],
       access: 'user',
       params: BatchParams,
       responses: {
-        200: { description: 'The batch', schema: BatchDetail },
+        200: { description: 'Progress', schema: BatchProgress, headers: pollingHeaders },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -128,27 +208,10 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
         webhookStatusOf(prisma, batch),
         chunkProgressOf(prisma, batch),
       ]);
-      res.json(batchDetail({ ...batch, webhookStatus }, chunks));
-    },
-  );
-
-  api.get(
-    '/api/v1/batches/:id/progress',
-    {
-      summary: 'Light progress of a batch, for polling',
-      description: '`X-Polling-Interval` says how many seconds to wait before asking again.',
-      tags: ['batches'],
-      access: 'user',
-      params: BatchParams,
-      responses: { 200: { description: 'Progress' }, 404: { description: 'No such batch of yours' } },
-    },
-    async (req, res) => {
-      const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
-      const active = batch.status === 'queued' || batch.status === 'processing';
       res
-        .set('X-Polling-Interval', active ? '2' : '30')
+        .set(POLLING_INTERVAL_HEADER, pollingInterval(batch))
         .set('Cache-Control', 'no-store')
-        .json(batchSummary({ ...batch, webhookStatus: await webhookStatusOf(prisma, batch) }));
+        .json(batchProgressView({ ...batch, webhookStatus }, chunks));
     },
   );
 
@@ -162,6 +225,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       responses: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        404: { description: 'No such batch of yours' },
       },
     },
     async (req, res) => {
@@ -178,7 +242,19 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: BatchParams,
       query: ImagesQuery,
-      responses: { 200: { description: 'A page of images' }, 404: { description: 'No such batch of yours' } },
+      responses: {
+        200: {
+          description: 'A page of images',
+          schema: z.object({
+            batch_id: z.uuid(),
+            page: z.number().int(),
+            per_page: z.number().int(),
+            total: z.number().int(),
+            items: z.array(ImageView),
+          }),
+        },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
@@ -205,7 +281,7 @@ export const batchesRoutes: RouteModule = ({ deps, api }) => {
   );
 };
 
-function created(b: Parameters<typeof batchSummary>[0]) {
+function created(b: Parameters<typeof batchSummary>[0], chunks: number) {
   const s = batchSummary(b);
   return {
     batch_id: s.batch_id,
@@ -213,5 +289,12 @@ function created(b: Parameters<typeof batchSummary>[0]) {
     status: s.status,
     total_images: s.total_images,
     created_at: s.created_at,
+    batch_info: createdBatchInfo(b, chunks),
   };
 }
+
+/** The envelope's `message` of a create answer: seed 002's words when it started. */
+const createdMessage = (b: Pick<Batch, 'id' | 'status'>) =>
+  b.status === 'pending'
+    ? `Batch created; start it with POST /api/v1/batches/${b.id}/start`
+    : 'Batch created and processing started';

@@ -25,6 +25,28 @@ type HashRow = {
 };
 type ElsewhereRow = { content_hash: string; batch_id: string; image_id: string };
 
+const DuplicateImage = z.object({
+  image_id: z.uuid(),
+  original_name: z.string().nullable(),
+  source_url: z.string().nullable(),
+  phash: z.string().nullable(),
+});
+const Duplicates = z.object({
+  batch_id: z.uuid(),
+  max_distance: z.number().int(),
+  near_duplicates: z
+    .array(z.object({ size: z.number().int(), images: z.array(DuplicateImage) }))
+    .nullable()
+    .describe('null when the batch did not ask for the `phash` analysis'),
+  exact_duplicates: z.array(
+    z.object({
+      content_hash: z.string(),
+      images: z.array(DuplicateImage),
+      in_other_batches: z.array(z.object({ batch_id: z.uuid(), image_id: z.uuid() })),
+    }),
+  ),
+});
+
 export const duplicatesRoutes: RouteModule = ({ deps, api }) => {
   const { prisma, settings } = deps;
 
@@ -40,7 +62,10 @@ export const duplicatesRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       params: BatchParams,
       query: DuplicatesQuery,
-      responses: { 200: { description: 'The groups' }, 404: { description: 'No such batch of yours' } },
+      responses: {
+        200: { description: 'The groups', schema: Duplicates },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const auth = authOf(req);

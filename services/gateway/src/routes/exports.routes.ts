@@ -1,42 +1,49 @@
 // Exports of batch results: one batch as CSV, JSON or XLSX (streamed), its preview and summary, several batches
 // as a ZIP, a filtered export across batches, the formats, the input template and export statistics.
 import { z } from 'zod';
-import { BATCH_STATUSES, IMAGE_STATUSES } from '@pixmill/batch-state';
 import { isUuid } from '@pixmill/contracts';
 import type { Batch, BatchStatus, Prisma } from '@pixmill/db';
 import { authOf } from '../auth/auth-context';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { NotFoundError } from '../errors';
 import {
+  DEFAULT_EXPORT_FORMAT,
   describeFilters,
   ExportFormatParam,
   ExportQuery,
   filterFields,
+  filtersApplied,
+  GlobalFilters,
+  mergeFilters,
   PreviewQuery,
   toFilters,
   withAnalysis,
 } from '../exports/export-query';
+import { previewRecord } from '../exports/export-preview';
+import { FormatsResponse, PreviewResponse, StatisticsResponse, SummaryResponse } from '../exports/export-responses';
 import { batchRows, exportColumns, type ExportFilters, type ExportRow, type RowSource } from '../exports/export-rows';
 import { exportStatistics } from '../exports/export-statistics';
 import { exportSummary } from '../exports/export-summary';
 import { EXPORT_FORMATS, type ExportMeta } from '../exports/export-writers';
 import { exportBaseName, sendExport, sendZip } from '../exports/send-export';
+import { jsonSchema } from '../openapi/registry';
 import type { RouteModule } from './route-module';
 
 const MultipleBody = z.object({
   batch_ids: z.array(z.string()).min(1).max(50).describe('Up to 50 of your batches'),
-  format: ExportFormatParam.default('csv'),
+  format: ExportFormatParam.default(DEFAULT_EXPORT_FORMAT),
   ...filterFields,
 });
+/** Seed 002's limit: an export holds at most a million records. */
+const MAX_EXPORT_ROWS = 1_000_000;
 const FilteredBody = z.object({
-  format: ExportFormatParam.default('csv'),
-  batch_ids: z.array(z.string()).max(500).optional().describe('Only these batches (default: all of yours)'),
-  batch_status: z.array(z.enum(BATCH_STATUSES)).optional().describe('Only batches in these states'),
-  image_status: z.array(z.enum(IMAGE_STATUSES)).optional().describe('Only images in these states'),
-  created_from: z.coerce.date().optional().describe('Batches created at or after'),
-  created_to: z.coerce.date().optional().describe('Batches created at or before'),
-  limit: z.number().int().min(1).max(100_000).default(10_000).describe('Most rows in the export'),
-  ...filterFields,
+  filters: GlobalFilters.optional().describe(
+    'Which batches and images (seed 002’s shape; also taken at the top level)',
+  ),
+  format: ExportFormatParam.default(DEFAULT_EXPORT_FORMAT),
+  metadata: filterFields.metadata,
+  limit: z.number().int().min(1).max(MAX_EXPORT_ROWS).default(10_000).describe('Most rows in the export'),
+  ...GlobalFilters.shape,
 });
 const StatisticsQuery = z.object({
   days: z.coerce.number().int().min(1).max(3650).default(30),
@@ -46,10 +53,25 @@ const StatisticsQuery = z.object({
     .transform((v) => v === 'true' || v === '1')
     .describe('Admins: everyone’s exports'),
 });
+const Cell = z.union([z.string(), z.number(), z.null()]);
+/** The JSON export's document (export-writers.ts writes it as it streams). */
+const JsonExport = z.object({
+  export: z.object({
+    title: z.string(),
+    exported_at: z.iso.datetime(),
+    filters: z.record(z.string(), z.unknown()),
+    columns: z.array(z.string()),
+  }),
+  rows: z.array(z.record(z.string(), Cell)),
+  row_count: z.number().int(),
+});
 const fileBody = (what: string) => ({
   description: `${what}; \`Content-Disposition\` names the file`,
   content: Object.fromEntries(
-    Object.values(EXPORT_FORMATS).map((f) => [f.contentType.split(';')[0]!, { schema: { type: 'string' } }]),
+    Object.values(EXPORT_FORMATS).map((f) => {
+      const type = f.contentType.split(';')[0]!;
+      return [type, { schema: type === 'application/json' ? jsonSchema(JsonExport, 'output') : { type: 'string' } }];
+    }),
   ),
 });
 
@@ -112,7 +134,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       query: PreviewQuery,
       responses: {
-        200: { description: 'Up to `limit` (max 100) rows' },
+        200: { description: 'Up to `limit` (max 100) rows', schema: PreviewResponse },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -122,9 +144,16 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       const f = withAnalysis(toFilters(q), [batch]);
       const rows: ExportRow[] = [];
       for await (const r of batchRows(src, batch, f, q.limit)) rows.push(r);
-      res
-        .set('Cache-Control', 'no-store')
-        .json({ batch_id: batch.id, columns: exportColumns(f.metadata, f.analysis), rows });
+      res.set('Cache-Control', 'no-store').json({
+        preview_records: rows.map(previewRecord),
+        total_records_shown: rows.length,
+        is_preview: true,
+        filters_applied: filtersApplied(q),
+        format: q.format,
+        batch_id: batch.id,
+        columns: exportColumns(f.metadata, f.analysis),
+        rows,
+      } satisfies z.input<typeof PreviewResponse>);
     },
   );
 
@@ -135,13 +164,18 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       tags: ['exports'],
       access: 'user',
       params: BatchParams,
-      query: PreviewQuery.omit({ limit: true }),
-      responses: { 200: { description: 'Counts and estimates' }, 404: { description: 'No such batch of yours' } },
+      query: PreviewQuery.omit({ limit: true, format: true }),
+      responses: {
+        200: { description: 'Counts and estimates', schema: SummaryResponse },
+        404: { description: 'No such batch of yours' },
+      },
     },
     async (req, res) => {
       const batch = await findOwnedBatch(prisma, authOf(req), req.valid.params.id);
       const f = withAnalysis(toFilters(req.valid.query), [batch]);
-      res.set('Cache-Control', 'no-store').json(await exportSummary(src, batch, f));
+      res
+        .set('Cache-Control', 'no-store')
+        .json((await exportSummary(src, batch, f)) satisfies z.input<typeof SummaryResponse>);
     },
   );
 
@@ -190,7 +224,9 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     '/api/v1/export/filtered',
     {
       summary: 'Export images across your batches, filtered, up to a limit',
-      description: 'Batches newest first, rows in input order within each; `limit` caps the rows (max 100,000).',
+      description:
+        'Batches newest first, rows in input order within each; `limit` caps the rows (max 1,000,000). The filters go ' +
+        'in `filters` (seed 002) or at the top level of the body; one given in both places must have the same value.',
       tags: ['exports'],
       access: 'user',
       body: FilteredBody,
@@ -201,7 +237,8 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
     },
     async (req, res) => {
       const auth = authOf(req);
-      const q = req.valid.body;
+      const { filters: nested, format, metadata, limit, ...top } = req.valid.body;
+      const q = { ...mergeFilters(top, nested), format, metadata, limit };
       let f: ExportFilters = toFilters(q);
       const mine = auth.role === 'admin' ? {} : { ownerId: auth.userId };
       if (q.batch_ids) {
@@ -269,10 +306,24 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       summary: 'Export formats and their columns',
       tags: ['exports'],
       access: 'user',
-      responses: { 200: { description: 'The formats' } },
+      responses: { 200: { description: 'The formats', schema: FormatsResponse } },
     },
     (_req, res) => {
       res.json({
+        supported_formats: Object.fromEntries(
+          Object.entries(EXPORT_FORMATS).map(([name, f]) => [
+            name,
+            {
+              name: f.name,
+              description: f.purpose,
+              supports_filtering: true,
+              supports_metadata: true,
+              file_extension: `.${f.extension}`,
+              mime_type: f.contentType.split(';')[0]!,
+            },
+          ]),
+        ),
+        default_format: DEFAULT_EXPORT_FORMAT,
         formats: Object.entries(EXPORT_FORMATS).map(([name, f]) => ({
           format: name,
           content_type: f.contentType,
@@ -282,7 +333,7 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
         columns: exportColumns(false),
         metadata_columns: exportColumns(true).slice(exportColumns(false).length),
         filters: Object.keys(filterFields),
-      });
+      } satisfies z.input<typeof FormatsResponse>);
     },
   );
 
@@ -293,16 +344,21 @@ export const exportsRoutes: RouteModule = ({ deps, api }) => {
       tags: ['exports'],
       access: 'user',
       query: StatisticsQuery,
-      responses: { 200: { description: 'Totals, by format, by day and the latest exports' } },
+      responses: {
+        200: { description: 'Totals, by format, by day and the latest exports', schema: StatisticsResponse },
+      },
     },
     async (req, res) => {
       const auth = authOf(req);
       const q = req.valid.query;
       const everyone = q.all_users && auth.role === 'admin';
       const since = new Date(Date.now() - q.days * 86_400_000);
-      res
-        .set('Cache-Control', 'no-store')
-        .json(await exportStatistics(prisma, { ...(everyone ? {} : { userId: auth.userId }), since }));
+      res.set('Cache-Control', 'no-store').json(
+        (await exportStatistics(prisma, {
+          ...(everyone ? {} : { userId: auth.userId }),
+          since,
+        })) satisfies z.input<typeof StatisticsResponse>,
+      );
     },
   );
 };

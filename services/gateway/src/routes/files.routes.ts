@@ -22,7 +22,10 @@ export const filesRoutes: RouteModule = ({ deps, api }) => {
         type: z.string().optional().describe('Content-Type to answer with'),
       }),
       responses: {
-        200: { description: 'The file' },
+        200: {
+          description: 'The file, with the type it was stored with (or `type`)',
+          content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+        },
         403: { description: 'Bad or expired signature' },
         404: { description: 'Gone' },
       },

@@ -2,12 +2,45 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { runHealthChecks, type HealthCheck } from '@pixmill/observability';
+import { queueDepths } from '../admin/queue-status';
 import { ServiceUnavailableError } from '../errors';
 import type { RouteModule } from './route-module';
 
 const CheckResult = z.object({ status: z.enum(['ok', 'down']), error: z.string().optional(), ms: z.number() });
 export const HealthReportSchema = z.object({
   status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), CheckResult),
+});
+
+const Link = z.enum(['connected', 'disconnected']);
+/** Seed 002's health answer, with the checks of the probes beside it. */
+export const ApiHealthSchema = z.object({
+  status: z
+    .enum(['healthy', 'unhealthy'])
+    .describe('healthy: database, queue and storage all answer (unhealthy: in the 503 error’s `details`)'),
+  database: Link,
+  queue: Link,
+  storage: Link,
+  redis: z
+    .enum(['connected', 'disconnected', 'not_configured'])
+    .describe('The shared rate-limit counters (REDIS_URL); without Redis each replica counts its own'),
+  config: z
+    .object({
+      chunk_size: z.number().int().describe('URLs per ingest chunk (CHUNK_SIZE)'),
+      max_concurrent_batches: z
+        .number()
+        .int()
+        .nullable()
+        .describe('null: no limit, every queued batch is worked on at once'),
+      max_concurrent_workers: z
+        .number()
+        .int()
+        .nullable()
+        .describe('Worker consumers attached to the job queues now (null when the queue does not answer)'),
+      api_keys_count: z.number().int().describe('Active API keys: yours; an admin’s: everyone’s'),
+    })
+    .optional()
+    .describe('With credentials only'),
   checks: z.record(z.string(), CheckResult),
 });
 
@@ -39,6 +72,56 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
       res.status(r.status === 'ok' ? 200 : 503).json(r);
     };
   const health = report(checks);
+
+  api.get(
+    '/api/v1/health',
+    {
+      summary: 'Health of the gateway and its dependencies, and the settings that shape processing',
+      description:
+        'Public, for monitors; `config` is shown to a caller with credentials. 503 (status `unhealthy`) when the ' +
+        'database, the queue or the storage does not answer, as an error whose `details` is the report.',
+      tags: ['system'],
+      access: 'public',
+      responses: {
+        200: { description: 'Database, queue and storage all answer', schema: ApiHealthSchema },
+        503: { description: 'At least one dependency is down; `details` is the report (`status: unhealthy`)' },
+      },
+    },
+    async (req, res) => {
+      const r = await runHealthChecks(checks);
+      const link = (name: string) => (r.checks[name]?.status === 'ok' ? 'connected' : 'disconnected');
+      const auth = req.auth;
+      let config: z.input<typeof ApiHealthSchema>['config'];
+      if (auth) {
+        const queues = r.checks.queue?.status === 'ok' ? await queueDepths(deps.transport) : undefined;
+        const consumers = queues
+          ? Object.values(queues).reduce((n, q) => n + ('consumers' in q ? q.consumers : 0), 0)
+          : null;
+        config = {
+          chunk_size: deps.settings.CHUNK_SIZE,
+          max_concurrent_batches: null,
+          max_concurrent_workers: consumers,
+          api_keys_count: await deps.prisma.apiKey.count({
+            where: { revokedAt: null, ...(auth.role === 'admin' ? {} : { userId: auth.userId }) },
+          }),
+        };
+      }
+      const body = {
+        status: r.status === 'ok' ? 'healthy' : 'unhealthy',
+        database: link('database'),
+        queue: link('queue'),
+        storage: link('storage'),
+        redis: deps.rateLimits?.state?.() ?? 'not_configured',
+        ...(config ? { config } : {}),
+        checks: r.checks,
+      } satisfies z.input<typeof ApiHealthSchema>;
+      res.setHeader('Cache-Control', 'no-store');
+      // An API client hears of an outage as an error whose `details` is this same report.
+      if (r.status !== 'ok') throw new ServiceUnavailableError('a dependency is down', body);
+      res.json(body);
+    },
+  );
+
   const spec = (summary: string) => ({
     summary,
     tags: ['system'],
@@ -48,19 +131,8 @@ export const healthRoutes: RouteModule = ({ deps, api }) => {
       503: { description: 'At least one dependency is down; `checks` says which', schema: HealthReportSchema },
     },
   });
-  api.get(
-    '/api/v1/health',
-    {
-      ...spec('Health of the gateway and its dependencies'),
-      responses: {
-        200: { description: 'Database, queue and storage all answer', schema: HealthReportSchema },
-        503: { description: 'At least one dependency is down; `details` is the report, naming which' },
-      },
-    },
-    report(checks, { asError: true }),
-  );
-  api.get('/health', spec('Same as /api/v1/health, for probes'), health);
-  api.get('/healthz', spec('Same as /api/v1/health'), health);
+  api.get('/health', spec('Health of the gateway’s dependencies, for probes'), health);
+  api.get('/healthz', spec('Same as /health'), health);
 
   // Readiness asks only what every request needs. The broker and storage are shared by all replicas: failing
   // readiness on them would take every replica out of the load balancer at once, although the API still answers

@@ -15,6 +15,7 @@ export const openapiRoutes: RouteModule = ({ deps, api }) => {
       version: '1',
       description: 'Batch image processing: submit images or image URLs, get them resized, compressed and converted.',
       serverUrl: publicUrl(deps.settings),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     }));
 
   api.get(
@@ -26,7 +27,10 @@ export const openapiRoutes: RouteModule = ({ deps, api }) => {
       // Tools read it as it is.
       envelope: false,
       responses: {
-        200: { description: 'OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } },
+        200: {
+          description: 'OpenAPI document',
+          content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+        },
       },
     },
     (_req, res) => {

@@ -1,6 +1,7 @@
 // One image, one call: runs as a one-image batch and waits a little for the result (batches/resize-job.ts).
+import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
-import { imageView } from '../batches/image-view';
+import { ImageView, OutputView, imageView } from '../batches/image-view';
 import { createResizeJob, imageDone, ResizeFields, waitForImages } from '../batches/resize-job';
 import { UnprocessableError } from '../errors';
 import type { RouteModule } from './route-module';
@@ -21,8 +22,20 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         files: { image: { description: 'The image (JPEG, PNG, WebP, AVIF, GIF or TIFF)', required: true } },
       },
       responses: {
-        200: { description: 'Done: `download_url` is ready' },
-        202: { description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`' },
+        200: {
+          description: 'Done: `download_url` is ready',
+          schema: z.object({
+            job_id: z.uuid(),
+            status: z.literal('completed'),
+            download_url: z.string().nullable(),
+            output: OutputView.nullable(),
+            analysis: ImageView.shape.analysis.optional().describe('When analyses were asked for'),
+          }),
+        },
+        202: {
+          description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`',
+          schema: z.object({ job_id: z.uuid(), status: z.literal('processing'), progress_url: z.string() }),
+        },
         422: { description: 'The image could not be processed; `error` says why' },
       },
     },

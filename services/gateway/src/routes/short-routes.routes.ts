@@ -51,7 +51,17 @@ export const shortRoutes: RouteModule = ({ deps, api }) => {
       access: 'user',
       multipart: csvUpload,
       responses: {
-        202: { description: 'Accepted', schema: Accepted },
+        202: {
+          description: 'Accepted',
+          schema: Accepted,
+          headers: {
+            Location: {
+              description: 'Its status',
+              required: true,
+              schema: { type: 'string', format: 'uri-reference' },
+            },
+          },
+        },
         400: { description: 'Not a CSV, no URL column, malformed (with its row), or a field is invalid' },
         413: { description: 'The file or its number of rows is over the limit' },
       },

@@ -1,12 +1,28 @@
 // System statistics for API clients: batches by status, images processed and success rate (the caller's; an
 // admin's: everyone's), and the depth of each job queue.
 import { z } from 'zod';
+import { RUNNING_BATCH_STATUSES } from '@pixmill/batch-state';
 import { authOf } from '../auth/auth-context';
 import { queueDepths } from '../admin/queue-status';
+import { jobStats } from '../system/job-stats';
 import { throughput } from '../system/throughput';
 import type { RouteModule } from './route-module';
 
+export const JobStatsSchema = z.object({
+  pending: z.number().int().describe('Images waiting for a worker'),
+  processing: z.number().int().describe('Images a worker is fetching or processing'),
+  completed: z.number().int().describe('Images processed'),
+  failed: z.number().int().describe('Images that failed'),
+  cancelled: z.number().int().describe('Images of cancelled batches, never processed'),
+});
+
 const Stats = z.object({
+  total_batches: z.number().int(),
+  active_batches: z.number().int().describe('Batches queued or processing'),
+  completed_batches: z.number().int(),
+  total_urls_processed: z.number().int().describe('Images processed (succeeded or failed), URL or upload'),
+  overall_success_rate: z.number().describe('Percent of the processed images that succeeded (0 when none)'),
+  queue_stats: JobStatsSchema,
   scope: z.enum(['own', 'all']),
   batches: z.object({ total: z.number().int(), by_status: z.record(z.string(), z.number().int()) }),
   images: z.object({
@@ -59,17 +75,27 @@ export const systemRoutes: RouteModule = ({ deps, api }) => {
     async (req, res) => {
       const auth = authOf(req);
       const where = auth.role === 'admin' ? {} : { ownerId: auth.userId };
-      const [byStatus, sums, queues] = await Promise.all([
+      const [byStatus, sums, queues, jobs] = await Promise.all([
         prisma.batch.groupBy({ by: ['status'], where, _count: { _all: true } }),
         prisma.batch.aggregate({
           where,
           _sum: { totalImages: true, processedImages: true, succeededImages: true, failedImages: true },
         }),
         queueDepths(transport),
+        jobStats(prisma, auth.role === 'admin' ? undefined : auth.userId),
       ]);
       const processed = sums._sum.processedImages ?? 0;
       const succeeded = sums._sum.succeededImages ?? 0;
+      const count = (statuses: readonly string[]) =>
+        byStatus.filter((g) => statuses.includes(g.status)).reduce((n, g) => n + g._count._all, 0);
+      const successRate = processed > 0 ? Math.round((succeeded / processed) * 10000) / 100 : null;
       res.set('Cache-Control', 'no-store').json({
+        total_batches: count(byStatus.map((g) => g.status)),
+        active_batches: count(RUNNING_BATCH_STATUSES),
+        completed_batches: count(['completed']),
+        total_urls_processed: processed,
+        overall_success_rate: successRate ?? 0,
+        queue_stats: jobs,
         scope: auth.role === 'admin' ? 'all' : 'own',
         batches: {
           total: byStatus.reduce((n, g) => n + g._count._all, 0),
@@ -80,11 +106,11 @@ export const systemRoutes: RouteModule = ({ deps, api }) => {
           processed,
           succeeded,
           failed: sums._sum.failedImages ?? 0,
-          success_rate: processed > 0 ? Math.round((succeeded / processed) * 10000) / 100 : null,
+          success_rate: successRate,
         },
         queues,
         generated_at: new Date().toISOString(),
-      });
+      } satisfies z.input<typeof Stats>);
     },
   );
 

@@ -5,11 +5,23 @@ import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { CHUNK_STATUSES, verifyResultsLink } from '@pixmill/batch-state';
 import { NotFoundError } from '../errors';
 import { sendResultsCsv } from '../batches/url-intake/results-csv';
-import { chunkView } from '../batches/url-intake/url-batch-view';
+import { ChunkView, chunkView, type ChunkImages } from '../batches/url-intake/url-batch-view';
 import type { RouteModule } from './route-module';
 
 const ResultsQuery = z.object({
   token: z.string().optional().describe('Signed link token (from a webhook), instead of credentials'),
+});
+
+const ChunkPage = z.object({
+  batch_id: z.uuid(),
+  chunks: z.array(ChunkView).describe('This page of chunks (seed 002 name; the same list as items)'),
+  total_chunks: z.number().int().describe('Chunks of the batch, whatever the status filter'),
+  chunk_size: z.number().int(),
+  page: z.number().int(),
+  per_page: z.number().int(),
+  total: z.number().int().describe('Chunks that match the status filter'),
+  by_status: z.partialRecord(z.enum(CHUNK_STATUSES), z.number().int()),
+  items: z.array(ChunkView),
 });
 
 const ChunksQuery = z.object({
@@ -31,7 +43,7 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
       params: BatchParams,
       query: ChunksQuery,
       responses: {
-        200: { description: 'A page of chunks, in input order' },
+        200: { description: 'A page of chunks, in input order', schema: ChunkPage },
         404: { description: 'No such batch of yours' },
       },
     },
@@ -45,19 +57,34 @@ export const urlBatchesRoutes: RouteModule = ({ deps, api }) => {
         prisma.chunk.groupBy({ by: ['status'], where: { batchId: batch.id }, _count: { _all: true } }),
       ]);
       const counts = await prisma.image.groupBy({
-        by: ['chunkId'],
+        by: ['chunkId', 'status'],
         where: { chunkId: { in: chunks.map((c) => c.id) } },
         _count: { _all: true },
+        _max: { processedAt: true },
       });
-      const imagesOf = new Map(counts.map((c) => [c.chunkId, c._count._all]));
+      const imagesOf = new Map<string | null, ChunkImages>();
+      for (const g of counts) {
+        const e = imagesOf.get(g.chunkId) ?? { images: 0, succeeded: 0, failed: 0, lastProcessedAt: null };
+        e.images += g._count._all;
+        if (g.status === 'succeeded') e.succeeded += g._count._all;
+        if (g.status === 'failed') e.failed += g._count._all;
+        const at = g._max.processedAt;
+        if (at && (!e.lastProcessedAt || at > e.lastProcessedAt)) e.lastProcessedAt = at;
+        imagesOf.set(g.chunkId, e);
+      }
+      const none: ChunkImages = { images: 0, succeeded: 0, failed: 0, lastProcessedAt: null };
+      const now = new Date();
+      const items = chunks.map((c) => chunkView(c, imagesOf.get(c.id) ?? none, now));
       res.json({
         batch_id: batch.id,
+        chunks: items,
+        total_chunks: byStatus.reduce((n, s) => n + s._count._all, 0),
         chunk_size: batch.chunkSize,
         page: q.page,
         per_page: q.per_page,
         total,
         by_status: Object.fromEntries(byStatus.map((s) => [s.status, s._count._all])),
-        items: chunks.map((c) => chunkView(c, imagesOf.get(c.id) ?? 0)),
+        items,
       });
     },
   );

@@ -19,6 +19,7 @@ import type { Role } from '../../src/auth/auth-context';
 import { issueToken } from '../../src/auth/jwt';
 import { hashPassword } from '../../src/auth/passwords';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
+import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
 
 /** 32+ bytes, fixed, so tests can also mint tokens of their own (see `signTestToken` in tokens.ts). */
 export const TEST_JWT_SECRET = 'pixmill-test-jwt-secret-0123456789abcdef';
@@ -50,7 +51,7 @@ export type TestGateway = {
 };
 
 export async function startGateway(o: StartGatewayOptions = {}): Promise<TestGateway> {
-  const settings: Settings = { ...loadSettings({}), LOG_LEVEL: 'silent', ...o.settings };
+  const settings: Settings = { ...loadSettings(responseCheckEnv()), LOG_LEVEL: 'silent', ...o.settings };
   const log = createLogger('gateway-test', settings.LOG_LEVEL);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {

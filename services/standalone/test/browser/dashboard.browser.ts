@@ -14,6 +14,7 @@ import { loadSettings } from '@pixmill/config';
 import { freePort } from '@pixmill/db/testing';
 import { findPhotos } from '../../../../bench/support/photos';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
+import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
 import { dataIn, errorIn } from '../../../gateway/test/support/envelope';
 import { checkPage, launchChromium } from './support/browser';
 
@@ -141,6 +142,7 @@ beforeAll(async () => {
       // Every test signs its users in again, all from one address: more than the default login budget a minute.
       LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
       FETCH_ALLOW_HOSTS: new URL(slow.url).host,
+      ...responseCheckEnv(),
     }),
     { quiet: true },
   );

@@ -2,6 +2,7 @@
 // `tsx services/standalone/src/main.ts`): only the environment given (plus PATH and HOME), output collected.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
 
 export const ROOT = path.resolve(__dirname, '../../../..');
 export const ALL_IN_ONE = 'services/standalone/src/main.ts';
@@ -24,7 +25,7 @@ export type PixmillProcess = {
 export function startProcess(entry: string, env: Record<string, string>, nodeArgs: string[] = []): PixmillProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, path.join(ROOT, entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...responseCheckEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

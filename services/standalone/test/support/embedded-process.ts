@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@pixmill/db/testing';
+import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
 import { readData } from '../../../gateway/test/support/envelope';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -43,6 +44,7 @@ export async function startEmbeddedProcess(o: { env?: Record<string, string>; ti
       PORT: String(port),
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      ...responseCheckEnv(),
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

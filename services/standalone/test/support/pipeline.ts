@@ -6,6 +6,7 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
+import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
 import { readData } from '../../../gateway/test/support/envelope';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password-1';
@@ -43,6 +44,7 @@ export async function startPipeline(extra: Record<string, string> = {}): Promise
     ADMIN_PASSWORD,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    ...responseCheckEnv(),
     ...extra,
   });
   const app = await startAllInOne(settings, { quiet: true });

@@ -30,6 +30,7 @@ export async function createUrlBatch(prisma: Pick<PrismaClient, '$transaction'>,
         seq: c.seq,
         firstRow: c.firstRow,
         rowCount: c.rowCount,
+        urlCount: c.urlCount,
       }));
       await tx.chunk.createMany({ data: chunks });
       if (b.autoStart)

@@ -1,7 +1,8 @@
 // How the API shows URL batches: the 202 answer of intake, chunks, and the short-form status of simpler clients.
 import { z } from 'zod';
+import { CHUNK_STATUSES } from '@pixmill/batch-state';
 import { BatchStatus, type Batch, type Chunk } from '@pixmill/db';
-import { batchProgress } from '../batch-view';
+import { batchProgress, CreatedBatchInfo, createdBatchInfo } from '../batch-view';
 import type { WebhookStatus } from '../webhook-status';
 import type { CsvIntakeResult } from './receive-csv';
 
@@ -17,6 +18,7 @@ export const CreatedUrlBatch = z.object({
   chunk_size: z.number().int(),
   created_at: z.iso.datetime(),
   webhook_secret: z.string().optional().describe('Signing secret of the webhooks of this batch; shown only here'),
+  batch_info: CreatedBatchInfo,
 });
 
 export function createdUrlBatch(b: Batch, intake: CsvIntakeResult): z.input<typeof CreatedUrlBatch> {
@@ -31,25 +33,78 @@ export function createdUrlBatch(b: Batch, intake: CsvIntakeResult): z.input<type
     total_chunks: intake.chunks.length,
     chunk_size: b.chunkSize,
     created_at: b.createdAt.toISOString(),
+    batch_info: createdBatchInfo(b, intake.chunks.length),
   };
 }
 
-export function chunkView(c: Chunk, images: number) {
-  const end = c.completedAt ?? (c.status === 'processing' ? new Date() : null);
+/** What a chunk's images have come to: counted per chunk in one grouped query (routes/url-batches.routes.ts). */
+export type ChunkImages = { images: number; succeeded: number; failed: number; lastProcessedAt: Date | null };
+
+export const ChunkView = z.object({
+  chunk_id: z.uuid(),
+  batch_id: z.uuid(),
+  chunk_number: z.number().int().describe('1-based position in the input (the same as seq)'),
+  seq: z.number().int(),
+  first_row: z.number().int(),
+  row_count: z.number().int(),
+  status: z
+    .enum(CHUNK_STATUSES)
+    .describe('Of fetching its URLs: `completed` once every URL is fetched and handed on to resizing'),
+  url_count: z.number().int().describe('URLs in its rows'),
+  processed_count: z.number().int().describe('Its images finished, succeeded or failed (a failed fetch included)'),
+  successful_count: z.number().int(),
+  failed_count: z.number().int(),
+  progress_percentage: z.number().describe('processed_count of url_count, in percent, one decimal'),
+  images: z.number().int().describe('Image rows made so far (once its worker has started it)'),
+  fetched: z.number().int(),
+  failed: z.number().int().describe('URLs that could not be fetched'),
+  worker: z.string().nullable(),
+  worker_id: z.string().nullable().describe('The same as worker (seed 002 name)'),
+  created_at: z.iso.datetime(),
+  queued_at: z.iso.datetime().describe('The same as created_at (seed 002 name)'),
+  started_at: z.iso.datetime().nullable(),
+  completed_at: z.iso.datetime().nullable(),
+  processing_time_seconds: z
+    .number()
+    .nullable()
+    .describe('From its start to its last image finished (or now, while it runs); null before it starts'),
+  duration_ms: z.number().int().nullable().describe('How long fetching its URLs took (so far)'),
+});
+
+export function chunkView(c: Chunk, img: ChunkImages, now = new Date()): z.output<typeof ChunkView> {
+  const end = c.completedAt ?? (c.status === 'processing' ? now : null);
+  const processed = img.succeeded + img.failed;
+  const done = processed >= c.urlCount;
+  // The chunk's work ends when its last image is processed, which is after its URLs are fetched.
+  const lastEnd = done
+    ? Math.max(end?.getTime() ?? 0, img.lastProcessedAt?.getTime() ?? 0)
+    : c.startedAt
+      ? now.getTime()
+      : 0;
   return {
     chunk_id: c.id,
+    batch_id: c.batchId,
+    chunk_number: c.seq,
     seq: c.seq,
     first_row: c.firstRow,
     row_count: c.rowCount,
     status: c.status,
-    /** Image rows exist once the chunk's worker has started it. */
-    images: images,
+    url_count: c.urlCount,
+    processed_count: processed,
+    successful_count: img.succeeded,
+    failed_count: img.failed,
+    progress_percentage: c.urlCount > 0 ? Math.min(100, Math.round((processed / c.urlCount) * 1000) / 10) : 100,
+    images: img.images,
     fetched: c.fetched,
     failed: c.failed,
     worker: c.worker,
+    worker_id: c.worker,
     created_at: c.createdAt.toISOString(),
+    queued_at: c.createdAt.toISOString(),
     started_at: c.startedAt?.toISOString() ?? null,
     completed_at: c.completedAt?.toISOString() ?? null,
+    processing_time_seconds:
+      c.startedAt && lastEnd ? Math.max(0, Math.round((lastEnd - c.startedAt.getTime()) / 100) / 10) : null,
     duration_ms: c.startedAt && end ? Math.max(0, end.getTime() - c.startedAt.getTime()) : null,
   };
 }

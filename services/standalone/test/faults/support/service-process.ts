@@ -2,6 +2,7 @@
 // configured only by environment, with its output kept for waiting on log lines and for failure messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { responseCheckEnv } from '../../../../../infra/jest/response-check-env';
 
 export const ROOT = path.resolve(__dirname, '../../../../..');
 
@@ -41,7 +42,11 @@ export function startServiceProcess(
 ): ServiceProcess {
   const node = [process.execPath, '--import', 'tsx', path.join(ROOT, `services/${service}/src/main.ts`)];
   const [cmd, ...args] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...node] : node;
-  const child = spawn(cmd!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, args, {
+    cwd: ROOT,
+    env: { ...responseCheckEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const counts = new Map<string, number>();
   const listeners = new Set<(entry: Record<string, unknown>) => void>();
