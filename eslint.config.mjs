@@ -1,5 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import {
+  boundariesPlugin,
+  OUTBOX_OWNER,
+  outboxWrites,
+  STATUS_OWNER,
+  statusWrites,
+} from './infra/eslint/boundaries.mjs';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/generated/**', 'data/**', 'bench/results/**', '**/dist/**'] },
@@ -13,6 +20,18 @@ export default tseslint.config(
       'no-template-curly-in-string': 'error',
     },
   },
+  {
+    plugins: { pixmill: boundariesPlugin },
+    rules: {
+      'pixmill/no-cross-package-relative-import': 'error',
+      'no-restricted-syntax': ['error', ...outboxWrites, ...statusWrites],
+    },
+  },
+  // One owner for each write (no-restricted-syntax is replaced, not merged, by a later block). Tests may put rows in
+  // a state to start from; they still write no outbox rows by hand.
+  { files: ['**/test/**'], rules: { 'no-restricted-syntax': ['error', ...outboxWrites] } },
+  { files: [OUTBOX_OWNER], rules: { 'no-restricted-syntax': ['error', ...statusWrites] } },
+  { files: [STATUS_OWNER], rules: { 'no-restricted-syntax': ['error', ...outboxWrites] } },
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {

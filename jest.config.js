@@ -19,7 +19,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/infra/jest/loopback-only.ts'],
   // Every answer a gateway gives in the run is checked against its OpenAPI document; a mismatch fails the run.
-  reporters: ['default', '<rootDir>/infra/jest/response-check.reporter.js'],
+  reporters: ['default', '<rootDir>/services/gateway/test/support/response-check.reporter.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -7,8 +7,8 @@ import os from 'node:os';
 import { FaceEngine, OcrEngine, runCheapAnalyses, runSlowAnalyses } from '@pixmill/analysis';
 import { cheapAnalysisKinds } from '@pixmill/contracts';
 import { parseRecipe, processImage, type Recipe } from '@pixmill/imaging';
-import { astronaut, photoWithContact } from '../packages/analysis/test/support/test-images';
-import { findPhotos } from './support/photos';
+import { astronaut, photoWithContact } from '@pixmill/analysis/testing';
+import { findPhotos } from '@pixmill/imaging/testing';
 
 const PHOTOS = 12;
 const ROUNDS = 3;

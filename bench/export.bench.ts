@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
-import { countExportRows } from '../services/gateway/test/support/count-export-rows';
+import { countExportRows } from '@pixmill/gateway/testing';
 import { deployedEntry } from './support/bundles';
 import { cpuSeconds } from './support/proc-stats';
 import { login } from './support/login';

@@ -28,7 +28,7 @@ import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
 import { BENCH_RECIPES, benchRecipeNames, type BenchRecipeName } from './support/bench-recipes';
 import { startDeployed } from './support/bundles';
 import { login } from './support/login';
-import { findPhotos } from './support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import {
   cpuSeconds,
   peakRssMb,
@@ -43,7 +43,7 @@ import {
 } from './support/proc-stats';
 import { ROOT, startService, waitForHttp, type ServiceProcess } from './support/processes';
 import { benchServiceEnv } from './support/service-env';
-import { dataIn, readData } from '../services/gateway/test/support/envelope';
+import { dataIn, readData } from '@pixmill/gateway/testing';
 
 const IMAGES = 52;
 const CONCURRENCY = 2; // one image per core: more adds nothing but memory (TOOLCHAIN.md)

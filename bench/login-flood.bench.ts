@@ -11,9 +11,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { freePort } from '@pixmill/db/testing';
 import { login } from './support/login';
-import { findPhotos } from './support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import { startService, waitForHttp } from './support/processes';
-import { readData } from '../services/gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const BATCHES = 3;
 const PER_BATCH = 8;

@@ -23,7 +23,7 @@ import { startDeployed } from './support/bundles';
 import { login } from './support/login';
 import { startService, waitForHttp, type ServiceProcess } from './support/processes';
 import { benchServiceEnv } from './support/service-env';
-import { readData } from '../services/gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const CLIENTS = 50;
 const IMAGES_PER_BATCH = 3;

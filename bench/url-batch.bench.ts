@@ -10,13 +10,13 @@ import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/tes
 import { defaultRecipe, processImage } from '@pixmill/imaging';
 import { startS3rverProcess } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix } from '@pixmill/queue/testing';
-import { findPhotos } from './support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import { cpuSeconds, serverCpuSeconds } from './support/proc-stats';
 import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
-import { readData } from '../services/gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const URL_COUNT = 10_000;
 const INTAKE_ROWS = 100_000;

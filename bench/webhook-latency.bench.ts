@@ -11,7 +11,7 @@ import { login } from './support/login';
 import { waitForHttp } from './support/processes';
 import { startDeployed } from './support/bundles';
 import { benchServiceEnv } from './support/service-env';
-import { readData } from '../services/gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const BATCHES = 20;
 

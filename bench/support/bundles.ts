@@ -1,7 +1,7 @@
 // Benchmarks run the services as deployed: each from its bundle (infra/build/bundle.mjs), with plain node.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { DEPLOYED_NODE_OPTIONS } from '../../packages/deploy-checks/src/node-options';
+import { DEPLOYED_NODE_OPTIONS } from '@pixmill/deploy-checks/node-options';
 import { ROOT, startService, type ServiceProcess } from './processes';
 
 export type DeployedService = 'gateway' | 'ingest' | 'resize' | 'notifier';

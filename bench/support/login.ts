@@ -1,5 +1,5 @@
 // Logging in to a gateway a benchmark started: the Authorization header of the user's bearer token.
-import { readData } from '../../services/gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 export async function login(base: string, username: string, password: string): Promise<Record<string, string>> {
   const res = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',

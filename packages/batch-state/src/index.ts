@@ -8,3 +8,4 @@ export * from './finish-analysis';
 export * from './status-sets';
 export * from './chunk-transitions';
 export * from './create-clone';
+export * from './image-lifecycle';

@@ -2,7 +2,7 @@
 import { createRegistry, pipelineMetrics, type Registry } from '@pixmill/observability';
 import { instrumentTransport, registerOutboxMetrics } from '@pixmill/runtime';
 import type { Transport } from '@pixmill/queue';
-import { httpMetrics } from '../../../services/gateway/src/http/metrics.middleware';
+import { httpMetrics } from '@pixmill/gateway/testing';
 import { readRepoFile } from '../src';
 
 type Panel = { type: string; title: string; targets?: { expr: string }[]; datasource?: { uid: string } };

@@ -72,3 +72,6 @@ export function legacyOpenSslEnabled(): boolean {
     return false;
   }
 }
+
+/** Signs a local download link as the store does, for tests that forge or replay one. */
+export { signDownload } from './download-signature';

@@ -10,7 +10,7 @@ import type { ResponseMismatch } from '../src/openapi/response-check';
 import { startGateway, type TestGateway } from './support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Reporter = require('../../../infra/jest/response-check.reporter.js') as {
+const Reporter = require('./support/response-check.reporter.js') as {
   new (): { onRunComplete(): void; getLastError(): Error | undefined };
   readMismatches(dir: string): ResponseMismatch[];
 };

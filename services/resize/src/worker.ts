@@ -1,4 +1,5 @@
 import { FaceEngine } from '@pixmill/analysis/faces';
+import { imageLifecycle } from '@pixmill/batch-state';
 import { pipelineMetrics } from '@pixmill/observability';
 import type { Clients } from '@pixmill/runtime';
 import { makeResizeImageHandler } from './handlers/resize-image.handler';
@@ -7,7 +8,7 @@ export async function startResizeWorker(c: Clients): Promise<{ stop(): Promise<v
   let faces: FaceEngine | undefined;
   const handler = makeResizeImageHandler({
     faces: () => (faces ??= new FaceEngine()),
-    prisma: c.prisma,
+    images: imageLifecycle(c.prisma),
     store: c.store,
     log: c.log,
     settings: c.settings,

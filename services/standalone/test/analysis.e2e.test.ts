@@ -11,10 +11,10 @@ import {
   photoWithContact,
   recompressed,
   sharpPhoto,
-} from '../../../packages/analysis/test/support/test-images';
+} from '@pixmill/analysis/testing';
 import { startEmbeddedProcess, type EmbeddedProcess } from './support/embedded-process';
 import { startPipeline, type Pipeline } from './support/pipeline';
-import { dataOf, errorOf } from '../../gateway/test/support/envelope';
+import { dataOf, errorOf } from '@pixmill/gateway/testing';
 
 type Auth = { Authorization: string };
 type Target = { base: string; auth: Auth; close: () => Promise<unknown> };

@@ -3,7 +3,7 @@
 // exports of a real batch parse back.
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
-import { dataOf, readData } from '../../gateway/test/support/envelope';
+import { dataOf, readData } from '@pixmill/gateway/testing';
 
 type Auth = { Authorization: string };
 type ImageItem = { id: string; status: string; processed_at: string | null; error: { code: string } | null };

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { enqueue } from '@pixmill/queue';
 import { photo, pngBomb, sidewaysJpeg, truncatedJpeg } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
-import { dataOf, errorOf, readData, readError } from '../../gateway/test/support/envelope';
+import { dataOf, errorOf, readData, readError } from '@pixmill/gateway/testing';
 
 type Auth = { Authorization: string };
 type ImageItem = {

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@pixmill/db/testing';
-import { startReceiver, type Receiver } from '../../notifier/test/support/webhook-receiver';
+import { startReceiver, type Receiver } from '@pixmill/notifier/testing';
 import { ALL_IN_ONE, startProcess, type PixmillProcess } from './support/child-process';
 import { photo } from './support/images';
-import { readData } from '../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 jest.setTimeout(180_000);
 

@@ -2,10 +2,10 @@
 // through the in-process pipeline, then the ZIP read back with a strict reader and each entry checked with sharp.
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
-import { landscape, sharpPhoto } from '../../../packages/analysis/test/support/test-images';
+import { landscape, sharpPhoto } from '@pixmill/analysis/testing';
 import { startEmbeddedProcess, type EmbeddedProcess } from './support/embedded-process';
 import { unzip } from './support/unzip';
-import { readData, readError } from '../../gateway/test/support/envelope';
+import { readData, readError } from '@pixmill/gateway/testing';
 
 type Auth = { Authorization: string };
 type Output = { variant: string; format: string; width: number; height: number; bytes: number };

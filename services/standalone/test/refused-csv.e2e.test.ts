@@ -3,7 +3,7 @@
 // the row or the reason, through both the batch route and the short form, and the same process (same PID) goes on
 // answering, with nothing of the refused files left in storage.
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
-import { readError } from '../../gateway/test/support/envelope';
+import { readError } from '@pixmill/gateway/testing';
 
 const MAX_CSV_BYTES = 64 * 1024;
 const MAX_CSV_ROWS = 20;

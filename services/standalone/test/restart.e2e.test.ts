@@ -4,7 +4,7 @@ import { createPrisma } from '@pixmill/db';
 import { startAllInOne } from '../src/all-in-one';
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
-import { readData } from '../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const IMAGES = 12;
 

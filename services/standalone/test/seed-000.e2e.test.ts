@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { photo, truncatedJpeg } from './support/images';
 import { curlForm, errorOf, ISO, notAnImage, until, UUID, type Part } from './support/seed-requests';
-import { readData } from '../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 
 type Auth = { Authorization: string };
@@ -246,6 +246,28 @@ describe.each(CONFIGURATIONS)('seed 000 on the %s configuration', (config) => {
         // Carol's batch is not Alice's: the JSON 404, not the page.
         expect(await errorOf(res)).toMatchObject({ status: 404 });
       }
+    });
+
+    it('answers a form post asking for HTML with a redirect: to the batch page, or to sign in first', async () => {
+      const form = async () => curlForm([await jpg('html.jpg')]);
+      const res = await p.api('/upload', {
+        method: 'POST',
+        auth: alice,
+        headers: { Accept: HTML },
+        body: await form(),
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(303);
+      const id = /^\/batch\/([0-9a-f-]{36})$/.exec(res.headers.get('location') ?? '')![1]!;
+      expect(await getJson<Batch>(`/batch/${id}`)).toMatchObject({ batch_id: id, total_images: 1 });
+      const anon = await p.api('/upload', {
+        method: 'POST',
+        headers: { Accept: HTML },
+        body: await form(),
+        redirect: 'manual',
+      });
+      expect(anon.status).toBe(303);
+      expect(anon.headers.get('location')).toBe('/signin?next=%2Fnew');
     });
 
     it("shows a page's 404 for a batch that is not the browser's", async () => {

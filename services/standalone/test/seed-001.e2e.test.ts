@@ -103,6 +103,21 @@ describe.each(CONFIGURATIONS)('seed 001 on the %s configuration', (config) => {
       expect(await errorOf(both)).toMatchObject({ status: 400, code: 'conflicting_fields' });
     });
 
+    it('compresses by quality', async () => {
+      const sizes = [];
+      for (const quality of ['30', '90']) {
+        const res = await curl('/api/resize', [
+          ['image', jpg('my.jpg')],
+          ['width', '400'],
+          ['quality', quality],
+          ['wait', '30'],
+        ]);
+        expect(res.status).toBe(200);
+        sizes.push((await imageAt(((await res.json()) as { download_url: string }).download_url)).bytes);
+      }
+      expect(sizes[0]).toBeLessThan(sizes[1]! * 0.7);
+    });
+
     it('fits within width and height, or fills them with fit=cover', async () => {
       for (const [fit, size] of [
         [[], [300, 200]],
@@ -197,18 +212,21 @@ describe.each(CONFIGURATIONS)('seed 001 on the %s configuration', (config) => {
       expect(await finished(body.batch_job_id)).toMatchObject({ kind: 'batch', status: 'completed' });
     });
 
-    it('reports a failed image by its error and the others by their download_url', async () => {
+    it('reports a failed image by its error and the others by their download_url, each within max_size', async () => {
       const res = await curl('/api/batch', [
         ['images[]', jpg('good.jpg')],
         ['images[]', jpg('cut.jpg', await truncatedJpeg())],
         ['width', '200'],
+        ['max_size', '8000'],
         ['wait', '30'],
       ]);
       expect(res.status).toBe(200);
       const b = (await res.json()) as typeof body;
       const [good, cut] = b.image_jobs;
       expect(good).toMatchObject({ status: 'completed', error: null, error_code: null, progress: 100 });
-      expect((await imageAt(good!.download_url!)).width).toBe(200);
+      const out = await imageAt(good!.download_url!);
+      expect(out.width).toBe(200);
+      expect(out.bytes).toBeLessThanOrEqual(8000);
       expect(cut).toMatchObject({ status: 'failed', download_url: null, progress: 100 });
       expect(cut!.error).toEqual(expect.any(String));
       expect(cut!.error_code).toEqual(expect.any(String));

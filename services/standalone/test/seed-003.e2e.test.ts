@@ -4,7 +4,7 @@
 // receiver, signed in `X-Webhook-Signature` → `GET /api/download/{request_id}` answers the output CSV. Every field
 // the document shows is checked, under its name, with its documented values.
 import sharp from 'sharp';
-import { startReceiver, verifyHmac, type Receiver } from '../../notifier/test/support/webhook-receiver';
+import { startReceiver, verifyHmac, type Receiver } from '@pixmill/notifier/testing';
 import { parseCsv } from './support/csv';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 import { startUrlServer, type UrlServer } from './support/url-server';

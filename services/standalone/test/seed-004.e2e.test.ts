@@ -4,9 +4,9 @@
 // `csvFile` with no webhook of its own → poll `GET /api/status/:requestId` → the completion webhook reaches the
 // account's loopback receiver → the output CSV. Every documented field, error message and status code is checked.
 import sharp from 'sharp';
-import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '../../notifier/test/support/webhook-receiver';
+import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '@pixmill/notifier/testing';
 import { parseCsv } from './support/csv';
-import { readData } from '../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 import { startUrlServer, type UrlServer } from './support/url-server';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { startEmbeddedProcess } from './support/embedded-process';
-import { readData } from '../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 /** Local addresses of the TCP sockets listening on `port`, from the kernel's table (no traffic sent). */
 function listenersOn(port: number): string[] {

@@ -7,7 +7,7 @@ import { enqueue } from '@pixmill/queue';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 import { startTrap } from '@pixmill/safe-fetch/testing';
 import { startUrlServer, type UrlServer } from './support/url-server';
-import { dataOf, readData } from '../../gateway/test/support/envelope';
+import { dataOf, readData } from '@pixmill/gateway/testing';
 
 type Auth = { Authorization: string };
 type ImageItem = {

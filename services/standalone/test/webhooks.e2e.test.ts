@@ -1,10 +1,10 @@
 // Webhooks end to end: upload a batch with webhook_url → images resized → the batch ends and writes its event →
 // outbox → RabbitMQ → notifier → a local receiver that verifies the signatures; the delivery log through the API.
 import { verifyResultsLink } from '@pixmill/batch-state';
-import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '../../notifier/test/support/webhook-receiver';
+import { startReceiver, verifyHmac, verifyStandard, type Receiver } from '@pixmill/notifier/testing';
 import { photo } from './support/images';
 import { startPipeline, type Pipeline } from './support/pipeline';
-import { dataOf, errorOf, readData } from '../../gateway/test/support/envelope';
+import { dataOf, errorOf, readData } from '@pixmill/gateway/testing';
 
 type Auth = { Authorization: string };
 type Delivery = {

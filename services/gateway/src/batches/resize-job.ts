@@ -43,6 +43,16 @@ export const ResizeFields = z.object({
 });
 export type ResizeOptions = z.output<typeof ResizeFields>;
 
+/** An output as resize answers show it (batches/image-view.ts `outputs[]`). */
+export const ResizedOutput = z.object({
+  variant: z.string(),
+  format: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+  download_url: z.string().describe('A presigned URL of the resized image'),
+});
+
 /** The one output variant every image of a resize job gets. */
 export const RESIZED_VARIANT = 'resized';
 

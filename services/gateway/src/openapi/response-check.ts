@@ -1,7 +1,7 @@
 // Test runs only (setting RESPONSE_CHECK_DIR): every answer the gateway sends is held against what its own OpenAPI
 // document declares for the operation it answered: the status, the media type, a JSON body's schema, and the headers
 // clients act on (Location, ETag, Retry-After, RateLimit, X-Polling-Interval). Each difference is appended as one JSON
-// line to a file of this process in that folder; the test run's reporter (infra/jest/response-check.reporter.js)
+// line to a file of this process in that folder; the test run's reporter (services/gateway/test/support/response-check.reporter.js)
 // fails the run on any. Answers to paths no route takes are held against the shared error schema.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';

@@ -8,7 +8,14 @@ import type { Image, Output } from '@pixmill/db';
 import { authOf, type AuthContext } from '../auth/auth-context';
 import { batchProgress } from '../batches/batch-view';
 import { imageView } from '../batches/image-view';
-import { createResizeJob, imageDone, ResizeFields, waitForImages, type ResizeOptions } from '../batches/resize-job';
+import {
+  createResizeJob,
+  imageDone,
+  ResizedOutput,
+  ResizeFields,
+  waitForImages,
+  type ResizeOptions,
+} from '../batches/resize-job';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors';
 import type { RouteModule } from './route-module';
 
@@ -36,22 +43,13 @@ function resizeOptions(f: z.output<typeof Seed001Fields>): ResizeOptions {
 const JOB_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
 type JobStatus = (typeof JOB_STATUSES)[number];
 
-const Output = z.object({
-  variant: z.string(),
-  format: z.string(),
-  width: z.number().int(),
-  height: z.number().int(),
-  bytes: z.number().int(),
-  download_url: z.string(),
-});
-
 const ImageJob = z.object({
   job_id: z.uuid().describe('The image job: poll `GET /api/progress/{job_id}`'),
   original_name: z.string().nullable(),
   status: z.enum(JOB_STATUSES),
   progress: z.number().min(0).max(100),
   download_url: z.string().nullable().describe('The resized image (a presigned URL), once completed'),
-  output: Output.nullable(),
+  output: ResizedOutput.nullable(),
   error: z.string().nullable().describe('Why the image failed, once failed'),
   error_code: z.string().nullable(),
   progress_url: z.string(),

@@ -19,7 +19,7 @@ import type { Role } from '../../src/auth/auth-context';
 import { issueToken } from '../../src/auth/jwt';
 import { hashPassword } from '../../src/auth/passwords';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
-import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
+import { responseCheckEnv } from './response-check-env';
 
 /** 32+ bytes, fixed, so tests can also mint tokens of their own (see `signTestToken` in tokens.ts). */
 export const TEST_JWT_SECRET = 'pixmill-test-jwt-secret-0123456789abcdef';

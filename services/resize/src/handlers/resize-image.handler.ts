@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pLimit, { type Limit } from 'p-limit';
 import { runCheapAnalyses } from '@pixmill/analysis/cheap';
 import { detectFaces, type FaceEngine } from '@pixmill/analysis/faces';
-import { claimImage, finishImage, type ImageOutcome } from '@pixmill/batch-state';
+import type { ImageLifecycle, ImageOutcome } from '@pixmill/batch-state';
 import type { Settings } from '@pixmill/config';
 import {
   AnalysisRequest,
@@ -15,14 +15,14 @@ import {
   type ResizeImageJob,
   type SlowAnalysisKind,
 } from '@pixmill/contracts';
-import type { PrismaClient } from '@pixmill/db';
 import { ImageError, parseRecipe, processImage, type Recipe } from '@pixmill/imaging';
 import type { Logger, PipelineMetrics } from '@pixmill/observability';
 import type { JobContext } from '@pixmill/queue';
 import { ObjectNotFoundError, ObjectTooLargeError, readObject, type ObjectStore } from '@pixmill/storage';
 
 export type ResizeDeps = {
-  prisma: Pick<PrismaClient, '$queryRaw'>;
+  /** Claims and finishes images (`imageLifecycle(prisma)`). */
+  images: ImageLifecycle;
   store: Pick<ObjectStore, 'get' | 'put'>;
   log: Logger;
   settings: Pick<
@@ -182,13 +182,13 @@ async function render(
 async function handle(d: ResizeDeps, slots: Slots, job: ResizeImageJob, ctx: JobContext): Promise<void> {
   const log = d.log.child({ batchId: job.batchId, imageId: job.imageId, attempt: ctx.attempt });
   const m = d.metrics;
-  const claim = await m.time('db', () => claimImage(d.prisma, job.batchId, job.imageId));
+  const claim = await m.time('db', () => d.images.claim(job.batchId, job.imageId));
   if (!claim.claimed) {
     log.debug({ reason: claim.reason }, 'image not taken');
     return;
   }
   const finish = async (outcome: ImageOutcome) => {
-    const result = await m.time('db', () => finishImage(d.prisma, job.batchId, job.imageId, outcome));
+    const result = await m.time('db', () => d.images.finish(job.batchId, job.imageId, outcome));
     // Counted once: a redelivered message whose image already ended changes (and counts) nothing.
     if (result.counted) m.image(outcome.status === 'failed' ? { status: 'failed', code: outcome.code } : outcome);
     if (outcome.status === 'failed') log.info({ code: outcome.code, reason: outcome.message }, 'image failed');

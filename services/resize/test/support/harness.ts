@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { createTestDatabase, freePort, type TestDatabase } from '@pixmill/db/testing';
 import { parseRecipe } from '@pixmill/imaging';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
-import { createUploadBatch } from '../../../gateway/src/batches/create-batch';
+import { createUploadBatch } from '@pixmill/gateway/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
 
 const SERVICE_DIR = path.resolve(__dirname, '../..');

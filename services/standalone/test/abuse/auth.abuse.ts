@@ -1,10 +1,10 @@
 // Forged, stale and stolen credentials, and password guessing: every one is a 401 (or 429 for guessing) JSON error.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { JWT_AUDIENCE, JWT_ISSUER } from '../../../gateway/src/auth/jwt';
+import { JWT_AUDIENCE, JWT_ISSUER } from '@pixmill/gateway/testing';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const fromGateway = createRequire(require.resolve('@pixmill/gateway/package.json'));
 // jsonwebtoken is the gateway's dependency, not this package's: borrowed, with the one call used here typed.

@@ -7,7 +7,7 @@ import { parseCsv } from '../support/csv';
 import { startUrlServer, type UrlServer } from '../support/url-server';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const fromGateway = createRequire(require.resolve('@pixmill/gateway/package.json'));
 // exceljs is the gateway's dependency, not this package's: borrowed, with the few calls used here typed.

@@ -3,12 +3,12 @@
 // go through the gateway's own signed /files/ route.
 import { gzipSync } from 'node:zlib';
 import { deriveDownloadSecret } from '@pixmill/runtime';
-import { signDownload } from '../../../../packages/storage/src/download-signature';
+import { signDownload } from '@pixmill/storage/testing';
 import { photo } from '../support/images';
 import { errorOf, jsonError } from './support/cases';
 import { rawRequest, startAbuse, type Abuse, type Auth, type RawAnswer } from './support/harness';
 import { freePort } from '@pixmill/db/testing';
-import { dataIn, readData } from '../../../gateway/test/support/envelope';
+import { dataIn, readData } from '@pixmill/gateway/testing';
 
 let a: Abuse;
 let alice: Auth;

@@ -19,7 +19,7 @@ import {
   svgReferencing,
   truncatedPng,
 } from './support/payloads';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const MAX_FILES = 5;
 

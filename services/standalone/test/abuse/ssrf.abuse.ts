@@ -5,7 +5,7 @@ import { startTrap } from '@pixmill/safe-fetch/testing';
 import { startUrlServer, type UrlServer } from '../support/url-server';
 import { startAbuse, type Abuse, type Auth, type ImageItem } from './support/harness';
 import { stubDns, stubLookups, trippedConnections } from './support/net-guard';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 let a: Abuse;
 let srv: UrlServer;

@@ -2,17 +2,11 @@
 // equals the router stack), called by another user with the victim's ids. Each answers 404 or 403 and changes
 // nothing. A new route is walked without anyone listing it; only routes that are public or act on the caller's own
 // things are exempt, each with its reason, and an exemption for a route that no longer exists fails the suite.
-import {
-  routesOf,
-  TENANCY_EXEMPT,
-  tenancyWalk,
-  type OpenApiDoc,
-  type WalkStep,
-} from '../../../gateway/test/support/tenancy-walk';
+import { routesOf, TENANCY_EXEMPT, tenancyWalk, type OpenApiDoc, type WalkStep } from '@pixmill/gateway/testing';
 import { photo } from '../support/images';
 import { jsonError } from './support/cases';
 import { startAbuse, type Abuse, type Auth } from './support/harness';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 let a: Abuse;
 let victim: Auth;

@@ -5,7 +5,7 @@ import { startTrap } from '@pixmill/safe-fetch/testing';
 import { startUrlServer, type UrlServer } from '../support/url-server';
 import { startAbuse, waitFor, type Abuse, type Auth } from './support/harness';
 import { stubDns, trippedConnections } from './support/net-guard';
-import { readData, readError } from '../../../gateway/test/support/envelope';
+import { readData, readError } from '@pixmill/gateway/testing';
 
 let a: Abuse;
 let srv: UrlServer;

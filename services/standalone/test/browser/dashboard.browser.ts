@@ -12,10 +12,10 @@ import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadSettings } from '@pixmill/config';
 import { freePort } from '@pixmill/db/testing';
-import { findPhotos } from '../../../../bench/support/photos';
+import { findPhotos } from '@pixmill/imaging/testing';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
-import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
-import { dataIn, errorIn } from '../../../gateway/test/support/envelope';
+import { responseCheckEnv } from '@pixmill/gateway/testing';
+import { dataIn, errorIn } from '@pixmill/gateway/testing';
 import { checkPage, launchChromium } from './support/browser';
 
 const ADMIN_PASSWORD = 'browser-admin-password-1';

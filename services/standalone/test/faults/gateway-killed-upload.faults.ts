@@ -18,7 +18,7 @@ import {
   type SubmittedBatch,
 } from './support/fault-batches';
 import { listObjects } from './support/s3-listing';
-import { ABANDONED_AFTER_MS, removeAbandonedUploads } from '../../../gateway/src/batches/upload-intent';
+import { ABANDONED_AFTER_MS, removeAbandonedUploads } from '@pixmill/gateway/testing';
 import { expectNothingLost, finishScenario, sleep, until } from './support/scenario';
 
 let stack: FaultStack | undefined;

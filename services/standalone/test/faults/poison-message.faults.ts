@@ -11,7 +11,7 @@ import { submitUploadBatch, submitUrlBatch, type SubmittedBatch } from './suppor
 import { peekDeadLetters } from './support/dead-letters';
 import { expectNothingLost, finishScenario, until } from './support/scenario';
 import { checkBatch, firstImageEndedAfter, waitForQuiet } from './support/verify';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const MAX_ATTEMPTS = 5;
 

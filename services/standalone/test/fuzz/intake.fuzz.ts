@@ -7,7 +7,7 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { isSuccessBody } from '../../../gateway/test/support/envelope';
+import { isSuccessBody } from '@pixmill/gateway/testing';
 import { errorOf } from '../abuse/support/cases';
 import { installNetGuard } from '../abuse/support/net-guard';
 import { abuseConfig, startTarget, type Target } from '../support/target';

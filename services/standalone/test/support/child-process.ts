@@ -2,7 +2,7 @@
 // `tsx services/standalone/src/main.ts`): only the environment given (plus PATH and HOME), output collected.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
+import { responseCheckEnv } from '@pixmill/gateway/testing';
 
 export const ROOT = path.resolve(__dirname, '../../../..');
 export const ALL_IN_ONE = 'services/standalone/src/main.ts';

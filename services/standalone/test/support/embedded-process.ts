@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@pixmill/db/testing';
-import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
-import { readData } from '../../../gateway/test/support/envelope';
+import { responseCheckEnv } from '@pixmill/gateway/testing';
+import { readData } from '@pixmill/gateway/testing';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 

@@ -6,8 +6,8 @@ import { createTestDatabase } from '@pixmill/db/testing';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { startAllInOne, type AllInOne } from '../../src/all-in-one';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
-import { responseCheckEnv } from '../../../../infra/jest/response-check-env';
-import { readData } from '../../../gateway/test/support/envelope';
+import { responseCheckEnv } from '@pixmill/gateway/testing';
+import { readData } from '@pixmill/gateway/testing';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password-1';
 

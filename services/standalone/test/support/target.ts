@@ -18,7 +18,7 @@ import { createStoreFromSettings, deriveDownloadSecret } from '@pixmill/runtime'
 import type { ObjectStore } from '@pixmill/storage';
 import { startTestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
-import { readData } from '../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 import { ALL_IN_ONE, startProcess, type PixmillProcess } from './child-process';
 import { GUARD_DIR_ENV, guardDir } from '../abuse/support/net-guard';
 

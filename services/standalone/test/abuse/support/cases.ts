@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isErrorBody } from '../../../../gateway/test/support/envelope';
+import { isErrorBody } from '@pixmill/gateway/testing';
 
 export type CaseRow = {
   /** embedded (pnpm start with nothing configured) or services (PostgreSQL + RabbitMQ + S3). */

@@ -3,7 +3,7 @@
 // needs — a health and PID probe, users, uploads, raw HTTP for request targets that fetch() would normalise.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { readData } from '../../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 import { category, type Category } from './cases';
 import { installNetGuard } from './net-guard';
 import { abuseConfig, startTarget, type Target } from '../../support/target';

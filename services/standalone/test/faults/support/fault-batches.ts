@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { photo, truncatedJpeg } from '../../support/images';
 import type { FaultStack } from './fault-stack';
-import { dataIn } from '../../../../gateway/test/support/envelope';
+import { dataIn } from '@pixmill/gateway/testing';
 
 /** Where batches are submitted: a gateway (`api`), with the receiver and image server the batches name. */
 export type Submitter = Pick<FaultStack, 'api' | 'receiver' | 'images'>;

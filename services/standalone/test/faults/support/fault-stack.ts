@@ -6,11 +6,11 @@ import { createPrisma, type PrismaClient } from '@pixmill/db';
 import { createTestDatabase, freePort } from '@pixmill/db/testing';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
 import { deleteQueuesWithPrefix, testAmqpUrl } from '@pixmill/queue/testing';
-import { startReceiver, type Receiver } from '../../../../notifier/test/support/webhook-receiver';
+import { startReceiver, type Receiver } from '@pixmill/notifier/testing';
 import { startImageServer, type ImageServer } from './image-server';
 import { sparePort, startPrivatePostgres, startPrivateRabbitMq, type PrivateService } from './private-infra';
 import { startServiceProcess, type ServiceName, type ServiceProcess } from './service-process';
-import { readData } from '../../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 export type StackOptions = {
   /** `private`: a RabbitMQ node of the scenario's own, which it may stop (default: the machine's, own queue names). */

@@ -2,7 +2,7 @@
 // configured only by environment, with its output kept for waiting on log lines and for failure messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { responseCheckEnv } from '../../../../../infra/jest/response-check-env';
+import { responseCheckEnv } from '@pixmill/gateway/testing';
 
 export const ROOT = path.resolve(__dirname, '../../../../..');
 

@@ -7,8 +7,8 @@ import type { FaultStack } from './fault-stack';
 export type CheckedPipeline = Pick<FaultStack, 'prisma' | 's3' | 'receiver' | 'api' | 'procs'>;
 import { VARIANTS, type SubmittedBatch } from './fault-batches';
 import { listObjects } from './s3-listing';
-import { verifyStandard } from '../../../../notifier/test/support/webhook-receiver';
-import { readData } from '../../../../gateway/test/support/envelope';
+import { verifyStandard } from '@pixmill/notifier/testing';
+import { readData } from '@pixmill/gateway/testing';
 
 export type BatchFigures = {
   name: string;

@@ -10,14 +10,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createPrisma, migrate, type PrismaClient } from '@pixmill/db';
 import { startTestS3, type TestS3 } from '@pixmill/storage/testing';
-import { startReceiver, type Receiver } from '../../../../notifier/test/support/webhook-receiver';
+import { startReceiver, type Receiver } from '@pixmill/notifier/testing';
 import { startImageServer, type ImageServer } from '../../faults/support/image-server';
 import { READY } from '../../faults/support/fault-stack';
 import { ROOT, startServiceProcess, type ServiceName, type ServiceProcess } from '../../faults/support/service-process';
 import type { CheckedPipeline } from '../../faults/support/verify';
 import type { Submitter } from '../../faults/support/fault-batches';
 import { createTestHosts, RUNNER_IP, SUBNET, type TestHosts } from './test-hosts';
-import { readData } from '../../../../gateway/test/support/envelope';
+import { readData } from '@pixmill/gateway/testing';
 
 const run = promisify(execFile);
 

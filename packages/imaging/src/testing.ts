@@ -1,4 +1,4 @@
-// Real photographs for benchmarks: Debian's wallpaper packages, installed on demand (root + Debian only).
+// Real photographs for tests and benchmarks: Debian's wallpaper packages, installed on demand (root + Debian only).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
