@@ -1,10 +1,19 @@
 // One image, one call: runs as a one-image batch and waits a little for the result (batches/resize-job.ts).
 import { z } from 'zod';
 import { authOf } from '../auth/auth-context';
-import { ImageView, OutputView, imageView } from '../batches/image-view';
-import { createResizeJob, imageDone, ResizeFields, waitForImages } from '../batches/resize-job';
+import { imageView } from '../batches/image-view';
+import { createResizeJob, imageDone, ResizedOutput, ResizeFields, waitForImages } from '../batches/resize-job';
 import { UnprocessableError } from '../errors';
 import type { RouteModule } from './route-module';
+
+const Done = z.object({
+  job_id: z.uuid().describe('The one-image batch the job runs as'),
+  status: z.literal('completed'),
+  download_url: z.string().nullable(),
+  output: ResizedOutput.nullable(),
+  analysis: z.unknown().optional().describe('What the analyses found, when `analysis` was asked for'),
+});
+const Running = z.object({ job_id: z.uuid(), status: z.literal('processing'), progress_url: z.string() });
 
 export const resizeRoutes: RouteModule = ({ deps, api }) => {
   const { store, settings } = deps;
@@ -22,20 +31,8 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
         files: { image: { description: 'The image (JPEG, PNG, WebP, AVIF, GIF or TIFF)', required: true } },
       },
       responses: {
-        200: {
-          description: 'Done: `download_url` is ready',
-          schema: z.object({
-            job_id: z.uuid(),
-            status: z.literal('completed'),
-            download_url: z.string().nullable(),
-            output: OutputView.nullable(),
-            analysis: ImageView.shape.analysis.optional().describe('When analyses were asked for'),
-          }),
-        },
-        202: {
-          description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`',
-          schema: z.object({ job_id: z.uuid(), status: z.literal('processing'), progress_url: z.string() }),
-        },
+        200: { description: 'Done: `download_url` is ready', schema: Done },
+        202: { description: 'Still running: poll `GET /api/v1/batches/{job_id}/progress`', schema: Running },
         422: { description: 'The image could not be processed; `error` says why' },
       },
     },
@@ -65,9 +62,13 @@ export const resizeRoutes: RouteModule = ({ deps, api }) => {
           download_url: view.outputs[0]?.download_url ?? null,
           output: view.outputs[0] ?? null,
           ...(job.analysis.length > 0 && { analysis: view.analysis }),
-        });
+        } satisfies z.input<typeof Done>);
       }
-      res.status(202).json({ job_id: jobId, status: 'processing', progress_url: `/api/v1/batches/${jobId}/progress` });
+      res.status(202).json({
+        job_id: jobId,
+        status: 'processing',
+        progress_url: `/api/v1/batches/${jobId}/progress`,
+      } satisfies z.input<typeof Running>);
     },
   );
 };
