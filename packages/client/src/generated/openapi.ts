@@ -8623,7 +8623,10 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @description The one-image batch the job runs as
+                             */
                             job_id: string;
                             /** @constant */
                             status: "completed";
@@ -8634,15 +8637,11 @@ export interface operations {
                                 width: number;
                                 height: number;
                                 bytes: number;
-                                /** @description Signed, expiring download URL; null once retention deleted it */
+                                /** @description A presigned URL of the resized image (null once the retention of outputs deleted it) */
                                 download_url: string | null;
-                                /** @description When retention deleted this output */
-                                expired_at: string | null;
                             } | null;
-                            /** @description When analyses were asked for */
-                            analysis?: {
-                                [key: string]: unknown;
-                            } | null;
+                            /** @description What the analyses found, when `analysis` was asked for */
+                            analysis?: unknown;
                         };
                         /** @description A note for a person, when the operation has one */
                         message?: string;
