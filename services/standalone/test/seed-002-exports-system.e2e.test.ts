@@ -4,6 +4,7 @@
 // the document shows is checked for its name, nesting and meaning, against batches whose outcome the test knows.
 import { parseCsv } from './support/csv';
 import { photo } from './support/images';
+import { until } from './support/seed-requests';
 import { CONFIGURATIONS, startTarget, type Target } from './support/target';
 import { unzip } from './support/unzip';
 import { startUrlServer, type UrlServer } from './support/url-server';
@@ -247,7 +248,12 @@ describe.each(CONFIGURATIONS)('seed 002 exports and system management, on the %s
       await download('GET', `/api/v1/export/batch/${B}?format=csv`);
       await download('GET', `/api/v1/export/batch/${B}?format=json`);
       await download('GET', `/api/v1/export/batch/${B}?format=json`);
-      const r = await get('/api/v1/export/statistics');
+      // An export is logged once its last byte has gone out, which may be just after the client has read it.
+      const r = await until(
+        () => get('/api/v1/export/statistics'),
+        (a) => a.status !== 200 || dataOf(a.body).total_exports >= before.total_exports + 3,
+        10_000,
+      );
       expect(r.status).toBe(200);
       const s = dataOf(r.body);
       expect(s).toMatchObject({
