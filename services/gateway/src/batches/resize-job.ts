@@ -11,6 +11,7 @@ import { parseRecipe } from '@pixmill/imaging';
 import { ValidationError } from '../errors';
 import { parseDeclared } from '../http/request-validation';
 import { parseAnalysisOption } from './batch-options';
+import { OutputView } from './image-view';
 import { createUploadBatch } from './create-batch';
 import type { IntakeDeps } from './url-intake/receive-batch';
 import { receiveImages } from './upload-images';
@@ -43,18 +44,8 @@ export const ResizeFields = z.object({
 });
 export type ResizeOptions = z.output<typeof ResizeFields>;
 
-/** An output as resize answers show it (batches/image-view.ts `outputs[]`). */
-export const ResizedOutput = z.object({
-  variant: z.string(),
-  format: z.string(),
-  width: z.number().int(),
-  height: z.number().int(),
-  bytes: z.number().int(),
-  download_url: z
-    .string()
-    .nullable()
-    .describe('A presigned URL of the resized image (null once the retention of outputs deleted it)'),
-});
+/** An output as resize answers show it: the same as a batch's images show it. */
+export const ResizedOutput = OutputView;
 
 /** The one output variant every image of a resize job gets. */
 export const RESIZED_VARIANT = 'resized';

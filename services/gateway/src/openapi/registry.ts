@@ -270,7 +270,9 @@ export class OpenApiRegistry {
       responses['403'] ??= errorResponse(
         'Sent with a session cookie but without its CSRF token (X-CSRF-Token): a signed-in browser must prove the page is ours',
       );
-    if (spec.body) responses['413'] ??= errorResponse('Request body too large');
+    const takesBody = spec.body || spec.multipart || spec.requestBody;
+    if (takesBody) responses['413'] ??= errorResponse('Request body too large');
+    if (takesBody) responses['415'] ??= errorResponse('A body of a media type this route does not take');
     if (spendsApiBudget(path)) responses['429'] ??= errorResponse('Rate limit exceeded; see Retry-After');
     for (const [status, r] of Object.entries(responses)) {
       const headers = {

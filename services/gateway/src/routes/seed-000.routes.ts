@@ -6,7 +6,7 @@ import { BATCH_STATUSES, IMAGE_STATUSES } from '@pixmill/batch-state';
 import { authOf } from '../auth/auth-context';
 import { batchUpload, batchUploadFields } from '../batches/batch-options';
 import { BatchSummary, batchSummary } from '../batches/batch-view';
-import { imageView } from '../batches/image-view';
+import { imageView, OutputView } from '../batches/image-view';
 import { BatchParams, findOwnedBatch } from '../batches/owned-batch';
 import { createFromMultipart } from '../batches/url-intake/receive-batch';
 import { ValidationError } from '../errors';
@@ -34,16 +34,7 @@ const Seed000Image = z.object({
   created_at: z.iso.datetime(),
   processed_at: z.iso.datetime().nullable(),
   source_url: z.string().nullable().describe('For a batch made from a CSV of URLs'),
-  outputs: z.array(
-    z.object({
-      variant: z.string(),
-      format: z.string(),
-      width: z.number().int(),
-      height: z.number().int(),
-      bytes: z.number().int(),
-      download_url: z.string().nullable().describe('null once the retention of outputs deleted it'),
-    }),
-  ),
+  outputs: z.array(OutputView),
 });
 
 const Images = z.object({ batch_id: z.uuid(), images: z.array(Seed000Image) });
