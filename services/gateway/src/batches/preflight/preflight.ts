@@ -13,7 +13,7 @@ import { ValidationError } from '../../errors';
 import { parseDeclared } from '../../http/request-validation';
 import { parseBatchOptions, BatchFormFields } from '../batch-options';
 import { receiveBatchUpload } from '../upload-images';
-import { intakeLimits } from '../url-intake/receive-batch';
+import { intakeLimits, urlListOptions } from '../url-intake/receive-batch';
 import type { CsvIntakeResult, CsvSink } from '../url-intake/receive-csv';
 import { receiveUrlList, type UrlListBody } from '../url-intake/url-list';
 import { estimateBatch, Estimate } from './preflight-estimate';
@@ -117,17 +117,7 @@ export async function preflightMultipart(
 
 /** A JSON body `{ "urls": [...] }` as `POST /api/v1/batches` takes it. */
 export async function preflightUrlList(d: PreflightDeps, body: UrlListBody, probe: number): Promise<PreflightReport> {
-  const options = await parseBatchOptions(
-    {
-      batch_name: body.batch_name,
-      recipe: typeof body.recipe === 'object' ? JSON.stringify(body.recipe) : body.recipe,
-      analysis: body.analysis,
-      webhook_url: body.webhook_url,
-      auto_start: body.auto_start,
-      retention: body.retention,
-    },
-    d.settings,
-  );
+  const options = await urlListOptions(body, d.settings);
   const screening = newScreening(d, probe);
   const intake = await receiveUrlList(body.urls, {
     sink: screeningSink(screening),

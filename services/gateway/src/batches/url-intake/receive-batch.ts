@@ -113,13 +113,9 @@ async function createFromRecordedUpload(
   return { kind: 'images', batch, ...secret };
 }
 
-export async function createFromUrlList(
-  d: IntakeDeps,
-  body: UrlListBody,
-  o: { ownerId: string; idempotencyKey?: string },
-): Promise<CreatedBatch> {
-  const batchId = randomUUID();
-  const options = await parseBatchOptions(
+/** The batch options of a JSON URL list, read as the same fields of a form (a recipe object as its JSON text). */
+export const urlListOptions = (body: UrlListBody, settings: Settings) =>
+  parseBatchOptions(
     {
       batch_name: body.batch_name,
       recipe: typeof body.recipe === 'object' ? JSON.stringify(body.recipe) : body.recipe,
@@ -128,8 +124,16 @@ export async function createFromUrlList(
       auto_start: body.auto_start,
       retention: body.retention,
     },
-    d.settings,
+    settings,
   );
+
+export async function createFromUrlList(
+  d: IntakeDeps,
+  body: UrlListBody,
+  o: { ownerId: string; idempotencyKey?: string },
+): Promise<CreatedBatch> {
+  const batchId = randomUUID();
+  const options = await urlListOptions(body, d.settings);
   return asRecordedUpload(d, batchId, async () => {
     const intake = await receiveUrlList(body.urls, {
       sink: storeCsv(d.store),
